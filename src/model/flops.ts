@@ -1,0 +1,53 @@
+/**
+ * FLOPs per token. Convention: matmul FLOPs only (2 per multiply-add), forward + backward = 3×
+ * forward (PaLM App. B), attention counted causally (half of PaLM's 12·L·H·Q·T, as Megatron-LM's
+ * num_floating_point_operations does with s/2), LM head included, embedding lookup excluded.
+ */
+import type { ResolvedModel } from '../plan/resolve.js';
+import type { Plan } from '../schema/plan.js';
+import { countParams } from './params.js';
+
+export interface FlopsPerToken {
+  /** Model FLOPs per token for forward + backward (the MFU numerator). */
+  model: number;
+  /** Same with full (non-causal) attention, PaLM's convention: model + attentionCausal. */
+  modelFullAttention: number;
+  /** Hardware FLOPs per token: model plus recomputed forward work (the HFU numerator). */
+  hardware: number;
+  /** Forward matmul FLOPs per token outside attention scores (2 · active matmul weights). */
+  forwardDense: number;
+  /** Forward attention-score FLOPs per token, causal (QKᵀ and AV). */
+  forwardAttention: number;
+}
+
+/** Weights that take part in matmuls for one token (active experts, LM head; no embedding lookup, no norms). */
+export function activeMatmulParams(model: ResolvedModel): number {
+  const c = countParams(model);
+  const embeddingLookup = model.vocab * model.hidden + (model.positionEmbedding === 'learned' ? model.seqLen * model.hidden : 0);
+  // The LM head is a matmul even when tied to the embedding.
+  const lmHeadMatmul = model.vocab * model.hidden;
+  const norms = (model.ffnType === 'gelu' ? 2 : 1) * model.hidden * (2 * model.layers + 1);
+  return c.active - embeddingLookup - c.lmHead + lmHeadMatmul - norms;
+}
+
+/** Causal attention-score FLOPs of one token's forward pass over a sequence of seqLen (all layers). */
+export function forwardAttentionFlopsPerToken(model: ResolvedModel): number {
+  // QKᵀ and AV: 2 matmuls × 2 FLOPs × seqLen × heads·headDim, halved by the causal mask.
+  return model.layers * 2 * 2 * model.seqLen * model.heads * model.headDim * 0.5;
+}
+
+/** FLOPs per token for training, model and hardware (with recompute). */
+export function flopsPerToken(model: ResolvedModel, recompute: Plan['recompute'] = 'none'): FlopsPerToken {
+  const forwardDense = 2 * activeMatmulParams(model);
+  const forwardAttention = forwardAttentionFlopsPerToken(model);
+  const modelFlops = 3 * (forwardDense + forwardAttention);
+  // Korthikanti 2022 eq. 8: selective recompute re-runs the attention core; full re-runs the whole forward.
+  const recomputed = recompute === 'full' ? forwardDense + forwardAttention : recompute === 'selective' ? forwardAttention : 0;
+  return {
+    model: modelFlops,
+    modelFullAttention: modelFlops + 3 * forwardAttention,
+    hardware: modelFlops + recomputed,
+    forwardDense,
+    forwardAttention,
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Per-GPU memory: model states (weights, gradients, Adam state, sharded by ZeRO stage over the
+ * data-parallel group), activations (Korthikanti et al. 2022 Table 2 re-derived for the block,
+ * with flash attention so no s² term), in-flight micro-batches by pipeline schedule, the
+ * embedding and logits on the first and last stages, and the framework overhead from the profile.
+ */
+import type { ResolvedModel, ResolvedPlan } from '../plan/resolve.js';
+import type { Gpu } from '../schema/system.js';
+import { countParams, hasBiases, isMoeLayer } from './params.js';
+
+export interface MemoryBreakdown {
+  weightsBytes: number;
+  gradientsBytes: number;
+  optimizerBytes: number;
+  activationsBytes: number;
+  logitsBytes: number;
+  transientBytes: number;
+  frameworkBytes: number;
+  fragmentationBytes: number;
+}
+
+export interface MemoryEstimate {
+  /** Peak bytes on the most loaded GPU (the stage with the largest total). */
+  perGpuBytes: number;
+  capacityBytes: number;
+  /** Which pipeline stage is the peak (0-based). */
+  peakStage: number;
+  breakdown: MemoryBreakdown;
+  /** Per stage totals, to show how memory falls along the pipeline. */
+  perStageBytes: number[];
+  /** Micro-batches whose activations stage 0 holds at the peak. */
+  inFlightMicroBatches: number;
+}
+
+/** Bytes of activations one layer stores for one token on one GPU (Korthikanti Table 2, re-derived). */
+export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute'>, moe = false): number {
+  const h = model.hidden;
+  const t = plan.tp;
+  const sp = plan.sequenceParallel ? t : 1;
+  if (plan.recompute === 'full') return (2 * h) / sp; // only the layer input (Korthikanti: 2sbh, /t with SP)
+  const qDim = model.heads * model.headDim;
+  const kvDim = model.kvHeads * model.headDim;
+  const gptStyle = hasBiases(model);
+  // Tensors TP does not split unless sequence parallelism is on: two norm inputs, the two
+  // matmul inputs after the norms, and (GPT-style blocks) two 1-byte dropout masks.
+  const replicated = 2 * h + 2 * h + 2 * h + 2 * h + (gptStyle ? 2 * h : 0);
+  // Split by TP: Q, K, V (kept for flash-attention backward), the attention output (= the
+  // output projection input) and the FFN activations.
+  const ffn = moe && model.moe ? model.moe.expertFfnHidden * model.moe.topK + (model.moe.sharedExperts * (model.moe.sharedExpertFfnHidden ?? model.moe.expertFfnHidden)) : model.ffnHidden;
+  const ffnActs = model.ffnType === 'swiglu' ? 2 * (2 * ffn) + 2 * ffn : 2 * ffn + 2 * ffn; // swiglu: gate+up outputs, product; gelu: fc1 out, gelu out
+  const split = 2 * (qDim + 2 * kvDim) + 2 * qDim + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
+  return replicated / sp + split / t;
+}
+
+/** Micro-batches whose activations the first stage holds at its peak, by schedule. */
+export function inFlightMicroBatches(plan: Pick<ResolvedPlan, 'pp' | 'vpp' | 'schedule' | 'numMicroBatches'>): number {
+  const { pp, vpp, numMicroBatches: m } = plan;
+  if (pp === 1) return 1;
+  if (plan.schedule === 'gpipe') return m;
+  const base = Math.min(pp, m);
+  // Korthikanti §4.2.3: interleaving holds (1 + (pp-1)/(pp·vpp)) times the 1F1B amount.
+  return plan.schedule === 'interleaved-1f1b' ? base * (1 + (pp - 1) / (pp * vpp)) : base;
+}
+
+/** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
+export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): MemoryEstimate {
+  const c = countParams(model);
+  const { tp, cp, pp, dp, ep, etp, zeroStage, microBatch } = plan;
+  const moe = model.moe;
+  // Experts are sharded by EP·ETP; their data-parallel group is what is left of tp·cp·dp.
+  const expertDp = Math.max(1, (tp * cp * dp) / (ep * etp));
+  const tokensPerMicroBatch = (microBatch * model.seqLen) / cp;
+  const fp8Cache = plan.precision === 'bf16' ? 0 : 1; // Transformer Engine keeps an fp8 (transposed) weight copy
+  const gradBytes = plan.gradientAccumulationFp32 ? 4 : 2;
+  const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
+  const inFlight = inFlightMicroBatches(plan);
+  const perStage: { total: number; b: MemoryBreakdown }[] = [];
+  let layerIndex = 0;
+  for (let s = 0; s < pp; s++) {
+    const layers = plan.layersPerStage[s];
+    let denseParams = 0;
+    let expertParams = 0;
+    let actPerToken = 0;
+    for (let i = 0; i < layers; i++, layerIndex++) {
+      const isMoe = isMoeLayer(model, layerIndex);
+      denseParams += c.attentionPerLayer / tp;
+      if (isMoe && moe) {
+        denseParams += (c.sharedExpertsPerLayer + c.routerPerLayer) / tp;
+        expertParams += ((moe.experts / ep) * c.expertMlp) / etp;
+      } else {
+        denseParams += c.denseMlpPerLayer / tp;
+      }
+      actPerToken += activationBytesPerTokenLayer(model, plan, isMoe);
+    }
+    if (s === 0) denseParams += c.embedding / tp;
+    if (s === pp - 1) denseParams += (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead) / tp;
+    const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dp) + expertParams / shard(3, expertDp));
+    const gradientsBytes = gradBytes * (denseParams / shard(2, dp) + expertParams / shard(2, expertDp));
+    const optimizerBytes = 12 * (denseParams / shard(1, dp) + expertParams / shard(1, expertDp));
+    // Stage s of 1F1B holds max(1, inFlight - s) micro-batches (Korthikanti App. C).
+    const held = pp === 1 ? 1 : plan.schedule === 'gpipe' ? inFlight : Math.max(1, inFlight - s);
+    let activationsBytes = actPerToken * tokensPerMicroBatch * held;
+    if (s === 0) activationsBytes += ((2 * model.hidden) / (plan.sequenceParallel ? tp : 1)) * tokensPerMicroBatch * held; // embedding output
+    // Last stage: fp32 logits and their gradient for one micro-batch, split by TP (vocab-parallel).
+    const logitsBytes = s === pp - 1 ? (2 * 4 * tokensPerMicroBatch * model.vocab) / tp : 0;
+    // Working set of the layer being computed: its backward gradients, and under ZeRO-3 the
+    // gathered parameters of the current and the prefetched layer.
+    const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;
+    const transientBytes = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }) * tokensPerMicroBatch * 2 + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
+    const frameworkBytes = gpu.memory.reserved;
+    const allocated = weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + logitsBytes + transientBytes;
+    const fragmentationBytes = allocated * gpu.memory.fragmentation;
+    const b = { weightsBytes, gradientsBytes, optimizerBytes, activationsBytes, logitsBytes, transientBytes, frameworkBytes, fragmentationBytes };
+    perStage.push({ total: allocated + frameworkBytes + fragmentationBytes, b });
+  }
+  let peakStage = 0;
+  for (let s = 1; s < pp; s++) if (perStage[s].total > perStage[peakStage].total) peakStage = s;
+  return {
+    perGpuBytes: perStage[peakStage].total,
+    capacityBytes: gpu.hbm.capacity,
+    peakStage,
+    breakdown: perStage[peakStage].b,
+    perStageBytes: perStage.map((p) => p.total),
+    inFlightMicroBatches: inFlight,
+  };
+}

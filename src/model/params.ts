@@ -1,0 +1,85 @@
+/** Parameter counts of decoder-only transformers (dense and MoE, GQA, SwiGLU/GELU, tied or untied). */
+import type { ResolvedModel } from '../plan/resolve.js';
+
+export interface ParamCounts {
+  /** All parameters, every expert included. */
+  total: number;
+  /** Parameters one token touches (top-k routed experts + shared), embeddings included. */
+  active: number;
+  /** Input embedding (vocab · hidden), plus learned positions. */
+  embedding: number;
+  /** Output projection (0 when tied to the input embedding). */
+  lmHead: number;
+  /** Attention block of one layer: Q, K, V, O (+ biases for GELU/GPT-style models) and its norm. */
+  attentionPerLayer: number;
+  /** Dense MLP of one layer and its norm. */
+  denseMlpPerLayer: number;
+  /** One routed expert's MLP. */
+  expertMlp: number;
+  /** Shared experts of one MoE layer. */
+  sharedExpertsPerLayer: number;
+  /** Router of one MoE layer. */
+  routerPerLayer: number;
+  /** Number of dense and of MoE layers. */
+  denseLayers: number;
+  moeLayers: number;
+}
+
+/** Whether the block follows GPT-2/3 conventions: LayerNorm with bias and biased linears. */
+export function hasBiases(model: ResolvedModel): boolean {
+  return model.ffnType === 'gelu';
+}
+
+/** Number of MoE layers: after firstDenseLayers, every moeLayerFrequency-th layer. */
+export function countMoeLayers(model: ResolvedModel): number {
+  if (!model.moe) return 0;
+  const candidates = model.layers - model.moe.firstDenseLayers;
+  return Math.floor(candidates / model.moe.moeLayerFrequency);
+}
+
+/** Is layer `i` (0-based) a MoE layer? Used to place MoE layers on pipeline stages. */
+export function isMoeLayer(model: ResolvedModel, i: number): boolean {
+  if (!model.moe || i < model.moe.firstDenseLayers) return false;
+  return (i - model.moe.firstDenseLayers) % model.moe.moeLayerFrequency === model.moe.moeLayerFrequency - 1;
+}
+
+/** Weights of one FFN of inner size f: SwiGLU has gate, up and down matrices; GELU has two. */
+export function mlpParams(hidden: number, ffn: number, ffnType: 'swiglu' | 'gelu', bias: boolean): number {
+  return ffnType === 'swiglu' ? 3 * hidden * ffn : 2 * hidden * ffn + (bias ? ffn + hidden : 0);
+}
+
+/** Counts parameters; checked against Llama 3 Table 3 (405B, 70B, 8B) in the tests. */
+export function countParams(model: ResolvedModel): ParamCounts {
+  const h = model.hidden;
+  const bias = hasBiases(model);
+  const qDim = model.heads * model.headDim;
+  const kvDim = model.kvHeads * model.headDim;
+  const normParams = bias ? 2 * h : h; // LayerNorm has gain and bias; RMSNorm a gain only
+  const attentionPerLayer = h * (qDim + 2 * kvDim) + qDim * h + (bias ? qDim + 2 * kvDim + h : 0) + normParams;
+  const denseMlpPerLayer = mlpParams(h, model.ffnHidden, model.ffnType, bias) + normParams;
+  const moeLayers = countMoeLayers(model);
+  const denseLayers = model.layers - moeLayers;
+  const moe = model.moe;
+  const expertMlp = moe ? mlpParams(h, moe.expertFfnHidden, model.ffnType, bias) : 0;
+  const sharedExpertsPerLayer = moe ? moe.sharedExperts * mlpParams(h, moe.sharedExpertFfnHidden ?? moe.expertFfnHidden, model.ffnType, bias) : 0;
+  const routerPerLayer = moe ? h * moe.experts : 0;
+  const embedding = model.vocab * h + (model.positionEmbedding === 'learned' ? model.seqLen * h : 0);
+  const lmHead = model.tiedEmbeddings ? 0 : model.vocab * h;
+  const finalNorm = normParams;
+  const moeLayerTotal = moe ? moe.experts * expertMlp + sharedExpertsPerLayer + routerPerLayer + normParams : 0;
+  const moeLayerActive = moe ? moe.topK * expertMlp + sharedExpertsPerLayer + routerPerLayer + normParams : 0;
+  const common = embedding + lmHead + finalNorm + model.layers * attentionPerLayer + denseLayers * denseMlpPerLayer;
+  return {
+    total: common + moeLayers * moeLayerTotal,
+    active: common + moeLayers * moeLayerActive,
+    embedding,
+    lmHead,
+    attentionPerLayer,
+    denseMlpPerLayer,
+    expertMlp,
+    sharedExpertsPerLayer,
+    routerPerLayer,
+    denseLayers,
+    moeLayers,
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Turns validated inputs into the resolved Scenario the engines use: defaults filled in, the
+ * layout checked (products, divisibility), and the pipeline split decided.
+ */
+import { UserError } from '../errors.js';
+import type { Model } from '../schema/model.js';
+import type { Gpu, Node, Fabric } from '../schema/system.js';
+import type { FailureProfile } from '../schema/failures.js';
+import type { ScenarioInput } from '../schema/scenario.js';
+import type { Plan, Training } from '../schema/plan.js';
+
+export interface ResolvedModel extends Model {
+  kvHeads: number;
+  headDim: number;
+}
+
+export interface ResolvedPlan extends Omit<Plan, 'dp' | 'schedule' | 'sequenceParallel' | 'globalBatch' | 'layersPerStage' | 'etp'> {
+  dp: number;
+  etp: number;
+  schedule: NonNullable<Plan['schedule']>;
+  sequenceParallel: boolean;
+  globalBatchSequences: number;
+  /** Micro-batches each pipeline processes per step: globalBatch / (dp · microBatch). */
+  numMicroBatches: number;
+  /** Layers on each pipeline stage (length pp). */
+  layersPerStage: number[];
+}
+
+export interface Scenario {
+  name: string;
+  file: string;
+  model: ResolvedModel;
+  gpu: Gpu;
+  node: Node;
+  fabric: Fabric;
+  failures?: FailureProfile;
+  cluster: Omit<ScenarioInput['cluster'], 'gpu' | 'node' | 'fabric' | 'failures'> & { nodes: number };
+  plan: ResolvedPlan;
+  training: Training;
+  simulation: ScenarioInput['simulation'];
+}
+
+/** A layout problem: which field and why. Searches keep these as values; explicit plans throw. */
+export interface LayoutProblem {
+  field: string;
+  reason: string;
+}
+
+export interface ResolveInputs {
+  input: ScenarioInput;
+  model: Model;
+  gpu: Gpu;
+  node: Node;
+  fabric: Fabric;
+  failures?: FailureProfile;
+}
+
+/** Fills defaults in a model (kvHeads, headDim). */
+export function resolveModel(model: Model): ResolvedModel {
+  return { ...model, kvHeads: model.kvHeads ?? model.heads, headDim: model.headDim ?? model.hidden / model.heads };
+}
+
+/** Splits `layers` over `pp` stages as evenly as possible, giving the remainder to the middle stages. */
+export function autoLayerSplit(layers: number, pp: number): number[] {
+  if (pp === 1) return [layers];
+  const base = Math.floor(layers / pp);
+  const split = new Array<number>(pp).fill(base);
+  let rest = layers - base * pp;
+  // First and last stages carry the embedding and LM head, so extra layers go to the middle first
+  // (Llama 3 §3.3.2 puts one fewer layer on the first and last stages).
+  const order = [...Array(pp).keys()].slice(1, -1).concat([0, pp - 1]);
+  for (let i = 0; rest > 0; i = (i + 1) % order.length, rest--) split[order[i]]++;
+  return split;
+}
+
+/** Checks the layout and resolves the plan; returns problems instead of throwing. */
+export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { plan?: ResolvedPlan; problems: LayoutProblem[] } {
+  const problems: LayoutProblem[] = [];
+  const { tp, cp, pp, vpp, ep, microBatch } = plan;
+  const product = tp * cp * pp;
+  const dp = plan.dp ?? gpus / product;
+  if (plan.dp === undefined && !Number.isInteger(dp)) {
+    problems.push({ field: 'plan', reason: `tp(${tp})·cp(${cp})·pp(${pp}) = ${product} does not divide ${gpus} GPUs` });
+  } else if (product * dp !== gpus) {
+    problems.push({ field: 'plan.dp', reason: `tp(${tp})·cp(${cp})·pp(${pp})·dp(${dp}) = ${product * dp} ≠ ${gpus} GPUs` });
+  }
+  if (model.heads % tp !== 0) problems.push({ field: 'plan.tp', reason: `tp (${tp}) must divide heads (${model.heads})` });
+  if (model.kvHeads % tp !== 0 && tp % model.kvHeads !== 0) {
+    problems.push({ field: 'plan.tp', reason: `tp (${tp}) must divide kvHeads (${model.kvHeads}) or be a multiple of it` });
+  }
+  if (model.seqLen % (cp > 1 ? 2 * cp : 1) !== 0) problems.push({ field: 'plan.cp', reason: `seqLen (${model.seqLen}) must divide into 2·cp = ${2 * cp} chunks` });
+  if (model.moe) {
+    if (model.moe.experts % ep !== 0) problems.push({ field: 'plan.ep', reason: `ep (${ep}) must divide experts (${model.moe.experts})` });
+  } else if (ep !== 1) {
+    problems.push({ field: 'plan.ep', reason: `ep is ${ep} but the model has no moe block` });
+  }
+  const etp = plan.etp ?? (ep > 1 ? 1 : tp);
+  if (model.moe && Number.isInteger(dp) && (tp * cp * dp) % (ep * etp) !== 0) {
+    problems.push({ field: 'plan.ep', reason: `ep(${ep})·etp(${etp}) must divide tp(${tp})·cp(${cp})·dp(${dp})` });
+  }
+  const schedule = plan.schedule ?? (vpp > 1 ? 'interleaved-1f1b' : '1f1b');
+  if (vpp > 1 && schedule !== 'interleaved-1f1b') problems.push({ field: 'plan.vpp', reason: `vpp (${vpp}) > 1 needs schedule interleaved-1f1b, got ${schedule}` });
+  if (vpp > 1 && pp === 1) problems.push({ field: 'plan.vpp', reason: 'virtual stages need pp > 1' });
+
+  let layersPerStage: number[] = [];
+  if (plan.layersPerStage === undefined) {
+    if (model.layers % pp !== 0) problems.push({ field: 'plan.pp', reason: `pp (${pp}) does not divide layers (${model.layers}); give plan.layersPerStage (a list, or "auto")` });
+    else layersPerStage = new Array<number>(pp).fill(model.layers / pp);
+  } else if (plan.layersPerStage === 'auto') {
+    if (model.layers < pp) problems.push({ field: 'plan.pp', reason: `pp (${pp}) exceeds layers (${model.layers})` });
+    else layersPerStage = autoLayerSplit(model.layers, pp);
+  } else {
+    layersPerStage = plan.layersPerStage;
+    const sum = layersPerStage.reduce((a, b) => a + b, 0);
+    if (layersPerStage.length !== pp) problems.push({ field: 'plan.layersPerStage', reason: `has ${layersPerStage.length} entries, pp is ${pp}` });
+    else if (sum !== model.layers) problems.push({ field: 'plan.layersPerStage', reason: `sums to ${sum}, the model has ${model.layers} layers` });
+  }
+  if (vpp > 1 && layersPerStage.length > 0 && layersPerStage.some((l) => l < vpp)) {
+    problems.push({ field: 'plan.vpp', reason: `vpp (${vpp}) exceeds the layers on a stage (${Math.min(...layersPerStage)})` });
+  }
+
+  const gb = plan.globalBatch;
+  let globalBatchSequences: number;
+  if (typeof gb === 'number') globalBatchSequences = gb;
+  else if ('sequences' in gb) globalBatchSequences = gb.sequences;
+  else {
+    globalBatchSequences = gb.tokens / model.seqLen;
+    if (!Number.isInteger(globalBatchSequences)) problems.push({ field: 'plan.globalBatch.tokens', reason: `${gb.tokens} tokens is not a whole number of ${model.seqLen}-token sequences` });
+  }
+  const numMicroBatches = globalBatchSequences / (dp * microBatch);
+  if (Number.isInteger(dp) && Number.isInteger(globalBatchSequences) && !Number.isInteger(numMicroBatches)) {
+    problems.push({ field: 'plan.globalBatch', reason: `global batch (${globalBatchSequences} sequences) is not divisible by dp(${dp})·microBatch(${microBatch}) = ${dp * microBatch}` });
+  }
+  if (problems.length > 0) return { problems };
+  const { globalBatch: _gb, layersPerStage: _lps, ...rest } = plan;
+  return {
+    problems,
+    plan: {
+      ...rest,
+      dp,
+      etp,
+      schedule,
+      sequenceParallel: plan.sequenceParallel ?? tp > 1,
+      globalBatchSequences,
+      numMicroBatches,
+      layersPerStage,
+    },
+  };
+}
+
+/** Resolves a validated scenario; impossible layouts throw a UserError naming the field. */
+export function resolveScenario(r: ResolveInputs, file: string): Scenario {
+  const { input } = r;
+  const model = resolveModel(r.model);
+  const { plan, problems } = resolvePlan(input.plan, model, input.cluster.gpus);
+  if (!plan) throw new UserError(problems[0].reason, file, problems[0].field, problems.length > 1 ? `and ${problems.length - 1} more layout problem(s)` : undefined);
+  const gpusPerNode = r.node.gpusPerNode;
+  const { gpu: _g, node: _n, fabric: _f, failures: _x, ...cluster } = input.cluster;
+  return {
+    name: input.name ?? file.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, ''),
+    file,
+    model,
+    gpu: r.gpu,
+    node: r.node,
+    fabric: r.fabric,
+    failures: r.failures,
+    cluster: { ...cluster, nodes: Math.ceil(input.cluster.gpus / gpusPerNode) },
+    plan,
+    training: input.training,
+    simulation: input.simulation,
+  };
+}

@@ -1,0 +1,79 @@
+/** One plan evaluated end to end: parameters, FLOPs, memory fit, step time, throughput, run totals. */
+import type { Scenario } from '../plan/resolve.js';
+import { countParams } from '../model/params.js';
+import { flopsPerToken } from '../model/flops.js';
+import { estimateMemory, type MemoryBreakdown } from '../model/memory.js';
+import { peakFlopsPerSecond } from '../system/compute.js';
+import { stepCosts } from '../step/costs.js';
+import { analyticStep, type StepBreakdown, type StepResult } from '../step/analytic.js';
+import { runTotals, type RunTotals } from './totals.js';
+import { formatGiB } from '../units/format.js';
+
+export type StepEngine = (sc: Scenario, costs: ReturnType<typeof stepCosts>) => StepResult;
+
+export interface Evaluation {
+  scenario: string;
+  engine: 'analytic' | 'des';
+  feasible: boolean;
+  reasons: string[];
+  notes: string[];
+  model: { paramsTotal: number; paramsActive: number; flopsPerToken: number; flopsPerTokenFullAttention: number; hardwareFlopsPerToken: number };
+  layout: { tp: number; cp: number; pp: number; vpp: number; dp: number; ep: number; schedule: string; zeroStage: number; microBatch: number; numMicroBatches: number; globalBatchSequences: number; gpus: number; nodes: number };
+  memory: { perGpuBytes: number; capacityBytes: number; breakdown: MemoryBreakdown; peakStage: number; perStageBytes: number[]; inFlightMicroBatches: number };
+  step: { seconds: number; breakdown: StepBreakdown; bubbleFraction: number; tokensPerStep: number; analyticSeconds: number };
+  throughput: { tokensPerSecond: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; hfu: number; mfuAtPrecisionPeak: number; peakTflops: number };
+  run: RunTotals;
+}
+
+/** Evaluates a resolved scenario with the given step engine (default: closed form). */
+export function evaluate(sc: Scenario, engine?: { name: 'des'; run: StepEngine }): Evaluation {
+  const params = countParams(sc.model);
+  const flops = flopsPerToken(sc.model, sc.plan.recompute);
+  const memory = estimateMemory(sc.model, sc.plan, sc.gpu);
+  const costs = stepCosts(sc);
+  const analytic = analyticStep(sc, costs);
+  const step = engine ? engine.run(sc, costs) : analytic;
+  const tokensPerStep = sc.plan.globalBatchSequences * sc.model.seqLen;
+  const gpus = sc.cluster.gpus;
+  const tokensPerSecond = tokensPerStep / step.stepSeconds;
+  const perGpu = tokensPerSecond / gpus;
+  const bf16Peak = sc.gpu.peakFlops.bf16;
+  const precisionPeak = peakFlopsPerSecond(sc.gpu, sc.plan.precision);
+  const reasons: string[] = [];
+  if (memory.perGpuBytes > memory.capacityBytes) {
+    reasons.push(`memory: ${formatGiB(memory.perGpuBytes)} per GPU (stage ${memory.peakStage}) exceeds ${formatGiB(memory.capacityBytes)} of HBM`);
+  }
+  const notes: string[] = [];
+  if (engine && Math.abs(step.stepSeconds / analytic.stepSeconds - 1) > 0.05) {
+    const d = step.breakdown;
+    const a = analytic.breakdown;
+    const parts = [
+      ['exposed communication', d.exposedCommunicationSeconds - a.exposedCommunicationSeconds],
+      ['pipeline bubble', d.bubbleSeconds - a.bubbleSeconds],
+    ] as const;
+    const main = [...parts].sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]))[0];
+    notes.push(`the discrete-event step (${step.stepSeconds.toFixed(3)} s) differs from the closed form (${analytic.stepSeconds.toFixed(3)} s) by ${(100 * (step.stepSeconds / analytic.stepSeconds - 1)).toFixed(1)}%, mostly ${main[0]} (${main[1] >= 0 ? '+' : ''}${main[1].toFixed(3)} s)`);
+  }
+  const p = sc.plan;
+  return {
+    scenario: sc.name,
+    engine: step.engine,
+    feasible: reasons.length === 0,
+    reasons,
+    notes,
+    model: { paramsTotal: params.total, paramsActive: params.active, flopsPerToken: flops.model, flopsPerTokenFullAttention: flops.modelFullAttention, hardwareFlopsPerToken: flops.hardware },
+    layout: { tp: p.tp, cp: p.cp, pp: p.pp, vpp: p.vpp, dp: p.dp, ep: p.ep, schedule: p.schedule, zeroStage: p.zeroStage, microBatch: p.microBatch, numMicroBatches: p.numMicroBatches, globalBatchSequences: p.globalBatchSequences, gpus, nodes: sc.cluster.nodes },
+    memory,
+    step: { seconds: step.stepSeconds, breakdown: step.breakdown, bubbleFraction: step.bubbleFraction, tokensPerStep, analyticSeconds: analytic.stepSeconds },
+    throughput: {
+      tokensPerSecond,
+      tokensPerSecondPerGpu: perGpu,
+      tflopsPerGpu: (perGpu * flops.model) / 1e12,
+      mfu: (perGpu * flops.model) / bf16Peak,
+      hfu: (perGpu * flops.hardware) / bf16Peak,
+      mfuAtPrecisionPeak: (perGpu * flops.model) / precisionPeak,
+      peakTflops: bf16Peak / 1e12,
+    },
+    run: runTotals(sc, step.stepSeconds, tokensPerStep),
+  };
+}

@@ -1,0 +1,57 @@
+/** The parallelism plan: how the model is split and scheduled across the cluster. */
+import { z } from 'zod';
+import { posInt, nonNegInt, count, quantity } from './common.js';
+
+export const ScheduleSchema = z.enum(['gpipe', '1f1b', 'interleaved-1f1b', 'zero-bubble']);
+export const RecomputeSchema = z.enum(['none', 'selective', 'full']);
+export const PrecisionSchema = z.enum(['bf16', 'fp8', 'fp4']);
+
+const GlobalBatchSchema = z.union([
+  posInt(1e9),
+  z.strictObject({ sequences: posInt(1e9) }),
+  z.strictObject({ tokens: count(1e15) }),
+]);
+
+export const PlanSchema = z
+  .strictObject({
+    tp: posInt(1024).default(1).describe('tensor parallel degree'),
+    cp: posInt(1024).default(1).describe('context parallel degree'),
+    pp: posInt(1024).default(1).describe('pipeline stages'),
+    vpp: posInt(1024).default(1).describe('virtual stages (model chunks) per pipeline rank'),
+    schedule: ScheduleSchema.optional().describe('default: interleaved-1f1b when vpp > 1, else 1f1b'),
+    dp: posInt(1e7).optional().describe('data parallel degree; default: GPUs / (tp·cp·pp)'),
+    zeroStage: nonNegInt(3).default(1).describe('0 none, 1 optimizer, 2 +gradients, 3 +parameters (FSDP full shard)'),
+    ep: posInt(1e6).default(1).describe('expert parallel degree (MoE)'),
+    etp: posInt(1024).optional().describe('tensor parallel degree inside experts; default 1 with EP, else tp'),
+    microBatch: posInt(1e6).default(1).describe('sequences per micro-batch'),
+    globalBatch: GlobalBatchSchema.describe('sequences per step (a number or {sequences}), or {tokens}'),
+    recompute: RecomputeSchema.default('none'),
+    precision: PrecisionSchema.default('bf16'),
+    sequenceParallel: z.boolean().optional().describe('Megatron sequence parallelism; default: on when tp > 1'),
+    cpMethod: z.enum(['allgather', 'ring']).default('allgather').describe('Llama 3 all-gathers K/V; ring attention passes blocks'),
+    layersPerStage: z
+      .union([z.array(posInt(1 << 14)), z.literal('auto')])
+      .optional()
+      .describe('uneven pipeline split: layers on each stage, or "auto" (spread the remainder, first and last stages lighter as they hold the embedding and LM head)'),
+    overlap: z
+      .strictObject({
+        dp: z.boolean().default(true).describe('overlap DP reduce-scatter / all-gather with backward / forward'),
+        tp: z.boolean().default(false).describe('overlap TP collectives with GEMMs (userbuffers / async TP)'),
+        pp: z.boolean().default(true).describe('overlap PP sends with compute'),
+      })
+      .prefault({}),
+    gradientAccumulationFp32: z.boolean().default(true).describe('keep an fp32 main-gradient buffer (Megatron default)'),
+    gradReduceFp32: z.boolean().default(false).describe('reduce gradients across DP in fp32 instead of bf16'),
+  })
+  .describe('parallelism plan');
+
+export const TrainingSchema = z
+  .strictObject({
+    totalTokens: count(1e18).describe('token budget of the run'),
+    checkpointInterval: quantity('seconds', { positive: true, max: 1e8 }).optional(),
+    checkpointAsync: z.boolean().default(false),
+  })
+  .describe('training run');
+
+export type Plan = z.output<typeof PlanSchema>;
+export type Training = z.output<typeof TrainingSchema>;

@@ -1,0 +1,28 @@
+/** A scenario file: model + cluster + plan + training, each by name or inline. */
+import { z } from 'zod';
+import { ModelSchema } from './model.js';
+import { ClusterSchema } from './system.js';
+import { PlanSchema, TrainingSchema } from './plan.js';
+import { profileRef } from './common.js';
+
+export const SimulationSchema = z
+  .strictObject({
+    engine: z.enum(['des', 'analytic']).default('des'),
+    stragglerSlowdown: z.number().min(0).max(10).default(0).describe('one GPU this fraction slower (0.1 = 10%)'),
+    throughputVariation: z.number().min(0).max(0.5).default(0).describe('run-level throughput variation, e.g. 0.015 (Llama 3: 1-2% diurnal)'),
+  })
+  .prefault({});
+
+export const ScenarioSchema = z
+  .strictObject({
+    name: z.string().optional(),
+    description: z.string().optional(),
+    model: profileRef(ModelSchema),
+    cluster: ClusterSchema,
+    plan: PlanSchema,
+    training: TrainingSchema,
+    simulation: SimulationSchema,
+  })
+  .describe('clusterplan scenario');
+
+export type ScenarioInput = z.output<typeof ScenarioSchema>;

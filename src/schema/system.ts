@@ -1,0 +1,119 @@
+/** The system a run executes on: GPU, node, fabric and the cluster that ties them together. */
+import { z } from 'zod';
+import { quantity, posInt, nonNegInt, fraction, profileRef, count } from './common.js';
+import { FailureProfileSchema } from './failures.js';
+
+const TB = 1e12;
+
+/** [GFLOP per GEMM call, fraction of dense peak achieved] points, interpolated in log(GFLOP). */
+const EfficiencyCurve = z
+  .array(z.tuple([z.number().positive().max(1e9), z.number().gt(0).max(1)]))
+  .min(1)
+  .describe('[GFLOP of one GEMM, fraction of peak] points, ascending; log-linear between, flat outside');
+
+export const GpuSchema = z
+  .strictObject({
+    name: z.string(),
+    description: z.string().optional(),
+    peakFlops: z
+      .strictObject({
+        bf16: quantity('flopsPerSecond', { positive: true, max: 1e18 }),
+        fp8: quantity('flopsPerSecond', { positive: true, max: 1e18 }).optional(),
+        fp4: quantity('flopsPerSecond', { positive: true, max: 1e18 }).optional(),
+      })
+      .describe('dense (not 2:4 sparse) tensor-core peaks'),
+    hbm: z.strictObject({
+      capacity: quantity('bytes', { positive: true, max: 100 * TB }),
+      bandwidth: quantity('bytesPerSecond', { positive: true, max: 1000 * TB }),
+    }),
+    efficiency: z
+      .strictObject({
+        gemm: z.strictObject({ bf16: EfficiencyCurve, fp8: EfficiencyCurve.optional(), fp4: EfficiencyCurve.optional() }),
+        attentionForward: fraction().describe('flash-attention forward, fraction of bf16 peak'),
+        attentionBackward: fraction().describe('flash-attention backward, fraction of bf16 peak'),
+        hbm: fraction().describe('achieved fraction of HBM bandwidth in memory-bound kernels'),
+        fp8Overhead: fraction().default(0).describe('extra time per fp8 GEMM for casts and scaling, as a fraction of its fp8 time'),
+      })
+      .describe('achievable efficiency, calibrated per GPU from microbenchmarks'),
+    memory: z
+      .strictObject({
+        reserved: quantity('bytes', { min: 0, max: 100 * TB }).describe('CUDA context, NCCL buffers, allocator slack'),
+        fragmentation: fraction().default(0).describe('fraction of allocated bytes lost to allocator fragmentation'),
+      })
+      .describe('framework overhead on each GPU'),
+    power: z.strictObject({
+      tdp: quantity('watts', { positive: true, max: 1e5 }),
+      trainingFraction: fraction().default(0.8).describe('average draw during training as a fraction of TDP'),
+    }),
+    defaultNode: z.string().optional().describe('node profile used when a scenario or validation case names only the GPU'),
+    defaultFabric: z.string().optional(),
+  })
+  .describe('GPU profile');
+
+export const NodeSchema = z
+  .strictObject({
+    name: z.string(),
+    description: z.string().optional(),
+    gpusPerNode: posInt(1024).describe('GPUs in one NVLink domain'),
+    nvlink: z.strictObject({
+      bandwidth: quantity('bytesPerSecond', { positive: true, max: 100 * TB }).describe('per GPU, one direction'),
+      ringBusBwFraction: fraction().describe('NCCL ring busbw / line rate at large messages'),
+      allReduceBusBwFraction: fraction().or(z.number().positive().max(2)).describe('all-reduce busbw / line rate (NVLS can exceed 1)'),
+      latency: quantity('seconds', { min: 0, max: 1 }).describe('per-collective latency (alpha)'),
+    }),
+    nics: z.strictObject({
+      perNode: posInt(1024),
+      rate: quantity('bytesPerSecond', { positive: true, max: 100 * TB }).describe('per NIC, one direction'),
+      busBwFraction: fraction().describe('NCCL busbw / line rate across nodes at large messages'),
+      latency: quantity('seconds', { min: 0, max: 1 }).describe('per-hop network latency'),
+    }),
+    power: z.strictObject({
+      overhead: quantity('watts', { min: 0, max: 1e7 }).describe('CPUs, NICs, fans: node power not drawn by GPUs'),
+    }),
+  })
+  .describe('node profile');
+
+export const FabricTierSchema = z
+  .strictObject({
+    name: z.string(),
+    nodes: posInt(1e7).optional().describe('nodes under one switch group of this tier'),
+    gpus: posInt(1e8).optional().describe('GPUs under one switch group of this tier'),
+    oversubscription: z.number().min(1).max(1000).default(1).describe('downlink:uplink ratio of this tier (7 for 1:7)'),
+    latency: quantity('seconds', { min: 0, max: 1 }).default(0),
+  })
+  .refine((t) => (t.nodes === undefined) !== (t.gpus === undefined), { message: 'give exactly one of nodes or gpus' });
+
+export const FabricSchema = z
+  .strictObject({
+    name: z.string(),
+    description: z.string().optional(),
+    tiers: z.array(FabricTierSchema).min(1).describe('from the lowest (rack/leaf) to the highest tier'),
+  })
+  .describe('scale-out fabric profile');
+
+export const ClusterSchema = z
+  .strictObject({
+    gpu: profileRef(GpuSchema),
+    node: profileRef(NodeSchema).optional(),
+    fabric: profileRef(FabricSchema).optional(),
+    gpus: posInt(1e7).describe('GPUs in the job'),
+    spareNodes: nonNegInt(1e6).default(0),
+    storage: z
+      .strictObject({
+        writeBandwidth: quantity('bytesPerSecond', { positive: true, max: 1e6 * TB }).describe('aggregate checkpoint write bandwidth'),
+        readBandwidth: quantity('bytesPerSecond', { positive: true, max: 1e6 * TB }).optional(),
+        perNodeBandwidth: quantity('bytesPerSecond', { positive: true, max: 100 * TB }).optional(),
+      })
+      .optional(),
+    pricePerGpuHour: quantity('usdPerGpuHour', { min: 0, max: 1e6 }).default(0),
+    pue: z.number().min(1).max(10).default(1.2),
+    failures: profileRef(FailureProfileSchema).optional(),
+  })
+  .describe('cluster');
+
+export type Gpu = z.output<typeof GpuSchema>;
+export type Node = z.output<typeof NodeSchema>;
+export type Fabric = z.output<typeof FabricSchema>;
+export type FabricTier = z.output<typeof FabricTierSchema>;
+export type ClusterInput = z.output<typeof ClusterSchema>;
+export { count };

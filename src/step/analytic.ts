@@ -1,0 +1,140 @@
+/**
+ * Closed-form step time from the op costs: per-stage micro-batch time with the exposed part of
+ * each collective, the pipeline fill/drain by schedule, PP sends on the critical path, the
+ * exposed DP collectives and the optimizer. Overlap rules:
+ * - TP: on the compute stream, unless overlap.tp, when it hides behind the GEMMs it pairs with.
+ * - CP all-gather (Llama 3) and EP all-to-all: exposed; ring CP hides behind attention.
+ * - PP sends: only the fill and drain chain is exposed when overlap.pp.
+ * - DP (ZeRO 0-2): the gradient reduce-scatter hides behind the last micro-batch's backward and
+ *   the parameter all-gather behind the first forward; ZeRO-3 does both per micro-batch.
+ */
+import type { Scenario } from '../plan/resolve.js';
+import type { StepCosts, LayerCost } from './costs.js';
+
+export interface StepBreakdown {
+  /** Compute on the slowest stage: forward, backward, recompute, per step. */
+  computeSeconds: number;
+  /** Communication left on the critical path, all kinds. */
+  exposedCommunicationSeconds: number;
+  /** Pipeline fill and drain (idle time of the slowest stage). */
+  bubbleSeconds: number;
+  optimizerSeconds: number;
+  /** Exposed communication by parallel dimension. */
+  tpSeconds: number;
+  cpSeconds: number;
+  epSeconds: number;
+  ppSeconds: number;
+  dpSeconds: number;
+}
+
+export interface StepResult {
+  stepSeconds: number;
+  breakdown: StepBreakdown;
+  /** Bubble as a fraction of the step. */
+  bubbleFraction: number;
+  engine: 'analytic' | 'des';
+}
+
+interface StageTimes {
+  forwardSeconds: number;
+  backwardInputSeconds: number;
+  backwardWeightSeconds: number;
+  computeSeconds: number;
+  tpSeconds: number;
+  cpSeconds: number;
+  epSeconds: number;
+}
+
+/** Exposed part of one layer's TP/CP/EP collectives under the plan's overlap switches. */
+export function exposedLayerComm(l: LayerCost, overlapTp: boolean, cpRing: boolean) {
+  const tpF = overlapTp ? Math.max(0, l.tpForwardCommSeconds - l.overlappableGemmSeconds) : l.tpForwardCommSeconds;
+  const tpB = overlapTp ? Math.max(0, l.tpBackwardCommSeconds - 2 * l.overlappableGemmSeconds) : l.tpBackwardCommSeconds;
+  const cpF = cpRing ? Math.max(0, l.cpForwardCommSeconds - l.attentionForwardSeconds) : l.cpForwardCommSeconds;
+  const cpB = cpRing ? Math.max(0, l.cpBackwardCommSeconds - l.attentionBackwardSeconds) : l.cpBackwardCommSeconds;
+  return { tpF, tpB, cpF, cpB, epF: l.epForwardCommSeconds, epB: l.epBackwardCommSeconds };
+}
+
+/** Per-micro-batch times of each stage, with exposed intra-layer communication folded in. */
+export function stageTimes(sc: Scenario, costs: StepCosts): StageTimes[] {
+  const overlapTp = sc.plan.overlap.tp;
+  const cpRing = sc.plan.cpMethod === 'ring';
+  return costs.stages.map((st) => {
+    const t: StageTimes = { forwardSeconds: st.extraForwardSeconds, backwardInputSeconds: st.extraBackwardSeconds, backwardWeightSeconds: 0, computeSeconds: st.extraForwardSeconds + st.extraBackwardSeconds, tpSeconds: 0, cpSeconds: 0, epSeconds: 0 };
+    for (const l of st.layers) {
+      const e = exposedLayerComm(l, overlapTp, cpRing);
+      t.forwardSeconds += l.forwardSeconds + e.tpF + e.cpF + e.epF;
+      t.backwardInputSeconds += l.backwardInputSeconds + l.recomputeSeconds + e.tpB + e.cpB + e.epB;
+      t.backwardWeightSeconds += l.backwardWeightSeconds;
+      t.computeSeconds += l.forwardSeconds + l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds;
+      t.tpSeconds += e.tpF + e.tpB;
+      t.cpSeconds += e.cpF + e.cpB;
+      t.epSeconds += e.epF + e.epB;
+    }
+    return t;
+  });
+}
+
+/** Step time in closed form. */
+export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
+  const { pp, vpp, schedule, overlap } = sc.plan;
+  const m = costs.numMicroBatches;
+  const times = stageTimes(sc, costs);
+  const total = (t: StageTimes) => t.forwardSeconds + t.backwardInputSeconds + t.backwardWeightSeconds;
+  let slowest = 0;
+  for (let s = 1; s < pp; s++) if (total(times[s]) > total(times[slowest])) slowest = s;
+  const tMax = total(times[slowest]);
+  const sumOthers = times.reduce((a, t) => a + total(t), 0) - tMax;
+  let pipeline: number;
+  if (pp === 1) pipeline = m * tMax;
+  else if (schedule === 'zero-bubble') {
+    // ZB-H1 (Qi et al. 2024): the weight-gradient pass fills the bubble: (p-1)(T_F + T_B - T_W).
+    const fill = times.reduce((a, t, s) => (s === slowest ? a : a + Math.max(0, t.forwardSeconds + t.backwardInputSeconds - t.backwardWeightSeconds)), 0);
+    pipeline = m * tMax + fill;
+  } else {
+    const v = schedule === 'interleaved-1f1b' ? vpp : 1;
+    // (m-1)·T plus the fill/drain of the other stages, divided by vpp when interleaved (Narayanan §2.2).
+    pipeline = m * tMax + sumOthers / v;
+  }
+  const ppSeconds = pp === 1 ? 0 : 2 * (pp - 1) * costs.ppSendSeconds + (overlap.pp ? 0 : 2 * m * vpp * costs.ppSendSeconds);
+
+  // DP: stage s finishes its last backward about s backward-times before stage 0 in the drain.
+  let dpSeconds = 0;
+  for (let s = 0; s < pp; s++) {
+    const d = costs.dp[s];
+    const t = times[s];
+    const bwd = t.backwardInputSeconds + t.backwardWeightSeconds;
+    let exposed: number;
+    if (d.perMicroBatch) {
+      exposed = overlap.dp
+        ? d.paramGatherSeconds + m * (Math.max(0, d.paramGatherSeconds - t.forwardSeconds) + Math.max(0, d.paramGatherSeconds + d.gradientSeconds - bwd))
+        : m * (2 * d.paramGatherSeconds + d.gradientSeconds);
+    } else {
+      exposed = overlap.dp ? Math.max(0, d.gradientSeconds - bwd) + Math.max(0, d.paramGatherSeconds - t.forwardSeconds) : d.gradientSeconds + d.paramGatherSeconds;
+    }
+    const slack = pp === 1 ? 0 : (s * bwd) / (schedule === 'interleaved-1f1b' ? vpp : 1);
+    dpSeconds = Math.max(dpSeconds, exposed - slack);
+  }
+  const optimizerSeconds = Math.max(...costs.optimizerSeconds);
+
+  const stepSeconds = pipeline + ppSeconds + dpSeconds + optimizerSeconds;
+  const slow = times[slowest];
+  const computeSeconds = m * slow.computeSeconds;
+  const intraLayer = m * (slow.tpSeconds + slow.cpSeconds + slow.epSeconds);
+  const bubbleSeconds = Math.max(0, pipeline - m * tMax);
+  return {
+    stepSeconds,
+    engine: 'analytic',
+    bubbleFraction: bubbleSeconds / stepSeconds,
+    breakdown: {
+      computeSeconds,
+      exposedCommunicationSeconds: intraLayer + ppSeconds + dpSeconds,
+      bubbleSeconds,
+      optimizerSeconds,
+      tpSeconds: m * slow.tpSeconds,
+      cpSeconds: m * slow.cpSeconds,
+      epSeconds: m * slow.epSeconds,
+      ppSeconds,
+      dpSeconds,
+    },
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * Durations of the ops of one training step on one GPU of each pipeline stage: compute per
+ * micro-batch (forward, backward-input, backward-weight, recompute), the TP/CP/EP collectives
+ * inside each layer, PP sends, DP collectives and the optimizer. Both step engines (closed form
+ * and discrete-event) consume these, so they agree on the primitives and differ only in how
+ * the ops are scheduled.
+ */
+import type { Scenario } from '../plan/resolve.js';
+import { countParams, isMoeLayer } from '../model/params.js';
+import { gemmSeconds, attentionSeconds, memoryBoundSeconds } from '../system/compute.js';
+import { placeGroup, type GroupPlacement } from '../system/topology.js';
+import { collectiveSeconds, p2pSeconds } from '../system/collectives.js';
+
+/** One layer's work for one micro-batch on one GPU, in seconds. */
+export interface LayerCost {
+  moe: boolean;
+  forwardSeconds: number;
+  /** Backward w.r.t. inputs (dgrad GEMMs, attention backward, elementwise). */
+  backwardInputSeconds: number;
+  /** Backward w.r.t. weights (wgrad GEMMs); separable for zero-bubble schedules. */
+  backwardWeightSeconds: number;
+  /** Extra forward work re-run before the backward (selective or full recompute). */
+  recomputeSeconds: number;
+  /** GEMM time a TP collective can hide behind when TP overlap is on. */
+  overlappableGemmSeconds: number;
+  tpForwardCommSeconds: number;
+  tpBackwardCommSeconds: number;
+  cpForwardCommSeconds: number;
+  cpBackwardCommSeconds: number;
+  epForwardCommSeconds: number;
+  epBackwardCommSeconds: number;
+  /** Attention compute a ring-CP exchange can hide behind. */
+  attentionForwardSeconds: number;
+  attentionBackwardSeconds: number;
+}
+
+export interface StageCost {
+  stage: number;
+  layers: LayerCost[];
+  /** Embedding (first stage) and LM head + loss (last stage) per micro-batch. */
+  extraForwardSeconds: number;
+  extraBackwardSeconds: number;
+  /** Parameters held on one GPU of this stage (before ZeRO sharding). */
+  denseParams: number;
+  expertParams: number;
+}
+
+export interface DpCost {
+  /** Per step (ZeRO 0-2): gradient reduce-scatter (or all-reduce at ZeRO 0) and parameter all-gather. */
+  gradientSeconds: number;
+  paramGatherSeconds: number;
+  /** Per micro-batch under ZeRO-3: parameter all-gathers (forward and backward) and gradient reduce-scatter. */
+  perMicroBatch: boolean;
+  placement: GroupPlacement;
+}
+
+export interface StepCosts {
+  stages: StageCost[];
+  /** One activation send between neighbouring stages (one direction, one micro-batch, one chunk). */
+  ppSendSeconds: number;
+  ppCrossesNodes: boolean;
+  /** DP collectives of the slowest stage, and the optimizer step. */
+  dp: DpCost[];
+  optimizerSeconds: number[];
+  placements: Record<'tp' | 'cp' | 'pp' | 'dp' | 'ep', GroupPlacement>;
+  numMicroBatches: number;
+  tokensPerMicroBatchPerGpu: number;
+}
+
+/** Builds the op costs of one step for a resolved scenario. */
+export function stepCosts(sc: Scenario): StepCosts {
+  const { model, plan, gpu, node, fabric } = sc;
+  const { tp, cp, pp, dp, ep, etp, microBatch } = plan;
+  const precision = plan.precision;
+  const c = countParams(model);
+  const h = model.hidden;
+  const s = model.seqLen;
+  const qDim = model.heads * model.headDim;
+  const kvDim = model.kvHeads * model.headDim;
+  const T = (microBatch * s) / cp; // tokens of one micro-batch on one GPU
+  const spDiv = plan.sequenceParallel ? tp : 1;
+  const gpus = sc.cluster.gpus;
+
+  const placements = {
+    tp: placeGroup({ size: tp, stride: 1, concurrentGroups: gpus / tp }, node, fabric),
+    cp: placeGroup({ size: cp, stride: tp, concurrentGroups: gpus / cp }, node, fabric),
+    pp: placeGroup({ size: pp, stride: tp * cp, concurrentGroups: gpus / pp }, node, fabric),
+    dp: placeGroup({ size: dp, stride: tp * cp * pp, concurrentGroups: gpus / dp }, node, fabric),
+    ep: placeGroup({ size: ep, stride: etp, concurrentGroups: gpus / ep }, node, fabric),
+  };
+
+  const gemm = (m: number, k: number, n: number) => gemmSeconds(gpu, precision, 2 * m * k * n);
+  // Forward GEMM time of the attention projections and a dense MLP for T tokens on one GPU.
+  const attnProj = gemm(T, h, (qDim + 2 * kvDim) / tp) + gemm(T, qDim / tp, h);
+  const mlpGemm = (tokens: number, ffn: number, shard: number) =>
+    model.ffnType === 'swiglu' ? gemm(tokens, h, (2 * ffn) / shard) + gemm(tokens, ffn / shard, h) : gemm(tokens, h, ffn / shard) + gemm(tokens, ffn / shard, h);
+  const denseMlp = mlpGemm(T, model.ffnHidden, tp);
+  // Causal attention over the full sequence, split over TP heads and CP ranks (load-balanced chunks).
+  const attnFlops = (2 * 2 * microBatch * s * s * (model.heads / tp) * model.headDim * 0.5) / cp;
+  const attnFwd = attentionSeconds(gpu, attnFlops, 'forward');
+  // Flash-attention backward does 2.5× the forward FLOPs (it recomputes QKᵀ; Dao 2023 §3).
+  const attnBwd = attentionSeconds(gpu, 2.5 * attnFlops, 'backward');
+  // Memory-bound kernels per token (bytes, bf16): two norms (read+write h), two residual adds
+  // (read 2h, write h), RoPE on Q and K, and the FFN activation (SwiGLU reads 2f, writes f).
+  const elementwiseBytes = (ffn: number, shard: number) =>
+    T * ((2 * 2 * 2 * h + 2 * 3 * 2 * h) / spDiv + (2 * 2 * (qDim + kvDim)) / tp + (model.ffnType === 'swiglu' ? 3 : 2) * 2 * (ffn / shard));
+  const elemDense = memoryBoundSeconds(gpu, elementwiseBytes(model.ffnHidden, tp));
+
+  const actBytes = T * h * 2;
+  const tpComm = (() => {
+    if (tp === 1) return 0;
+    // Megatron: per layer and direction two all-reduces, or with SP two all-gathers and two reduce-scatters (same volume).
+    return plan.sequenceParallel
+      ? 2 * collectiveSeconds(node, placements.tp, 'all-gather', actBytes) + 2 * collectiveSeconds(node, placements.tp, 'reduce-scatter', actBytes)
+      : 2 * collectiveSeconds(node, placements.tp, 'all-reduce', actBytes);
+  })();
+  // CP: Llama 3 all-gathers K and V (forward) and reduce-scatters their gradients (backward).
+  const kvBytes = ((microBatch * s * 2 * kvDim) / Math.min(tp, model.kvHeads)) * 2;
+  const cpComm = cp === 1 ? 0 : plan.cpMethod === 'allgather' ? collectiveSeconds(node, placements.cp, 'all-gather', kvBytes) : (cp - 1) * p2pSeconds(node, placements.cp.nodes <= 1, kvBytes / cp);
+
+  const moe = model.moe;
+  let moeLayer: { fwd: number; elem: number; gemmTotal: number; epComm: number } | null = null;
+  if (moe) {
+    const tokensPerExpert = (T * moe.topK * ep) / moe.experts;
+    const expertsLocal = moe.experts / ep;
+    const experts = expertsLocal * mlpGemm(tokensPerExpert, moe.expertFfnHidden, etp);
+    const shared = moe.sharedExperts > 0 ? moe.sharedExperts * mlpGemm(T, moe.sharedExpertFfnHidden ?? moe.expertFfnHidden, tp) : 0;
+    const router = gemm(T, h, moe.experts);
+    const elem = memoryBoundSeconds(gpu, elementwiseBytes(moe.expertFfnHidden * moe.topK + moe.sharedExperts * (moe.sharedExpertFfnHidden ?? moe.expertFfnHidden), etp) + T * moe.topK * h * 2 * 2 * 2);
+    // Dispatch and combine: each token's hidden state goes to topK experts and comes back.
+    const a2aBytes = T * moe.topK * h * 2;
+    const epComm = ep > 1 ? 2 * collectiveSeconds(node, placements.ep, 'all-to-all', a2aBytes) : 0;
+    moeLayer = { fwd: experts + shared + router, elem, gemmTotal: experts + shared + router, epComm };
+  }
+
+  const layerCost = (isMoe: boolean): LayerCost => {
+    const mlp = isMoe && moeLayer ? moeLayer.fwd : denseMlp;
+    const elem = elemDense + (isMoe && moeLayer ? moeLayer.elem : 0);
+    const gemms = attnProj + mlp;
+    const forward = gemms + attnFwd + elem;
+    const recompute = plan.recompute === 'full' ? forward : plan.recompute === 'selective' ? attnFwd : 0;
+    const fullRecomputeComm = plan.recompute === 'full' ? 1 : 0;
+    const ep = isMoe && moeLayer ? moeLayer.epComm : 0;
+    return {
+      moe: isMoe,
+      forwardSeconds: forward,
+      backwardInputSeconds: gemms + attnBwd + 2 * elem,
+      backwardWeightSeconds: gemms,
+      recomputeSeconds: recompute,
+      overlappableGemmSeconds: gemms,
+      tpForwardCommSeconds: tpComm,
+      tpBackwardCommSeconds: tpComm * (1 + fullRecomputeComm),
+      cpForwardCommSeconds: cpComm,
+      cpBackwardCommSeconds: cpComm * (1 + fullRecomputeComm),
+      epForwardCommSeconds: ep,
+      epBackwardCommSeconds: ep * (1 + fullRecomputeComm),
+      attentionForwardSeconds: attnFwd,
+      attentionBackwardSeconds: attnBwd,
+    };
+  };
+  const denseLayerCost = layerCost(false);
+  const moeLayerCost = moe ? layerCost(true) : denseLayerCost;
+
+  // LM head GEMM and fp32 cross-entropy (read/write logits) on the last stage; embedding gather on the first.
+  const lmHeadFwd = gemm(T, h, model.vocab / tp) + memoryBoundSeconds(gpu, (T * model.vocab * 4 * 3) / tp);
+  const embedFwd = memoryBoundSeconds(gpu, T * h * 2 * 2);
+
+  const stages: StageCost[] = [];
+  let layerIndex = 0;
+  for (let st = 0; st < pp; st++) {
+    const layers: LayerCost[] = [];
+    let denseParams = 0;
+    let expertParams = 0;
+    for (let i = 0; i < plan.layersPerStage[st]; i++, layerIndex++) {
+      const isMoe = isMoeLayer(model, layerIndex);
+      layers.push(isMoe ? moeLayerCost : denseLayerCost);
+      denseParams += c.attentionPerLayer / tp;
+      if (isMoe && moe) {
+        denseParams += (c.sharedExpertsPerLayer + c.routerPerLayer) / tp;
+        expertParams += ((moe.experts / ep) * c.expertMlp) / etp;
+      } else denseParams += c.denseMlpPerLayer / tp;
+    }
+    let extraF = 0;
+    let extraB = 0;
+    if (st === 0) {
+      extraF += embedFwd;
+      extraB += embedFwd;
+      denseParams += c.embedding / tp;
+    }
+    if (st === pp - 1) {
+      extraF += lmHeadFwd;
+      extraB += 2 * lmHeadFwd;
+      denseParams += (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead) / tp;
+    }
+    stages.push({ stage: st, layers, extraForwardSeconds: extraF, extraBackwardSeconds: extraB, denseParams, expertParams });
+  }
+
+  // PP: one activation tensor per micro-batch and chunk boundary (Narayanan §4.1: b·s·h, /t with SP).
+  const ppBytes = (T * h * 2) / spDiv;
+  const ppCrossesNodes = placements.pp.nodes > 1;
+  const ppSendSeconds = pp > 1 ? p2pSeconds(node, !ppCrossesNodes, ppBytes) : 0;
+
+  const expertDp = Math.max(1, (tp * cp * dp) / (ep * etp));
+  const edpPlacement = placeGroup({ size: expertDp, stride: Math.max(1, gpus / expertDp / pp), concurrentGroups: gpus / expertDp }, node, fabric);
+  const gradBytes = plan.gradReduceFp32 ? 4 : 2;
+  const dpCosts: DpCost[] = [];
+  const optimizerSeconds: number[] = [];
+  for (const st of stages) {
+    const dense = st.denseParams;
+    const expert = st.expertParams;
+    const zero = plan.zeroStage;
+    const grad = (kind: 'all-reduce' | 'reduce-scatter') =>
+      collectiveSeconds(node, placements.dp, kind, dense * gradBytes) + collectiveSeconds(node, edpPlacement, kind, expert * gradBytes);
+    const gather = collectiveSeconds(node, placements.dp, 'all-gather', dense * 2) + collectiveSeconds(node, edpPlacement, 'all-gather', expert * 2);
+    dpCosts.push({
+      gradientSeconds: zero === 0 ? grad('all-reduce') : grad('reduce-scatter'),
+      paramGatherSeconds: zero === 0 ? 0 : gather,
+      perMicroBatch: zero >= 3,
+      placement: placements.dp,
+    });
+    // Adam on the local shard: read/write fp32 master, m and v, read the fp32 grad, write bf16 weights.
+    const localParams = dense / (zero >= 1 ? dp : 1) + expert / (zero >= 1 ? expertDp : 1);
+    optimizerSeconds.push(memoryBoundSeconds(gpu, localParams * (3 * 4 * 2 + 4 + 2)));
+  }
+
+  return {
+    stages,
+    ppSendSeconds,
+    ppCrossesNodes,
+    dp: dpCosts,
+    optimizerSeconds,
+    placements,
+    numMicroBatches: plan.numMicroBatches,
+    tokensPerMicroBatchPerGpu: T,
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * Published measurements (the validation case format of ../shared/validation/README.md) turned
+ * into scenarios, predicted, and scored: throughput error first, MFU error in the source's own
+ * points, memory error.
+ */
+import { z } from 'zod';
+import type { Gpu, Node, Fabric } from '../schema/system.js';
+import { ModelSchema } from '../schema/model.js';
+import { PlanSchema, TrainingSchema } from '../schema/plan.js';
+import { SimulationSchema } from '../schema/scenario.js';
+import { resolveModel, resolvePlan, type Scenario } from '../plan/resolve.js';
+import type { Evaluation } from '../run/evaluate.js';
+
+const num = z.number().nullable().optional();
+
+/** Lenient case schema: unknown fields are kept and ignored, so newer files still load. */
+export const CaseSchema = z.object({
+  id: z.string(),
+  source: z.object({ title: z.string(), url: z.string().optional(), table: z.string().optional(), kind: z.string().optional() }).loose(),
+  model: z.object({}).loose(),
+  hardware: z.object({ gpu: z.string(), gpus: z.number().int().positive(), gpusPerNode: z.number().int().positive().nullable().optional(), nodeNetworkGbps: num, note: z.string().nullable().optional() }).loose(),
+  layout: z.object({}).loose(),
+  measured: z.object({ stepSeconds: num, tokensPerSecondPerGpu: num, tflopsPerGpu: num, mfu: num, mfuPeakTflops: num, memoryGiBPerGpu: num }).loose(),
+  flags: z.array(z.string()).default([]),
+  notes: z.string().nullable().optional(),
+}).loose();
+export type ValidationCase = z.output<typeof CaseSchema>;
+
+export interface ProfileLookup {
+  gpu(name: string): Gpu | undefined;
+  node(name: string): Node | undefined;
+  fabric(name: string): Fabric | undefined;
+}
+
+/** Short source name: the repository, or the paper's first words. */
+export function sourceKey(title: string): string {
+  const repo = /^([\w.-]+\/[\w.-]+)/.exec(title);
+  if (repo) return repo[1];
+  return title.split(/[,(]/)[0].trim();
+}
+
+/** Builds a scenario from a case, or says why it cannot be modelled. */
+export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { scenario?: Scenario; reason?: string } {
+  const gpu = profiles.gpu(c.hardware.gpu);
+  if (!gpu) return { reason: `no GPU profile for "${c.hardware.gpu}"` };
+  if (c.flags.some((f) => f.startsWith('task-finetune-lora'))) return { reason: 'LoRA fine-tuning (frozen base weights) is not modelled' };
+  const baseNode = gpu.defaultNode ? profiles.node(gpu.defaultNode) : undefined;
+  const fabric = gpu.defaultFabric ? profiles.fabric(gpu.defaultFabric) : undefined;
+  if (!baseNode || !fabric) return { reason: `GPU profile ${gpu.name} names no usable default node/fabric` };
+  const gpusPerNode = c.hardware.gpusPerNode ?? baseNode.gpusPerNode;
+  const node: Node = { ...baseNode, gpusPerNode, nics: { ...baseNode.nics } };
+  if (gpusPerNode !== baseNode.gpusPerNode) node.nics.perNode = Math.max(1, Math.round((baseNode.nics.perNode / baseNode.gpusPerNode) * gpusPerNode));
+  if (c.hardware.nodeNetworkGbps) node.nics.rate = (c.hardware.nodeNetworkGbps * 1e9) / 8 / node.nics.perNode;
+
+  const m = c.model as Record<string, unknown>;
+  const { name: _n, paramsTotal: _pt, paramsActive: _pa, ...modelFields } = m;
+  const modelIn = Object.fromEntries(Object.entries(modelFields).filter(([, v]) => v !== null && v !== undefined));
+  if (m.moe) {
+    const moe = Object.fromEntries(Object.entries(m.moe as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined));
+    modelIn.moe = moe;
+  }
+  const modelParsed = ModelSchema.safeParse(modelIn);
+  if (!modelParsed.success) return { reason: `model: ${modelParsed.error.issues[0].path.join('.')}: ${modelParsed.error.issues[0].message}` };
+  const model = resolveModel(modelParsed.data);
+
+  const l = c.layout as Record<string, unknown>;
+  const pick = (k: string) => (l[k] === null ? undefined : l[k]);
+  const tp = (pick('tp') as number) ?? 1;
+  const pp = (pick('pp') as number) ?? 1;
+  const vpp = (pick('vpp') as number) ?? 1;
+  const planIn = {
+    tp,
+    cp: pick('cp') ?? 1,
+    pp,
+    vpp,
+    dp: pick('dp'),
+    ep: pick('ep') ?? 1,
+    zeroStage: pick('zeroStage') ?? 1,
+    microBatch: pick('microBatch') ?? 1,
+    globalBatch: pick('globalBatchSequences'),
+    recompute: pick('recompute') ?? 'none',
+    precision: pick('precision') ?? 'bf16',
+    sequenceParallel: pick('sequenceParallel') ?? tp > 1,
+    layersPerStage: model.layers % (pp * vpp) === 0 && model.layers % pp === 0 ? undefined : 'auto',
+  };
+  const planParsed = PlanSchema.safeParse(planIn);
+  if (!planParsed.success) return { reason: `layout: ${planParsed.error.issues[0].path.join('.')}: ${planParsed.error.issues[0].message}` };
+  const { plan, problems } = resolvePlan(planParsed.data, model, c.hardware.gpus);
+  if (!plan) return { reason: `layout: ${problems[0].field}: ${problems[0].reason}` };
+  return {
+    scenario: {
+      name: c.id,
+      file: c.id,
+      model,
+      gpu,
+      node,
+      fabric,
+      cluster: { gpus: c.hardware.gpus, nodes: Math.ceil(c.hardware.gpus / gpusPerNode), spareNodes: 0, pricePerGpuHour: 0, pue: 1 },
+      plan,
+      training: TrainingSchema.parse({ totalTokens: plan.globalBatchSequences * model.seqLen }),
+      simulation: SimulationSchema.parse({}),
+    },
+  };
+}
+
+export interface CaseResult {
+  id: string;
+  source: string;
+  gpu: string;
+  skipped: boolean;
+  reason: string | null;
+  predicted: { stepSeconds: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; memoryGiBPerGpu: number } | null;
+  measured: { stepSeconds: number | null; tokensPerSecondPerGpu: number | null; tflopsPerGpu: number | null; mfu: number | null; mfuPeakTflops: number | null; memoryGiBPerGpu: number | null };
+  errors: { throughputRel: number | null; mfuPoints: number | null; memoryRel: number | null };
+}
+
+const GiB = 1024 ** 3;
+
+/** Scores one prediction against the case's measurements (README "How to score"). */
+export function scoreCase(c: ValidationCase, ev: Evaluation | null, reason?: string): CaseResult {
+  const ms = c.measured;
+  const measured = {
+    stepSeconds: ms.stepSeconds ?? null,
+    tokensPerSecondPerGpu: ms.tokensPerSecondPerGpu ?? null,
+    tflopsPerGpu: ms.tflopsPerGpu ?? null,
+    mfu: ms.mfu ?? null,
+    mfuPeakTflops: ms.mfuPeakTflops ?? null,
+    memoryGiBPerGpu: ms.memoryGiBPerGpu ?? null,
+  };
+  const base = { id: c.id, source: sourceKey(c.source.title), gpu: c.hardware.gpu, measured };
+  if (!ev) return { ...base, skipped: true, reason: reason ?? 'not modelled', predicted: null, errors: { throughputRel: null, mfuPoints: null, memoryRel: null } };
+  const peakTflops = measured.mfuPeakTflops ?? ev.throughput.peakTflops;
+  const predicted = {
+    stepSeconds: ev.step.seconds,
+    tokensPerSecondPerGpu: ev.throughput.tokensPerSecondPerGpu,
+    tflopsPerGpu: ev.throughput.tflopsPerGpu,
+    // The model's MFU against the same peak the source used.
+    mfu: ev.throughput.tflopsPerGpu / peakTflops,
+    memoryGiBPerGpu: ev.memory.perGpuBytes / GiB,
+  };
+  let throughputRel: number | null = null;
+  if (measured.tokensPerSecondPerGpu) throughputRel = predicted.tokensPerSecondPerGpu / measured.tokensPerSecondPerGpu - 1;
+  else if (measured.stepSeconds) throughputRel = measured.stepSeconds / predicted.stepSeconds - 1;
+  else if (measured.mfu) throughputRel = predicted.mfu / measured.mfu - 1;
+  else if (measured.tflopsPerGpu) throughputRel = predicted.tflopsPerGpu / measured.tflopsPerGpu - 1;
+  const measuredMfu = measured.mfu ?? (measured.tflopsPerGpu && measured.mfuPeakTflops ? measured.tflopsPerGpu / measured.mfuPeakTflops : null);
+  const mfuPoints = throughputRel !== null && measuredMfu !== null ? 100 * measuredMfu * Math.abs(throughputRel) : null;
+  const memoryRel = measured.memoryGiBPerGpu ? predicted.memoryGiBPerGpu / measured.memoryGiBPerGpu - 1 : null;
+  return { ...base, skipped: false, reason: null, predicted, errors: { throughputRel, mfuPoints, memoryRel } };
+}
+
+export interface Summary {
+  cases: number;
+  skipped: number;
+  throughputRelError: { median: number | null; p90: number | null; max: number | null };
+  mfuAbsErrorPoints: { median: number | null; max: number | null };
+  memoryRelError: { median: number | null };
+}
+
+/** Quantile by linear interpolation between order statistics. */
+export function quantile(values: number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const v = [...values].sort((a, b) => a - b);
+  const pos = (v.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+}
+
+/** Summarises case results: medians, p90 and max of absolute errors. */
+export function summarise(results: CaseResult[]): Summary {
+  const done = results.filter((r) => !r.skipped);
+  const thr = done.map((r) => r.errors.throughputRel).filter((x): x is number => x !== null).map(Math.abs);
+  const mfu = done.map((r) => r.errors.mfuPoints).filter((x): x is number => x !== null);
+  const mem = done.map((r) => r.errors.memoryRel).filter((x): x is number => x !== null).map(Math.abs);
+  return {
+    cases: results.length,
+    skipped: results.length - done.length,
+    throughputRelError: { median: quantile(thr, 0.5), p90: quantile(thr, 0.9), max: thr.length ? Math.max(...thr) : null },
+    mfuAbsErrorPoints: { median: quantile(mfu, 0.5), max: mfu.length ? Math.max(...mfu) : null },
+    memoryRelError: { median: quantile(mem, 0.5) },
+  };
+}
+
+/** Summary overall, per source and per GPU. */
+export function summariseAll(results: CaseResult[]) {
+  const group = (key: (r: CaseResult) => string) => {
+    const out: Record<string, Summary> = {};
+    for (const k of [...new Set(results.map(key))].sort()) out[k] = summarise(results.filter((r) => key(r) === k));
+    return out;
+  };
+  return { ...summarise(results), bySource: group((r) => r.source), byGpu: group((r) => r.gpu) };
+}
