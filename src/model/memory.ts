@@ -33,7 +33,7 @@ export interface MemoryEstimate {
 }
 
 /** Bytes of activations one layer stores for one token on one GPU (Korthikanti Table 2, re-derived). */
-export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute'>, moe = false): number {
+export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel'>, moe = false): number {
   const h = model.hidden;
   const t = plan.tp;
   const sp = plan.sequenceParallel ? t : 1;
@@ -49,7 +49,10 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   const ffn = moe && model.moe ? model.moe.expertFfnHidden * model.moe.topK + (model.moe.sharedExperts * (model.moe.sharedExpertFfnHidden ?? model.moe.expertFfnHidden)) : model.ffnHidden;
   const ffnActs = model.ffnType === 'swiglu' ? 2 * (2 * ffn) + 2 * ffn : 2 * ffn + 2 * ffn; // swiglu: gate+up outputs, product; gelu: fc1 out, gelu out
   const split = 2 * (qDim + 2 * kvDim) + 2 * qDim + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
-  return replicated / sp + split / t;
+  // Materialised attention keeps scores, softmax, dropout mask and output per head: 5·a·s bytes
+  // per token (Korthikanti Table 2's 5as/h term); selective recompute drops exactly this term.
+  const scores = plan.attentionKernel === 'unfused' && plan.recompute !== 'selective' ? (5 * model.heads * model.seqLen) / t : 0;
+  return replicated / sp + split / t + scores;
 }
 
 /** Micro-batches whose activations the first stage holds at its peak, by schedule. */

@@ -115,7 +115,7 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
     if (layersPerStage.length !== pp) problems.push({ field: 'plan.layersPerStage', reason: `has ${layersPerStage.length} entries, pp is ${pp}` });
     else if (sum !== model.layers) problems.push({ field: 'plan.layersPerStage', reason: `sums to ${sum}, the model has ${model.layers} layers` });
   }
-  if (vpp > 1 && layersPerStage.length > 0 && layersPerStage.some((l) => l < vpp)) {
+  if (vpp > 1 && layersPerStage.length > 0 && layersPerStage.some((l) => l + 2 < vpp)) {
     problems.push({ field: 'plan.vpp', reason: `vpp (${vpp}) exceeds the layers on a stage (${Math.min(...layersPerStage)})` });
   }
 

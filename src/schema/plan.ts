@@ -28,6 +28,10 @@ export const PlanSchema = z
     recompute: RecomputeSchema.default('none'),
     precision: PrecisionSchema.default('bf16'),
     sequenceParallel: z.boolean().optional().describe('Megatron sequence parallelism; default: on when tp > 1'),
+    attentionKernel: z
+      .enum(['flash', 'flash2', 'flash1', 'unfused'])
+      .default('flash')
+      .describe('flash: the best fused kernel for the GPU (FA3/cuDNN on Hopper); flash2: FlashAttention-2-class; flash1: FlashAttention-1 / 2022 Triton kernels; unfused: materialised softmax (Megatron 2022)'),
     cpMethod: z.enum(['allgather', 'ring']).default('allgather').describe('Llama 3 all-gathers K/V; ring attention passes blocks'),
     layersPerStage: z
       .union([z.array(posInt(1 << 14)), z.literal('auto')])

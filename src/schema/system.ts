@@ -31,6 +31,8 @@ export const GpuSchema = z
         gemm: z.strictObject({ bf16: EfficiencyCurve, fp8: EfficiencyCurve.optional(), fp4: EfficiencyCurve.optional() }),
         attentionForward: fraction().describe('flash-attention forward, fraction of bf16 peak'),
         attentionBackward: fraction().describe('flash-attention backward, fraction of bf16 peak'),
+        attentionFlash2Forward: fraction().optional().describe('FlashAttention-2-class kernels, forward (default: attentionForward)'),
+        attentionFlash2Backward: fraction().optional().describe('FlashAttention-2-class kernels, backward (default: attentionBackward)'),
         hbm: fraction().describe('achieved fraction of HBM bandwidth in memory-bound kernels'),
         fp8Overhead: fraction().default(0).describe('extra time per fp8 GEMM for casts and scaling, as a fraction of its fp8 time'),
       })

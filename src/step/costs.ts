@@ -89,7 +89,10 @@ export function stepCosts(sc: Scenario): StepCosts {
     ep: placeGroup({ size: ep, stride: etp, concurrentGroups: gpus / ep }, node, fabric),
   };
 
-  const gemm = (m: number, k: number, n: number) => gemmSeconds(gpu, precision, 2 * m * k * n);
+  // fp8/fp4 GEMMs first cast their bf16 input (read 2 B, write 1 B per element) and weight; the
+  // casts are memory-bound kernels (Transformer Engine quantises activations per GEMM call).
+  const castBytesPerElement = precision === 'bf16' ? 0 : 3;
+  const gemm = (m: number, k: number, n: number) => gemmSeconds(gpu, precision, 2 * m * k * n) + (castBytesPerElement ? memoryBoundSeconds(gpu, castBytesPerElement * (m * k + k * n)) : 0);
   // Forward GEMM time of the attention projections and a dense MLP for T tokens on one GPU.
   const attnProj = gemm(T, h, (qDim + 2 * kvDim) / tp) + gemm(T, qDim / tp, h);
   const mlpGemm = (tokens: number, ffn: number, shard: number) =>
@@ -97,9 +100,21 @@ export function stepCosts(sc: Scenario): StepCosts {
   const denseMlp = mlpGemm(T, model.ffnHidden, tp);
   // Causal attention over the full sequence, split over TP heads and CP ranks (load-balanced chunks).
   const attnFlops = (2 * 2 * microBatch * s * s * (model.heads / tp) * model.headDim * 0.5) / cp;
-  const attnFwd = attentionSeconds(gpu, attnFlops, 'forward');
-  // Flash-attention backward does 2.5× the forward FLOPs (it recomputes QKᵀ; Dao 2023 §3).
-  const attnBwd = attentionSeconds(gpu, 2.5 * attnFlops, 'backward');
+  let attnFwd: number;
+  let attnBwd: number;
+  if (plan.attentionKernel === 'unfused') {
+    // Materialised attention (Megatron 2022): full (not causal) QKᵀ and AV as batched GEMMs, then
+    // softmax, mask and dropout over b·a·s² scores in HBM: ~13 bytes per score forward (write
+    // QKᵀ, read+write softmax, read+write dropout and its 1-byte mask, read for AV), twice that backward.
+    const scores = (microBatch * (model.heads / tp) * s * s) / cp;
+    const bmm = gemmSeconds(gpu, 'bf16', 2 * attnFlops);
+    attnFwd = bmm + memoryBoundSeconds(gpu, 13 * scores);
+    attnBwd = 2 * bmm + memoryBoundSeconds(gpu, 26 * scores);
+  } else {
+    attnFwd = attentionSeconds(gpu, attnFlops, 'forward', plan.attentionKernel);
+    // Flash-attention backward does 2.5× the forward FLOPs (it recomputes QKᵀ; Dao 2023 §3).
+    attnBwd = attentionSeconds(gpu, 2.5 * attnFlops, 'backward', plan.attentionKernel);
+  }
   // Memory-bound kernels per token (bytes, bf16): two norms (read+write h), two residual adds
   // (read 2h, write h), RoPE on Q and K, and the FFN activation (SwiGLU reads 2f, writes f).
   const elementwiseBytes = (ffn: number, shard: number) =>
@@ -121,14 +136,18 @@ export function stepCosts(sc: Scenario): StepCosts {
   const moe = model.moe;
   let moeLayer: { fwd: number; elem: number; gemmTotal: number; epComm: number } | null = null;
   if (moe) {
-    const tokensPerExpert = (T * moe.topK * ep) / moe.experts;
+    // Megatron's token dispatcher works on the sequence-parallel shard: with expert-TP etp < tp
+    // each rank routes T·etp/tp tokens and holds whole (etp-split) experts.
+    const tokensIn = (T * etp) / tp;
+    const tokensPerExpert = (tokensIn * moe.topK * ep) / moe.experts;
     const expertsLocal = moe.experts / ep;
     const experts = expertsLocal * mlpGemm(tokensPerExpert, moe.expertFfnHidden, etp);
     const shared = moe.sharedExperts > 0 ? moe.sharedExperts * mlpGemm(T, moe.sharedExpertFfnHidden ?? moe.expertFfnHidden, tp) : 0;
     const router = gemm(T, h, moe.experts);
-    const elem = memoryBoundSeconds(gpu, elementwiseBytes(moe.expertFfnHidden * moe.topK + moe.sharedExperts * (moe.sharedExpertFfnHidden ?? moe.expertFfnHidden), etp) + T * moe.topK * h * 2 * 2 * 2);
+    // Activation and permute/unpermute traffic of the routed tokens (read + write, forward).
+    const elem = memoryBoundSeconds(gpu, tokensIn * moe.topK * (3 * 2 * moe.expertFfnHidden / etp + 2 * 2 * 2 * h));
     // Dispatch and combine: each token's hidden state goes to topK experts and comes back.
-    const a2aBytes = T * moe.topK * h * 2;
+    const a2aBytes = tokensIn * moe.topK * h * 2;
     const epComm = ep > 1 ? 2 * collectiveSeconds(node, placements.ep, 'all-to-all', a2aBytes) : 0;
     moeLayer = { fwd: experts + shared + router, elem, gemmTotal: experts + shared + router, epComm };
   }

@@ -42,9 +42,17 @@ export function gemmSeconds(gpu: Gpu, precision: Precision, flops: number): numb
   return p === 'bf16' ? seconds : seconds * (1 + gpu.efficiency.fp8Overhead);
 }
 
+export type AttentionKernel = 'flash' | 'flash2' | 'flash1';
+const FA2_SPEEDUP_OVER_FA1 = 2;
+
 /** Seconds for flash-attention forward or backward work of `flops` (bf16 peak × attention efficiency). */
-export function attentionSeconds(gpu: Gpu, flops: number, phase: 'forward' | 'backward'): number {
-  const eff = phase === 'forward' ? gpu.efficiency.attentionForward : gpu.efficiency.attentionBackward;
+export function attentionSeconds(gpu: Gpu, flops: number, phase: 'forward' | 'backward', kernel: AttentionKernel = 'flash'): number {
+  const e = gpu.efficiency;
+  const flash2 = phase === 'forward' ? e.attentionFlash2Forward ?? e.attentionForward : e.attentionFlash2Backward ?? e.attentionBackward;
+  const best = phase === 'forward' ? e.attentionForward : e.attentionBackward;
+  // FlashAttention-2 "yields around 2× speedup compared to FlashAttention" (Dao 2023, abstract):
+  // first-generation fused kernels (FA1, the 2022 Triton tutorial kernel) run at half of FA2.
+  const eff = kernel === 'flash' ? best : kernel === 'flash2' ? flash2 : flash2 / FA2_SPEEDUP_OVER_FA1;
   return flops / (gpu.peakFlops.bf16 * eff);
 }
 

@@ -1,0 +1,53 @@
+/** Plain-text rendering of an evaluation: memory bar, step breakdown, throughput, run totals. */
+import type { Evaluation } from '../run/evaluate.js';
+import { formatGiB, formatSeconds, formatPercent, formatSi } from '../units/format.js';
+
+/** A horizontal bar of `width` cells filled to `fraction` (over 1 is marked with '!'). */
+export function bar(fraction: number, width = 40): string {
+  const f = Math.max(0, fraction);
+  const filled = Math.min(width, Math.round(Math.min(f, 1) * width));
+  return '[' + '█'.repeat(filled) + '░'.repeat(width - filled) + ']' + (f > 1 ? '!' : ' ');
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Renders the evaluate report. */
+export function renderEvaluation(ev: Evaluation, extra: string[] = []): string {
+  const L = ev.layout;
+  const out: string[] = [];
+  const schedule = L.pp > 1 ? `, ${L.schedule}${L.vpp > 1 ? ` vpp ${L.vpp}` : ''}` : '';
+  out.push(`clusterplan evaluate · ${ev.scenario} · ${int(L.gpus)} GPUs on ${int(L.nodes)} nodes · ${ev.engine === 'des' ? 'discrete-event' : 'closed-form'} step`);
+  out.push('');
+  out.push(`Model    ${formatSi(ev.model.paramsTotal, 1)} parameters (${formatSi(ev.model.paramsActive, 1)} active) · ${formatSi(ev.model.flopsPerToken, 2)}FLOP per token (causal attention; ${formatSi(ev.model.flopsPerTokenFullAttention, 2)} with full)`);
+  out.push(`Layout   TP${L.tp} CP${L.cp} PP${L.pp}${schedule} DP${L.dp}${L.ep > 1 ? ` EP${L.ep}` : ''} · ZeRO-${L.zeroStage} · ${L.numMicroBatches} micro-batches of ${L.microBatch} · global batch ${int(L.globalBatchSequences)} sequences`);
+  out.push('');
+  const m = ev.memory;
+  const frac = m.perGpuBytes / m.capacityBytes;
+  out.push(`Memory per GPU (peak on stage ${m.peakStage})  ${formatGiB(m.perGpuBytes)} of ${formatGiB(m.capacityBytes)}  ${bar(frac, 30)} ${ev.feasible ? 'fits' : 'DOES NOT FIT'}`);
+  const b = m.breakdown;
+  const parts: [string, number][] = [
+    ['weights', b.weightsBytes], ['gradients', b.gradientsBytes], ['optimizer state', b.optimizerBytes], ['activations', b.activationsBytes],
+    ['logits', b.logitsBytes], ['working buffers', b.transientBytes], ['framework/NCCL', b.frameworkBytes], ['fragmentation', b.fragmentationBytes],
+  ];
+  for (const [name, bytes] of parts) if (bytes > 0) out.push(`  ${name.padEnd(17)}${formatGiB(bytes).padStart(11)}  ${bar(bytes / m.capacityBytes, 20)}`);
+  out.push(`  in-flight micro-batches on stage 0: ${m.inFlightMicroBatches.toFixed(2)}`);
+  out.push('');
+  const st = ev.step;
+  const d = st.breakdown;
+  out.push(`Step     ${formatSeconds(st.seconds)} for ${int(st.tokensPerStep)} tokens`);
+  const rows: [string, number][] = [
+    ['compute', d.computeSeconds], ['exposed comm', d.exposedCommunicationSeconds], ['pipeline bubble', d.bubbleSeconds], ['optimizer', d.optimizerSeconds],
+  ];
+  for (const [name, s] of rows) out.push(`  ${name.padEnd(17)}${formatSeconds(s).padStart(11)}  ${formatPercent(s / st.seconds).padStart(6)}  ${bar(s / st.seconds, 20)}`);
+  const comm = [['TP', d.tpSeconds], ['CP', d.cpSeconds], ['EP', d.epSeconds], ['PP', d.ppSeconds], ['DP', d.dpSeconds]].filter(([, s]) => (s as number) > 0);
+  if (comm.length) out.push(`  exposed by kind: ${comm.map(([k, s]) => `${k} ${formatSeconds(s as number)}`).join(', ')}`);
+  out.push('');
+  const t = ev.throughput;
+  out.push(`Speed    ${t.tokensPerSecondPerGpu.toFixed(1)} tokens/s per GPU · ${formatSi(t.tokensPerSecond, 2)} tokens/s · ${t.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU · MFU ${formatPercent(t.mfu)} · HFU ${formatPercent(t.hfu)} (of ${t.peakTflops.toFixed(0)} TFLOP/s bf16 peak)`);
+  const r = ev.run;
+  out.push(`Run      ${int(r.steps)} steps · ideal ${r.idealDays.toFixed(1)} days · ${formatSi(r.gpuHours, 2)} GPU-hours · ${r.energyMWh.toFixed(0)} MWh · $${formatSi(r.costUsd, 2)}`);
+  for (const n of ev.notes) out.push(`Note     ${n}`);
+  for (const reason of ev.reasons) out.push(`Problem  ${reason}`);
+  if (extra.length) out.push('', ...extra);
+  return out.join('\n') + '\n';
+}

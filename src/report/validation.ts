@@ -1,0 +1,46 @@
+/** Plain-text rendering of a validation run: one row per case, then summaries by source and GPU. */
+import type { CaseResult, Summary, summariseAll } from '../validation/cases.js';
+
+const pct = (x: number | null, digits = 1) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(digits)}%`);
+const apct = (x: number | null, digits = 1) => (x === null ? '—' : `${(100 * x).toFixed(digits)}%`);
+const pts = (x: number | null) => (x === null ? '—' : x.toFixed(2));
+const fix = (x: number | null | undefined, d: number) => (x === null || x === undefined ? '—' : x.toFixed(d));
+
+function measuredThroughput(r: CaseResult): string {
+  const m = r.measured;
+  const p = r.predicted;
+  if (!p) return '';
+  if (m.tokensPerSecondPerGpu) return `tok/s/GPU ${fix(p.tokensPerSecondPerGpu, 0)} vs ${fix(m.tokensPerSecondPerGpu, 0)}`;
+  if (m.stepSeconds) return `step ${fix(p.stepSeconds, 2)} s vs ${fix(m.stepSeconds, 2)} s`;
+  if (m.mfu) return `MFU ${apct(p.mfu)} vs ${apct(m.mfu)}`;
+  if (m.tflopsPerGpu) return `TFLOP/s ${fix(p.tflopsPerGpu, 0)} vs ${fix(m.tflopsPerGpu, 0)}`;
+  return '';
+}
+
+function summaryLine(name: string, s: Summary): string {
+  const t = s.throughputRelError;
+  return `${name.padEnd(34)} ${String(s.cases - s.skipped).padStart(5)} ${String(s.skipped).padStart(5)}  ${apct(t.median).padStart(7)} ${apct(t.p90).padStart(7)} ${apct(t.max).padStart(7)}  ${pts(s.mfuAbsErrorPoints.median).padStart(6)} ${pts(s.mfuAbsErrorPoints.max).padStart(6)}  ${apct(s.memoryRelError.median).padStart(7)}`;
+}
+
+/** Renders the per-case table and the summaries. */
+export function renderValidation(cases: CaseResult[], summary: ReturnType<typeof summariseAll>): string {
+  const out: string[] = [];
+  out.push(`${'case'.padEnd(58)} ${'gpu'.padEnd(14)} ${'predicted vs measured'.padEnd(34)} ${'error'.padStart(8)} ${'MFU pts'.padStart(8)} ${'memory'.padStart(8)}`);
+  for (const r of cases) {
+    if (r.skipped) {
+      out.push(`${r.id.slice(0, 58).padEnd(58)} ${r.gpu.padEnd(14)} skipped: ${r.reason}`);
+      continue;
+    }
+    const mem = r.measured.memoryGiBPerGpu ? `${pct(r.errors.memoryRel)}` : '';
+    out.push(`${r.id.slice(0, 58).padEnd(58)} ${r.gpu.padEnd(14)} ${measuredThroughput(r).padEnd(34)} ${pct(r.errors.throughputRel).padStart(8)} ${pts(r.errors.mfuPoints).padStart(8)} ${mem.padStart(8)}`);
+  }
+  out.push('');
+  out.push(`${''.padEnd(34)} ${'cases'.padStart(5)} ${'skip'.padStart(5)}  ${'|throughput error|'.padEnd(23)}  ${'MFU points'.padEnd(13)}  memory`);
+  out.push(`${''.padEnd(34)} ${''.padStart(5)} ${''.padStart(5)}  ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'max'.padStart(7)}  ${'median'.padStart(6)} ${'max'.padStart(6)}  ${'median'.padStart(7)}`);
+  out.push(summaryLine('all', summary));
+  out.push('by source');
+  for (const [k, s] of Object.entries(summary.bySource)) out.push(summaryLine('  ' + k, s));
+  out.push('by GPU');
+  for (const [k, s] of Object.entries(summary.byGpu)) out.push(summaryLine('  ' + k, s));
+  return out.join('\n') + '\n';
+}

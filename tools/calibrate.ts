@@ -1,0 +1,79 @@
+/**
+ * Calibration aid (a developer tool, not part of the product): for one GPU profile, searches
+ * multipliers on its GEMM curves and attention efficiency that minimise the robust mean
+ * |throughput error| over ALL validation cases on that GPU (every source at once, never per
+ * case), and prints the fitted multipliers. The profile YAML is then edited by hand with the
+ * result and a comment; nothing here writes files.
+ *   npx tsx tools/calibrate.ts h100-sxm-80gb
+ */
+import { readFileSync } from 'node:fs';
+import { packageProfiles } from '../src/io/profiles.js';
+import { CaseSchema, caseToScenario, scoreCase, summarise, type CaseResult } from '../src/validation/cases.js';
+import { evaluate } from '../src/run/evaluate.js';
+import type { Gpu } from '../src/schema/system.js';
+
+const gpuName = process.argv[2] ?? 'h100-sxm-80gb';
+const file = process.argv[3] ?? 'validation/cases-dev.json';
+const cases = (JSON.parse(readFileSync(file, 'utf8')) as unknown[]).map((c) => CaseSchema.parse(c)).filter((c) => c.hardware.gpu === gpuName);
+const profiles = packageProfiles();
+const base = structuredClone(profiles.gpu(gpuName)) as Gpu;
+if (!base) throw new Error(`no profile ${gpuName}`);
+
+type Params = { bf16: number; fp8: number; attn: number; shift: number; shift8: number };
+function apply(p: Params): Gpu {
+  const g = structuredClone(base);
+  const scale = (curve: [number, number][], s: number, shift: number) => curve.map(([x, y]) => [x * shift, Math.min(1, y * s)] as [number, number]);
+  g.efficiency.gemm.bf16 = scale(base.efficiency.gemm.bf16, p.bf16, p.shift);
+  if (base.efficiency.gemm.fp8) g.efficiency.gemm.fp8 = scale(base.efficiency.gemm.fp8, p.fp8, p.shift8);
+  if (base.efficiency.gemm.fp4) g.efficiency.gemm.fp4 = scale(base.efficiency.gemm.fp4, p.fp8, p.shift8);
+  g.efficiency.attentionForward = Math.min(1, base.efficiency.attentionForward * p.attn);
+  g.efficiency.attentionBackward = Math.min(1, base.efficiency.attentionBackward * p.attn);
+  return g;
+}
+function run(p: Params): CaseResult[] {
+  const gpu = apply(p);
+  const lookup = { ...profiles, gpu: (n: string) => (n === gpuName ? gpu : profiles.gpu(n)) };
+  return cases.map((c) => {
+    const { scenario, reason } = caseToScenario(c, lookup);
+    return scenario ? scoreCase(c, evaluate(scenario)) : scoreCase(c, null, reason);
+  });
+}
+function loss(p: Params): number {
+  const errs = run(p).map((r) => r.errors.throughputRel).filter((x): x is number => x !== null);
+  return errs.reduce((a, e) => a + Math.min(0.5, Math.abs(e)), 0) / Math.max(1, errs.length);
+}
+let p: Params = { bf16: 1, fp8: 1, attn: 1, shift: 1, shift8: 1 };
+// Efficiencies never exceed the profile's measured ceilings (MAMF, FlashAttention): multipliers stay <= 1.
+const fixed = (process.env.FIX ?? '').split(',');
+const ok = (q: Params) => q.bf16 <= 1 && q.fp8 <= 1 && q.attn <= 1 && fixed.every((k) => !k || q[k as keyof Params] === p[k as keyof Params]);
+let best = loss(p);
+for (let step = 0.2; step > 0.005; step /= 2) {
+  let improved = true;
+  while (improved) {
+    improved = false;
+    for (const k of Object.keys(p) as (keyof Params)[]) {
+      for (const dir of [-1, 1]) {
+        const q = { ...p, [k]: k.startsWith('shift') ? p[k] * (1 + dir * step * 2) : p[k] * (1 + dir * step) };
+        if (!ok(q)) continue;
+        const l = loss(q);
+        if (l < best - 1e-9) { best = l; p = q; improved = true; }
+      }
+    }
+  }
+}
+const results = run(p);
+console.log(gpuName, JSON.stringify(p), 'loss', best.toFixed(4));
+const fitted = apply(p);
+for (const k of ['bf16', 'fp8', 'fp4'] as const) {
+  const c = fitted.efficiency.gemm[k];
+  if (c) console.log(`  ${k}: ${JSON.stringify(c.map(([x, y]) => [Number(x.toPrecision(3)), Number(y.toFixed(3))]))}`);
+}
+const bySource = new Map<string, CaseResult[]>();
+if (process.env.SHOW) for (const r of results) console.log(`    ${r.id.slice(0, 70).padEnd(70)} ${r.errors.throughputRel === null ? r.reason : (100 * r.errors.throughputRel).toFixed(1)}`);
+for (const r of results) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+for (const [s, rs] of bySource) {
+  const sum = summarise(rs);
+  console.log(`  ${s.padEnd(32)} n=${rs.length} median ${(100 * (sum.throughputRelError.median ?? 0)).toFixed(1)}% p90 ${(100 * (sum.throughputRelError.p90 ?? 0)).toFixed(1)}%`);
+}
+const all = summarise(results);
+console.log(`  all median ${(100 * (all.throughputRelError.median ?? 0)).toFixed(1)}% p90 ${(100 * (all.throughputRelError.p90 ?? 0)).toFixed(1)}%`);
