@@ -37,12 +37,19 @@ export function forwardAttentionFlopsPerToken(model: ResolvedModel): number {
 }
 
 /** FLOPs per token for training, model and hardware (with recompute). */
-export function flopsPerToken(model: ResolvedModel, recompute: Plan['recompute'] = 'none'): FlopsPerToken {
+export function flopsPerToken(model: ResolvedModel, recompute: Plan['recompute'] = 'none', attentionKernel: Plan['attentionKernel'] = 'flash'): FlopsPerToken {
   const forwardDense = 2 * activeMatmulParams(model);
   const forwardAttention = forwardAttentionFlopsPerToken(model);
   const modelFlops = 3 * (forwardDense + forwardAttention);
-  // Korthikanti 2022 eq. 8: selective recompute re-runs the attention core; full re-runs the whole forward.
-  const recomputed = recompute === 'full' ? forwardDense + forwardAttention : recompute === 'selective' ? forwardAttention : 0;
+  // Korthikanti 2022 eq. 8: selective recompute re-runs the attention core (materialised scores);
+  // with fused attention it re-runs only elementwise ops (no matmul FLOPs); full re-runs the forward.
+  const d = model.hidden;
+  const opSac = 2 * model.layers * (d * model.kvHeads * model.headDim + model.heads * model.headDim * d + d * model.ffnHidden);
+  const recomputed =
+    recompute === 'full' ? forwardDense + forwardAttention
+    : recompute === 'selective' && attentionKernel === 'unfused' ? forwardAttention
+    : recompute === 'op-sac' ? opSac
+    : 0;
   return {
     model: modelFlops,
     modelFullAttention: modelFlops + 3 * forwardAttention,

@@ -38,6 +38,13 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   const t = plan.tp;
   const sp = plan.sequenceParallel ? t : 1;
   if (plan.recompute === 'full') return (2 * h) / sp; // only the layer input (Korthikanti: 2sbh, /t with SP)
+  if (plan.recompute === 'op-sac') {
+    // torchtitan op-level SAC saves the attention output and every other matmul output (of wq,
+    // wk, wv, wo, w1, w3, w2 in call order: Q, V, the FFN gate and the block output) plus the
+    // residual input; everything else is recomputed in the backward.
+    const ffnSac = moe && model.moe ? model.moe.expertFfnHidden * model.moe.topK : model.ffnHidden;
+    return (2 * h + 2 * h) / sp + (2 * model.heads * model.headDim + 2 * model.kvHeads * model.headDim + 2 * model.heads * model.headDim + 2 * ffnSac) / t;
+  }
   const qDim = model.heads * model.headDim;
   const kvDim = model.kvHeads * model.headDim;
   const gptStyle = hasBiases(model);
@@ -47,12 +54,17 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   // Split by TP: Q, K, V (kept for flash-attention backward), the attention output (= the
   // output projection input) and the FFN activations.
   const ffn = moe && model.moe ? model.moe.expertFfnHidden * model.moe.topK + (model.moe.sharedExperts * (model.moe.sharedExpertFfnHidden ?? model.moe.expertFfnHidden)) : model.ffnHidden;
-  const ffnActs = model.ffnType === 'swiglu' ? 2 * (2 * ffn) + 2 * ffn : 2 * ffn + 2 * ffn; // swiglu: gate+up outputs, product; gelu: fc1 out, gelu out
+  // Selective recompute with fused attention re-runs the cheap elementwise ops (norms, the FFN
+  // activation: Megatron-Core recompute_modules layernorm/moe_act, torchtitan op-level SAC), so
+  // the norm outputs and the activation output are not stored.
+  const selectiveElementwise = plan.recompute === 'selective' && plan.attentionKernel !== 'unfused';
+  const ffnActs = (model.ffnType === 'swiglu' ? 2 * (2 * ffn) : 2 * ffn) + (selectiveElementwise ? 0 : 2 * ffn); // gate+up (or fc1) outputs; activation output
+  const replicatedStored = selectiveElementwise ? replicated - 2 * h - 2 * h : replicated;
   const split = 2 * (qDim + 2 * kvDim) + 2 * qDim + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
   // Materialised attention keeps scores, softmax, dropout mask and output per head: 5·a·s bytes
   // per token (Korthikanti Table 2's 5as/h term); selective recompute drops exactly this term.
   const scores = plan.attentionKernel === 'unfused' && plan.recompute !== 'selective' ? (5 * model.heads * model.seqLen) / t : 0;
-  return replicated / sp + split / t + scores;
+  return replicatedStored / sp + split / t + scores;
 }
 
 /** Micro-batches whose activations the first stage holds at its peak, by schedule. */
@@ -97,15 +109,19 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     }
     if (s === 0) denseParams += c.embedding / tp;
     if (s === pp - 1) denseParams += (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead) / tp;
-    const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dp) + expertParams / shard(3, expertDp));
-    const gradientsBytes = gradBytes * (denseParams / shard(2, dp) + expertParams / shard(2, expertDp));
-    const optimizerBytes = 12 * (denseParams / shard(1, dp) + expertParams / shard(1, expertDp));
+    // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
+    // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
+    const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dp * cp) + expertParams / shard(3, expertDp));
+    const gradientsBytes = gradBytes * (denseParams / shard(2, dp * cp) + expertParams / shard(2, expertDp));
+    const optimizerBytes = 12 * (denseParams / shard(1, dp * cp) + expertParams / shard(1, expertDp));
     // Stage s of 1F1B holds max(1, inFlight - s) micro-batches (Korthikanti App. C).
     const held = pp === 1 ? 1 : plan.schedule === 'gpipe' ? inFlight : Math.max(1, inFlight - s);
     let activationsBytes = actPerToken * tokensPerMicroBatch * held;
     if (s === 0) activationsBytes += ((2 * model.hidden) / (plan.sequenceParallel ? tp : 1)) * tokensPerMicroBatch * held; // embedding output
-    // Last stage: fp32 logits and their gradient for one micro-batch, split by TP (vocab-parallel).
-    const logitsBytes = s === pp - 1 ? (2 * 4 * tokensPerMicroBatch * model.vocab) / tp : 0;
+    // Last stage, one micro-batch, split by TP (vocab-parallel): bf16 logits, their fp32 copy for
+    // the cross-entropy and its fp32 gradient, 10 bytes per logit (torchtitan upcasts logits
+    // with .float() before the loss; Megatron's fused vocab-parallel CE also works in fp32).
+    const logitsBytes = s === pp - 1 ? ((2 + 4 + 4) * tokensPerMicroBatch * model.vocab) / tp : 0;
     // Working set of the layer being computed: its backward gradients, and under ZeRO-3 the
     // gathered parameters of the current and the prefetched layer.
     const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;

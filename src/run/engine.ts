@@ -170,6 +170,8 @@ export class TrialRunner {
   private segmentProgress = 0;
   /** Work kept so far; rolled back to the last committed checkpoint on a fault. */
   private progress = 0;
+  /** Work saved by the last committed checkpoint. */
+  private committed = 0;
   /** Planned stop: progress frozen while its checkpoint is written. */
   private stopProgress = 0;
   private pendingDowntime = 0;
@@ -199,6 +201,7 @@ export class TrialRunner {
     this.phaseStart = 0;
     this.epoch = 0;
     this.progress = 0;
+    this.committed = 0;
     this.stopProgress = 0;
     this.pendingDowntime = 0;
     this.readyTime = 0;
@@ -324,7 +327,7 @@ export class TrialRunner {
   private onStopped(): void {
     const now = this.sim.now;
     this.closePhase(now, false);
-    this.progress = this.stopProgress;
+    this.progress = this.committed = this.stopProgress;
     this.row[this.base + F.checkpoints]++;
     this.enter(MAINTENANCE, now);
     this.scheduleReady(now + this.pendingDowntime);
@@ -388,7 +391,7 @@ export class TrialRunner {
     this.segmentStart = now;
     this.segmentProgress = this.progress;
     const remaining = m.workSeconds - this.progress;
-    if (remaining <= EPS * m.workSeconds) {
+    if (Number.isFinite(remaining) && remaining <= EPS * m.workSeconds) {
       this.progress = m.workSeconds;
       this.phase = DONE;
       this.sim.stop();
@@ -439,9 +442,10 @@ export class TrialRunner {
       }
       r[b + F.checkpoint] += rel - work;
       r[b + F.checkpoints] += saves;
+      this.committed = this.segmentProgress + saves * tau;
       if (fault) {
         r[b + F.recompute] += work - saves * tau;
-        this.progress = this.segmentProgress + saves * tau;
+        this.progress = this.committed;
       } else {
         this.progress = this.segmentProgress + work;
       }
@@ -449,7 +453,10 @@ export class TrialRunner {
       r[b + F.checkpoint] += now - this.phaseStart;
       if (fault) {
         // The stop's checkpoint did not complete: back to the last committed point.
-        r[b + F.recompute] += this.stopProgress - this.progress;
+        r[b + F.recompute] += this.stopProgress - this.committed;
+        this.progress = this.committed;
+      } else {
+        this.progress = this.stopProgress;
       }
     } else if (phase !== DONE) {
       r[b + phaseBucket[phase]] += now - this.phaseStart;

@@ -28,7 +28,7 @@ export interface Evaluation {
 /** Evaluates a resolved scenario with the given step engine (default: closed form). */
 export function evaluate(sc: Scenario, engine?: { name: 'des'; run: StepEngine }): Evaluation {
   const params = countParams(sc.model);
-  const flops = flopsPerToken(sc.model, sc.plan.recompute);
+  const flops = flopsPerToken(sc.model, sc.plan.recompute, sc.plan.attentionKernel);
   const memory = estimateMemory(sc.model, sc.plan, sc.gpu);
   const costs = stepCosts(sc);
   const analytic = analyticStep(sc, costs);

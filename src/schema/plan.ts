@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { posInt, nonNegInt, count, quantity } from './common.js';
 
 export const ScheduleSchema = z.enum(['gpipe', '1f1b', 'interleaved-1f1b', 'zero-bubble']);
-export const RecomputeSchema = z.enum(['none', 'selective', 'full']);
+/**
+ * none; selective (Korthikanti 2022: the attention core, or with fused attention the cheap
+ * elementwise ops); op-sac (torchtitan's per-op selective checkpointing: every other matmul
+ * output is recomputed); full (only each layer's input is kept).
+ */
+export const RecomputeSchema = z.enum(['none', 'selective', 'op-sac', 'full']);
 export const PrecisionSchema = z.enum(['bf16', 'fp8', 'fp4']);
 
 const GlobalBatchSchema = z.union([

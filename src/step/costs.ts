@@ -58,6 +58,8 @@ export interface StepCosts {
   stages: StageCost[];
   /** One activation send between neighbouring stages (one direction, one micro-batch, one chunk). */
   ppSendSeconds: number;
+  /** The same send between two stages that share a node (NVLink), for pipelines that span nodes only in part. */
+  ppSendSecondsSameNode: number;
   ppCrossesNodes: boolean;
   /** DP collectives of the slowest stage, and the optimizer step. */
   dp: DpCost[];
@@ -85,7 +87,15 @@ export function stepCosts(sc: Scenario): StepCosts {
     tp: placeGroup({ size: tp, stride: 1, concurrentGroups: gpus / tp }, node, fabric),
     cp: placeGroup({ size: cp, stride: tp, concurrentGroups: gpus / cp }, node, fabric),
     pp: placeGroup({ size: pp, stride: tp * cp, concurrentGroups: gpus / pp }, node, fabric),
-    dp: placeGroup({ size: dp, stride: tp * cp * pp, concurrentGroups: gpus / dp }, node, fabric),
+    // Gradients are reduced over DP·CP (CP ranks hold the same weights); the group's widest
+    // spread is the DP stride, and CP ranks next to each other share a node.
+    dp: (() => {
+      const p = placeGroup({ size: dp, stride: tp * cp * pp, concurrentGroups: gpus / dp }, node, fabric);
+      if (cp === 1) return p;
+      const c = placeGroup({ size: cp, stride: tp, concurrentGroups: gpus / cp }, node, fabric);
+      const membersPerNode = p.membersPerNode * c.membersPerNode;
+      return { ...p, size: dp * cp, membersPerNode, nodes: Math.ceil((dp * cp) / membersPerNode) };
+    })(),
     ep: placeGroup({ size: ep, stride: etp, concurrentGroups: gpus / ep }, node, fabric),
   };
 
@@ -98,6 +108,8 @@ export function stepCosts(sc: Scenario): StepCosts {
   const mlpGemm = (tokens: number, ffn: number, shard: number) =>
     model.ffnType === 'swiglu' ? gemm(tokens, h, (2 * ffn) / shard) + gemm(tokens, ffn / shard, h) : gemm(tokens, h, ffn / shard) + gemm(tokens, ffn / shard, h);
   const denseMlp = mlpGemm(T, model.ffnHidden, tp);
+  // op-level SAC re-runs the unsaved matmuls: K, the output projection and the FFN up projection.
+  const opSacRecomputeGemms = gemm(T, h, kvDim / tp) + gemm(T, qDim / tp, h) + gemm(T, h, model.ffnHidden / tp);
   // Causal attention over the full sequence, split over TP heads and CP ranks (load-balanced chunks).
   const attnFlops = (2 * 2 * microBatch * s * s * (model.heads / tp) * model.headDim * 0.5) / cp;
   let attnFwd: number;
@@ -141,6 +153,8 @@ export function stepCosts(sc: Scenario): StepCosts {
     const tokensIn = (T * etp) / tp;
     const tokensPerExpert = (tokensIn * moe.topK * ep) / moe.experts;
     const expertsLocal = moe.experts / ep;
+    // Grouped GEMMs tile each expert's problem separately, so efficiency follows the per-expert
+    // size (tokens routed to one expert), not the size of the whole group.
     const experts = expertsLocal * mlpGemm(tokensPerExpert, moe.expertFfnHidden, etp);
     const shared = moe.sharedExperts > 0 ? moe.sharedExperts * mlpGemm(T, moe.sharedExpertFfnHidden ?? moe.expertFfnHidden, tp) : 0;
     const router = gemm(T, h, moe.experts);
@@ -157,7 +171,13 @@ export function stepCosts(sc: Scenario): StepCosts {
     const elem = elemDense + (isMoe && moeLayer ? moeLayer.elem : 0);
     const gemms = attnProj + mlp;
     const forward = gemms + attnFwd + elem;
-    const recompute = plan.recompute === 'full' ? forward : plan.recompute === 'selective' ? attnFwd : 0;
+    // Selective recompute: the attention core when scores are materialised (Korthikanti 2022),
+    // else the cheap elementwise ops (norms, FFN activation).
+    const recompute =
+      plan.recompute === 'full' ? forward
+      : plan.recompute === 'selective' ? (plan.attentionKernel === 'unfused' ? attnFwd : elem)
+      : plan.recompute === 'op-sac' ? elem + opSacRecomputeGemms
+      : 0;
     const fullRecomputeComm = plan.recompute === 'full' ? 1 : 0;
     const ep = isMoe && moeLayer ? moeLayer.epComm : 0;
     return {
@@ -218,6 +238,7 @@ export function stepCosts(sc: Scenario): StepCosts {
   const ppBytes = (T * h * 2) / spDiv;
   const ppCrossesNodes = placements.pp.nodes > 1;
   const ppSendSeconds = pp > 1 ? p2pSeconds(node, !ppCrossesNodes, ppBytes) : 0;
+  const ppSendSecondsSameNode = pp > 1 ? p2pSeconds(node, true, ppBytes) : 0;
 
   const expertDp = Math.max(1, (tp * cp * dp) / (ep * etp));
   const edpPlacement = placeGroup({ size: expertDp, stride: Math.max(1, gpus / expertDp / pp), concurrentGroups: gpus / expertDp }, node, fabric);
@@ -238,13 +259,14 @@ export function stepCosts(sc: Scenario): StepCosts {
       placement: placements.dp,
     });
     // Adam on the local shard: read/write fp32 master, m and v, read the fp32 grad, write bf16 weights.
-    const localParams = dense / (zero >= 1 ? dp : 1) + expert / (zero >= 1 ? expertDp : 1);
+    const localParams = dense / (zero >= 1 ? dp * cp : 1) + expert / (zero >= 1 ? expertDp : 1);
     optimizerSeconds.push(memoryBoundSeconds(gpu, localParams * (3 * 4 * 2 + 4 + 2)));
   }
 
   return {
     stages,
     ppSendSeconds,
+    ppSendSecondsSameNode,
     ppCrossesNodes,
     dp: dpCosts,
     optimizerSeconds,

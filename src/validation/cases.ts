@@ -101,7 +101,8 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     zeroStage: pick('zeroStage') ?? 1,
     microBatch: pick('microBatch') ?? 1,
     globalBatch: pick('globalBatchSequences'),
-    recompute: pick('recompute') ?? 'none',
+    // torchtitan's "selective" is per-op SAC (flag recompute-torchtitan-op-sac), a different policy.
+    recompute: c.flags.includes('recompute-torchtitan-op-sac') ? 'op-sac' : pick('recompute') ?? 'none',
     precision: pick('precision') ?? 'bf16',
     sequenceParallel: pick('sequenceParallel') ?? tp > 1,
     layersPerStage: model.layers % (pp * vpp) === 0 && model.layers % pp === 0 ? undefined : 'auto',
