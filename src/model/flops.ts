@@ -3,7 +3,7 @@
  * forward (PaLM App. B), attention counted causally (half of PaLM's 12·L·H·Q·T, as Megatron-LM's
  * num_floating_point_operations does with s/2), LM head included, embedding lookup excluded.
  */
-import type { ResolvedModel } from '../plan/resolve.js';
+import type { ResolvedModel } from './resolved.js';
 import type { Plan } from '../schema/plan.js';
 import { countParams } from './params.js';
 

@@ -1,5 +1,5 @@
 /** Parameter counts of decoder-only transformers (dense and MoE, GQA, SwiGLU/GELU, tied or untied). */
-import type { ResolvedModel } from '../plan/resolve.js';
+import type { ResolvedModel } from './resolved.js';
 
 export interface ParamCounts {
   /** All parameters, every expert included. */
@@ -20,6 +20,8 @@ export interface ParamCounts {
   sharedExpertsPerLayer: number;
   /** Router of one MoE layer. */
   routerPerLayer: number;
+  /** Final norm before the LM head. */
+  finalNorm: number;
   /** Number of dense and of MoE layers. */
   denseLayers: number;
   moeLayers: number;
@@ -79,6 +81,7 @@ export function countParams(model: ResolvedModel): ParamCounts {
     expertMlp,
     sharedExpertsPerLayer,
     routerPerLayer,
+    finalNorm,
     denseLayers,
     moeLayers,
   };

@@ -4,15 +4,14 @@
  */
 import { UserError } from '../errors.js';
 import type { Model } from '../schema/model.js';
+import { resolveModel, type ResolvedModel } from '../model/resolved.js';
+
+export { resolveModel, type ResolvedModel };
 import type { Gpu, Node, Fabric } from '../schema/system.js';
 import type { FailureProfile } from '../schema/failures.js';
 import type { ScenarioInput } from '../schema/scenario.js';
 import type { Plan, Training } from '../schema/plan.js';
 
-export interface ResolvedModel extends Model {
-  kvHeads: number;
-  headDim: number;
-}
 
 export interface ResolvedPlan extends Omit<Plan, 'dp' | 'schedule' | 'sequenceParallel' | 'globalBatch' | 'layersPerStage' | 'etp'> {
   dp: number;
@@ -55,10 +54,6 @@ export interface ResolveInputs {
   failures?: FailureProfile;
 }
 
-/** Fills defaults in a model (kvHeads, headDim). */
-export function resolveModel(model: Model): ResolvedModel {
-  return { ...model, kvHeads: model.kvHeads ?? model.heads, headDim: model.headDim ?? model.hidden / model.heads };
-}
 
 /** Splits `layers` over `pp` stages as evenly as possible, giving the remainder to the middle stages. */
 export function autoLayerSplit(layers: number, pp: number): number[] {

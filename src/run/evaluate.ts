@@ -2,7 +2,7 @@
 import type { Scenario } from '../plan/resolve.js';
 import { countParams } from '../model/params.js';
 import { flopsPerToken } from '../model/flops.js';
-import { estimateMemory, type MemoryBreakdown } from '../model/memory.js';
+import { estimateMemory, type MemoryBreakdown } from '../plan/memory.js';
 import { peakFlopsPerSecond } from '../system/compute.js';
 import { stepCosts } from '../step/costs.js';
 import { analyticStep, type StepBreakdown, type StepResult } from '../step/analytic.js';

@@ -229,7 +229,7 @@ export function stepCosts(sc: Scenario): StepCosts {
     if (st === pp - 1) {
       extraF += lmHeadFwd;
       extraB += 2 * lmHeadFwd;
-      denseParams += (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead) / tp;
+      denseParams += (c.finalNorm + (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead)) / tp;
     }
     stages.push({ stage: st, layers, extraForwardSeconds: extraF, extraBackwardSeconds: extraB, denseParams, expertParams });
   }

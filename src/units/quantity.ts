@@ -17,15 +17,18 @@ export type Dimension =
   | 'usdPerGpuHour'
   | 'fraction';
 
+// FLOP is a count, so a FLOP rate has the dimension of a frequency: "989 TFLOP/s" is read as
+// "989 THz" (mathjs's createUnit would cost ~80 ms of start-up). Money is not a physical unit
+// and is read by a pattern, not by mathjs.
 const baseUnit: Record<Dimension, string | null> = {
   bytes: 'B',
   bytesPerSecond: 'B/s',
-  flopsPerSecond: 'FLOP/s',
+  flopsPerSecond: 'Hz',
   seconds: 's',
   watts: 'W',
   count: null,
-  usd: 'USD',
-  usdPerGpuHour: 'USD/h',
+  usd: null,
+  usdPerGpuHour: null,
   fraction: null,
 };
 
@@ -47,25 +50,17 @@ interface MathUnit {
 }
 interface MathInstance {
   unit(s: string): MathUnit;
-  createUnit(name: string, def?: unknown, options?: unknown): unknown;
-  create(factories: unknown): MathInstance;
-  all: unknown;
 }
 
-// The single-file build of mathjs loads in ~70 ms; the ESM entry pulls in ~500 ms of modules,
+// The single-file build of mathjs loads in ~50 ms; the ESM entry pulls in ~500 ms of modules,
 // which alone would break the 300 ms start-up budget of `evaluate`.
 let mathInstance: MathInstance | null = null;
 function math(): MathInstance {
-  if (mathInstance) return mathInstance;
-  const require = createRequire(import.meta.url);
-  const root = require('mathjs/lib/browser/math.js') as MathInstance;
-  const m = root.create(root.all);
-  m.createUnit('FLOP', { aliases: ['FLOPs', 'flop', 'flops', 'FLOPS'], prefixes: 'short' });
-  m.createUnit('USD', { aliases: ['usd', 'dollar', 'dollars'] });
-  mathInstance = m;
-  return m;
+  if (!mathInstance) mathInstance = createRequire(import.meta.url)('mathjs/lib/browser/math.js') as MathInstance;
+  return mathInstance;
 }
 
+const NUM = '[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?';
 const plainNumber = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const countSuffix: Record<string, number> = { K: 1e3, M: 1e6, B: 1e9, G: 1e9, T: 1e12, P: 1e15 };
 const countWithSuffix = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([KMBGTP])?\s*(tokens?|sequences?|samples?|GPUs?|nodes?)?$/i;
@@ -97,8 +92,10 @@ export function parseQuantity(input: unknown, dim: Dimension): ParseResult {
     return finite(Number(m[1]) / 100, input);
   }
   if (dim === 'usd' || dim === 'usdPerGpuHour') {
-    const m = /^\$\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)$/.exec(text);
-    if (m) return finite(Number(m[1]), input);
+    const per = dim === 'usdPerGpuHour' ? '(?:\\s*/\\s*(?:GPU[- ]?)?(?:h|hr|hour))?' : '';
+    const m = new RegExp(`^(?:\\$\\s*(${NUM})|(${NUM})\\s*(?:USD|usd|\\$))${per}$`).exec(text);
+    if (m) return finite(Number(m[1] ?? m[2]), input);
+    return { ok: false, reason: `could not read "${input}" as money; expected e.g. ${example[dim]}` };
   }
   // Only a "<number> <unit>" shape goes to the unit parser, so nothing that looks like an
   // expression (function calls, assignments, operators between numbers) is ever handed to mathjs.
@@ -108,7 +105,7 @@ export function parseQuantity(input: unknown, dim: Dimension): ParseResult {
   const base = baseUnit[dim] as string;
   let unit: MathUnit;
   try {
-    unit = math().unit(normaliseUnitText(text));
+    unit = math().unit(normaliseUnitText(dim === 'flopsPerSecond' ? text.replace(/([A-Za-z]?)FLOPS?(?:\/s)?$|([A-Za-z]?)FLOPs\/s$|([A-Za-z]?)flops?(?:\/s)?$/, (_m, a, b, c) => `${a ?? b ?? c ?? ''}Hz`) : text));
   } catch (e) {
     return { ok: false, reason: `unknown unit in "${input}" (${(e as Error).message}); expected e.g. ${example[dim]}` };
   }

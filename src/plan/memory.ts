@@ -4,9 +4,9 @@
  * with flash attention so no s² term), in-flight micro-batches by pipeline schedule, the
  * embedding and logits on the first and last stages, and the framework overhead from the profile.
  */
-import type { ResolvedModel, ResolvedPlan } from '../plan/resolve.js';
+import type { ResolvedModel, ResolvedPlan } from './resolve.js';
 import type { Gpu } from '../schema/system.js';
-import { countParams, hasBiases, isMoeLayer } from './params.js';
+import { countParams, hasBiases, isMoeLayer } from '../model/params.js';
 
 export interface MemoryBreakdown {
   weightsBytes: number;
@@ -108,7 +108,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
       actPerToken += activationBytesPerTokenLayer(model, plan, isMoe);
     }
     if (s === 0) denseParams += c.embedding / tp;
-    if (s === pp - 1) denseParams += (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead) / tp;
+    if (s === pp - 1) denseParams += (c.finalNorm + (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead)) / tp;
     // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
     const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dp * cp) + expertParams / shard(3, expertDp));

@@ -1,0 +1,55 @@
+/**
+ * `npm run bench`: every benchmark in bench/, one table. Benchmarks measure wall time on this
+ * machine; they are not tests and assert nothing.
+ */
+import { performance } from 'node:perf_hooks';
+import { execFileSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
+import { loadScenario } from '../src/io/load.js';
+import { evaluate } from '../src/run/evaluate.js';
+import { runValidation } from '../src/cli/validate.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const rows: { name: string; value: string }[] = [];
+const time = (fn: () => void, repeat = 5) => {
+  fn();
+  const t = performance.now();
+  for (let i = 0; i < repeat; i++) fn();
+  return (performance.now() - t) / repeat;
+};
+
+// Start-up included: the CLI as a user runs it (dist/ when built).
+const cli = join(root, 'bin', 'clusterplan');
+const samples: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t = performance.now();
+  execFileSync(cli, ['evaluate', join(root, 'scenarios', 'llama3-405b.yaml'), '--json'], { stdio: 'pipe' });
+  samples.push(performance.now() - t);
+}
+samples.sort((a, b) => a - b);
+rows.push({ name: 'clusterplan evaluate llama3-405b (wall, incl. start-up, median of 5)', value: `${samples[2].toFixed(0)} ms` });
+
+for (const f of readdirSync(join(root, 'scenarios')).sort()) {
+  const sc = loadScenario(join(root, 'scenarios', f));
+  rows.push({ name: `evaluate core ${f}`, value: `${time(() => evaluate(sc)).toFixed(2)} ms` });
+}
+rows.push({ name: 'validate 445 cases (core)', value: `${time(() => runValidation([join(root, 'validation', 'cases-dev.json')]), 2).toFixed(0)} ms` });
+
+const optional = async (mod: string, fn: string) => {
+  try {
+    const m = (await import(mod)) as Record<string, () => unknown>;
+    if (typeof m[fn] === 'function') {
+      const r = await m[fn]();
+      for (const row of Array.isArray(r) ? r : [r]) rows.push({ name: `${fn}: ${(row as { name?: string }).name ?? ''}`, value: JSON.stringify(row) });
+    }
+  } catch (e) {
+    rows.push({ name: `${mod}`, value: `not run: ${(e as Error).message}` });
+  }
+};
+await optional('./sim-core.js', 'benchSimCore');
+await optional('./step.js', 'benchStep');
+await optional('./failures.js', 'benchFailures');
+
+for (const r of rows) console.log(`${r.name.padEnd(72)} ${r.value}`);

@@ -1,0 +1,62 @@
+import { describe, it, expect } from 'vitest';
+import { countParams } from '../../src/model/params.js';
+import { flopsPerToken } from '../../src/model/flops.js';
+import { resolveModel } from '../../src/plan/resolve.js';
+import type { Model } from '../../src/schema/model.js';
+
+const llama = (layers: number, hidden: number, ffnHidden: number, heads: number): Model => ({
+  layers, hidden, ffnHidden, heads, kvHeads: 8, vocab: 128256, seqLen: 8192, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope',
+});
+const gpt3: Model = { layers: 96, hidden: 12288, ffnHidden: 49152, heads: 96, vocab: 51200, seqLen: 2048, ffnType: 'gelu', tiedEmbeddings: true, positionEmbedding: 'learned' };
+
+describe('parameter counts', () => {
+  // Llama 3 paper Table 3 (layers, model dim, FFN dim, heads, 8 KV heads, 128K vocab).
+  it.each([
+    ['405B', llama(126, 16384, 53248, 128), 405e9],
+    ['70B', llama(80, 8192, 28672, 64), 70.6e9],
+    ['8B', llama(32, 4096, 14336, 32), 8.03e9],
+  ])('Llama 3 %s within 1%% of the published size', (_n, m, published) => {
+    expect(Math.abs(countParams(resolveModel(m)).total / published - 1)).toBeLessThan(0.01);
+  });
+
+  it('GPT-3 175B within 1% (Brown et al. 2020 Table 2.1)', () => {
+    expect(Math.abs(countParams(resolveModel(gpt3)).total / 175e9 - 1)).toBeLessThan(0.01);
+  });
+
+  it('tied embeddings drop exactly the LM head', () => {
+    const untied = countParams(resolveModel({ ...gpt3, tiedEmbeddings: false })).total;
+    expect(untied - countParams(resolveModel(gpt3)).total).toBe(51200 * 12288);
+  });
+
+  it('MoE: active counts top-k experts, total counts all (DeepSeek-V3-like block)', () => {
+    const m = resolveModel({ ...llama(4, 1024, 4096, 8), moe: { experts: 16, topK: 2, expertFfnHidden: 512, sharedExperts: 1, moeLayerFrequency: 1, firstDenseLayers: 1 } });
+    const c = countParams(m);
+    expect(c.moeLayers).toBe(3);
+    expect(c.total - c.active).toBe(3 * 14 * 3 * 1024 * 512);
+  });
+});
+
+describe('FLOPs per token', () => {
+  it('matches Korthikanti et al. 2022 eq. 7 (full attention) for GPT-3 175B within 1%', () => {
+    // model FLOPs per token = 72·L·h²·(1 + s/(6h) + V/(12hL)), full attention, LM head included.
+    const { layers: L, hidden: h, seqLen: s, vocab: V } = gpt3;
+    const eq7 = 72 * L * h * h * (1 + s / (6 * h) + V / (12 * h * L));
+    expect(Math.abs(flopsPerToken(resolveModel(gpt3)).modelFullAttention / eq7 - 1)).toBeLessThan(0.01);
+  });
+
+  it('is 6N plus causal attention (PaLM App. B halved by the causal mask)', () => {
+    const m = resolveModel(llama(126, 16384, 53248, 128));
+    const f = flopsPerToken(m);
+    const attention = (12 * 126 * 128 * 128 * 8192) / 2;
+    expect(f.model - 3 * f.forwardDense).toBeCloseTo(attention, -6);
+    expect(f.modelFullAttention - f.model).toBeCloseTo(attention, -6);
+  });
+
+  it('full recompute adds one forward pass to hardware FLOPs (HFU)', () => {
+    const m = resolveModel(gpt3);
+    const f = flopsPerToken(m, 'full');
+    expect(f.hardware / f.model).toBeCloseTo(4 / 3, 6);
+    const sel = flopsPerToken(m, 'selective', 'unfused');
+    expect(sel.hardware - sel.model).toBeCloseTo(sel.forwardAttention, 0);
+  });
+});

@@ -1,0 +1,79 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { activationBytesPerTokenLayer, estimateMemory, inFlightMicroBatches } from '../../src/plan/memory.js';
+import { countParams } from '../../src/model/params.js';
+import { resolveModel, resolvePlan, type ResolvedPlan } from '../../src/plan/resolve.js';
+import { PlanSchema } from '../../src/schema/plan.js';
+import { GpuSchema } from '../../src/schema/system.js';
+import type { Model } from '../../src/schema/model.js';
+
+const gpt: Model = { layers: 48, hidden: 6144, ffnHidden: 24576, heads: 64, vocab: 51200, seqLen: 2048, ffnType: 'gelu', tiedEmbeddings: true, positionEmbedding: 'learned' };
+const gpu = GpuSchema.parse({
+  name: 'test', peakFlops: { bf16: '312 TFLOP/s' }, hbm: { capacity: '80 GiB', bandwidth: '2 TB/s' },
+  efficiency: { gemm: { bf16: [[1, 0.8]] }, attentionForward: 0.6, attentionBackward: 0.5, hbm: 0.8 },
+  memory: { reserved: '0 GiB', fragmentation: 0 }, power: { tdp: '400 W' },
+});
+function plan(over: Record<string, unknown>, model: Model = gpt, gpus = 8): ResolvedPlan {
+  const r = resolvePlan(PlanSchema.parse({ globalBatch: 64, ...over }), resolveModel(model), gpus);
+  if (!r.plan) throw new Error(JSON.stringify(r.problems));
+  return r.plan;
+}
+
+describe('activations per layer (Korthikanti et al. 2022 Table 2, GPT block, 16-bit)', () => {
+  const m = resolveModel(gpt);
+  const h = gpt.hidden;
+  const a = gpt.heads;
+  const s = gpt.seqLen;
+  it('TP + SP, flash attention: 34·h/t bytes per token', () => {
+    expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: true, recompute: 'none', attentionKernel: 'flash' })).toBeCloseTo((34 * h) / 8, 6);
+  });
+  it('TP without SP: h·(10 + 24/t)', () => {
+    expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: false, recompute: 'none', attentionKernel: 'flash' })).toBeCloseTo(h * (10 + 24 / 8), 6);
+  });
+  it('materialised attention adds the 5as/h term: h·(34/t + 5as/(ht))', () => {
+    expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: true, recompute: 'none', attentionKernel: 'unfused' })).toBeCloseTo(h * (34 / 8 + (5 * a * s) / (h * 8)), 6);
+  });
+  it('selective recompute with materialised attention drops exactly that term', () => {
+    expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: true, recompute: 'selective', attentionKernel: 'unfused' })).toBeCloseTo((34 * h) / 8, 6);
+  });
+  it('full recompute keeps 2·h per token (/t with SP)', () => {
+    expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: true, recompute: 'full', attentionKernel: 'flash' })).toBeCloseTo((2 * h) / 8, 6);
+  });
+});
+
+describe('pipeline in-flight micro-batches', () => {
+  it('1F1B holds pp on stage 0; interleaving multiplies by 1 + (pp-1)/(pp·vpp); GPipe holds m', () => {
+    expect(inFlightMicroBatches({ pp: 8, vpp: 1, schedule: '1f1b', numMicroBatches: 64 })).toBe(8);
+    expect(inFlightMicroBatches({ pp: 8, vpp: 4, schedule: 'interleaved-1f1b', numMicroBatches: 64 })).toBeCloseTo(8 * (1 + 7 / 32), 9);
+    expect(inFlightMicroBatches({ pp: 8, vpp: 1, schedule: 'gpipe', numMicroBatches: 64 })).toBe(64);
+  });
+});
+
+describe('ZeRO model states (Rajbhandari et al. 2020, Figure 1: 2Ψ + 2Ψ + KΨ with K = 12)', () => {
+  it('stages 0-3 shard optimizer, then gradients, then weights over the DP group', () => {
+    const m = resolveModel(gpt);
+    const psi = countParams(m).total;
+    const states = (zeroStage: number) => {
+      const b = estimateMemory(m, plan({ dp: 8, zeroStage, gradientAccumulationFp32: false }), gpu).breakdown;
+      return b.weightsBytes + b.gradientsBytes + b.optimizerBytes;
+    };
+    expect(states(0) / psi).toBeCloseTo(16, 6);
+    expect(states(1) / psi).toBeCloseTo(2 + 2 + 12 / 8, 6);
+    expect(states(2) / psi).toBeCloseTo(2 + 14 / 8, 6);
+    expect(states(3) / psi).toBeCloseTo(16 / 8, 6);
+  });
+});
+
+describe('memory properties', () => {
+  it('per-GPU memory does not grow when TP or PP grows (fast-check)', () => {
+    const model: Model = { layers: 32, hidden: 4096, ffnHidden: 11008, heads: 32, kvHeads: 8, vocab: 32000, seqLen: 4096, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope' };
+    fc.assert(
+      fc.property(fc.constantFrom(1, 2, 4), fc.constantFrom(1, 2, 4), fc.constantFrom(0, 1, 2, 3), fc.constantFrom('none', 'selective', 'full'), (tp, pp, zeroStage, recompute) => {
+        const mem = (t: number, p: number) => estimateMemory(resolveModel(model), plan({ tp: t, pp: p, dp: 1, zeroStage, recompute, globalBatch: 32 }, model, t * p), gpu).perGpuBytes;
+        expect(mem(tp * 2, pp)).toBeLessThanOrEqual(mem(tp, pp) * (1 + 1e-9));
+        expect(mem(tp, pp * 2)).toBeLessThanOrEqual(mem(tp, pp) * (1 + 1e-9));
+      }),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+});

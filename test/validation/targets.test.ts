@@ -1,0 +1,44 @@
+/**
+ * Accuracy against published runs (validation/cases-dev.json). The issue's targets are asserted
+ * where the model meets them; where it does not yet (p90 throughput error, Korthikanti mean),
+ * the bound is today's figure, a ratchet that fails on regression, and the README says so.
+ */
+import { describe, it, expect } from 'vitest';
+import { join } from 'node:path';
+import { runValidation } from '../../src/cli/validate.js';
+import { packageRoot } from '../../src/io/load.js';
+
+const { cases, summary } = runValidation([join(packageRoot, 'validation', 'cases-dev.json')]);
+
+describe('validation targets (issue 2)', () => {
+  it('every case is predicted or listed as skipped with a reason', () => {
+    expect(cases.length).toBe(445);
+    for (const c of cases) {
+      if (c.skipped) expect(c.reason).toBeTruthy();
+      else expect(Number.isFinite(c.predicted!.stepSeconds)).toBe(true);
+    }
+  });
+  it('dev set: median |throughput error| <= 6%', () => {
+    expect(summary.throughputRelError.median!).toBeLessThanOrEqual(0.06);
+  });
+  it('dev set: median |MFU error| <= 3 points', () => {
+    expect(summary.mfuAbsErrorPoints.median!).toBeLessThanOrEqual(3);
+  });
+  it('dev set: p90 |throughput error| does not regress (target 15%, today ~21%)', () => {
+    expect(summary.throughputRelError.p90!).toBeLessThanOrEqual(0.22);
+  });
+  it('Llama 3 Table 4: each row within 3 MFU points', () => {
+    const rows = cases.filter((c) => c.id.startsWith('llama3-t4'));
+    expect(rows).toHaveLength(3);
+    for (const r of rows) expect(r.errors.mfuPoints!).toBeLessThanOrEqual(3);
+  });
+  it('Korthikanti 2022 step times: mean error does not regress (target 4%, today ~4.9%)', () => {
+    const rows = cases.filter((c) => c.source.startsWith('Korthikanti'));
+    expect(rows).toHaveLength(8);
+    const mean = rows.reduce((a, r) => a + Math.abs(r.errors.throughputRel!), 0) / rows.length;
+    expect(mean).toBeLessThanOrEqual(0.05);
+  });
+  it('per-GPU memory cases: median error <= 10%', () => {
+    expect(summary.memoryRelError.median!).toBeLessThanOrEqual(0.1);
+  });
+});
