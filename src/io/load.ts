@@ -41,32 +41,102 @@ export function parseDataText(text: string, file: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
-    const line = err.linePos?.[0];
-    throw new UserError(`malformed YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${err.message.split('\n')[0]}`, file);
+    // linePos is only filled in with prettyErrors (which makes the message multi-line): count from the offset.
+    const before = text.slice(0, err.pos?.[0] ?? 0).split('\n');
+    const at = err.pos ? ` at line ${before.length}, column ${before[before.length - 1].length + 1}` : '';
+    throw new UserError(`malformed YAML${at}: ${err.message.split('\n')[0]}`, file);
   }
   return doc.toJS({ maxAliasCount: 100 });
 }
 
-/** Formats the first zod issue as a UserError with the dotted field path. */
+/** Formats the first zod issue as a UserError with the dotted field path and a plain reason. */
 export function zodError(error: z.ZodError, file: string, prefix: (string | number)[] = []): UserError {
-  const issue = error.issues[0];
-  const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  } else if (issue.code === 'invalid_union') {
-    // Unions of "name or inline object": report the branch the user evidently meant.
-    const branches = (issue as unknown as { errors: z.core.$ZodIssue[][] }).errors;
-    const deepest = branches.map((b) => b[0]).filter(Boolean).sort((a, b) => b.path.length - a.path.length)[0];
-    if (deepest) {
-      path.push(...deepest.path.map((p) => (typeof p === 'symbol' ? String(p) : p)));
-      message = deepest.code === 'unrecognized_keys'
-        ? `unknown key ${(deepest as { keys: string[] }).keys.map((k) => `"${k}"`).join(', ')}`
-        : deepest.message;
-    }
-  }
-  const extra = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? 's' : ''})` : '';
+  const { path, message } = describeIssue(error.issues[0], prefix);
+  // Further problems elsewhere in the file are counted; a second complaint about the same field is not.
+  const first = JSON.stringify(error.issues[0].path.map(pathKey));
+  const more = error.issues.filter((i) => JSON.stringify(i.path.map(pathKey)) !== first).length;
+  const extra = more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : '';
   return new UserError(message + extra, file, formatPath(path));
+}
+
+type Issue = z.core.$ZodIssue;
+const pathKey = (p: PropertyKey): string | number => (typeof p === 'symbol' ? String(p) : p);
+
+/** Rewords one zod issue as "field path + reason"; unions report the branch the user evidently meant. */
+function describeIssue(issue: Issue, base: (string | number)[]): { path: (string | number)[]; message: string } {
+  const path = [...base, ...issue.path.map(pathKey)];
+  const input = 'input' in issue ? { value: issue.input } : undefined; // present when parsed with reportInput
+  const got = input ? `, got ${describeValue(input.value)}` : '';
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const [first, ...rest] = issue.keys;
+      return { path: [...path, first], message: `unknown key "${first}"${rest.length ? ` (also unknown: ${rest.map((k) => `"${k}"`).join(', ')})` : ''}` };
+    }
+    case 'invalid_union': {
+      const branch = likeliestBranch(issue.errors);
+      if (branch) return describeIssue(branch, path);
+      return { path, message: `is not in an accepted form${got}` };
+    }
+    case 'invalid_type': {
+      const missing = input ? input.value === undefined : /received undefined$/.test(issue.message);
+      if (missing) return { path, message: `is required (${typeName(issue.expected)}) but missing` };
+      return { path, message: `expected ${typeName(issue.expected)}${got}` };
+    }
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      const word = issue.code === 'too_small' ? (issue.inclusive === false ? 'greater than' : 'at least') : issue.inclusive === false ? 'less than' : 'at most';
+      const what = issue.origin === 'array' || issue.origin === 'set' ? ' entries' : issue.origin === 'string' ? ' characters' : '';
+      const verb = what ? 'needs' : 'must be';
+      return { path, message: `${verb} ${word} ${formatNumber(Number(bound))}${what}${got}` };
+    }
+    case 'invalid_value':
+      return { path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}` };
+    default:
+      return { path, message: issue.message };
+  }
+}
+
+/**
+ * The union branch the user most likely meant: the one whose issues say least that the value has
+ * the wrong shape (wrong type at the branch root, unknown keys, missing keys), then the deepest.
+ */
+function likeliestBranch(branches: Issue[][]): Issue | undefined {
+  const shapePenalty = (i: Issue): number => {
+    if (i.code === 'invalid_type' && i.path.length === 0) return 100;
+    if (i.code === 'unrecognized_keys') return 10;
+    if (i.code === 'invalid_type' && ('input' in i ? i.input === undefined : /received undefined$/.test(i.message))) return 1;
+    return 0;
+  };
+  const ranked = branches
+    .filter((b) => b.length > 0)
+    .map((b) => ({ b, score: b.reduce((s, i) => s + shapePenalty(i), 0), depth: Math.max(...b.map((i) => i.path.length)) }))
+    .sort((x, y) => x.score - y.score || y.depth - x.depth);
+  const best = ranked[0]?.b;
+  if (!best) return undefined;
+  // Within the branch, a wrong value says more than an unknown key, which says more than a missing one.
+  return [...best].sort((x, y) => shapePenalty(x) - shapePenalty(y))[0];
+}
+
+function typeName(expected: string): string {
+  const names: Record<string, string> = { number: 'a number', int: 'a whole number', string: 'a string', object: 'a mapping', array: 'a list', boolean: 'true or false', tuple: 'a list' };
+  return names[expected] ?? expected;
+}
+
+/** A short, YAML-flavoured rendering of a value the user wrote. */
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'number') return Number.isNaN(v) ? '.nan (not a number)' : v === Infinity ? '.inf' : v === -Infinity ? '-.inf' : formatNumber(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return String(v);
+}
+
+function formatNumber(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return v.toLocaleString('en-US');
+  return Math.abs(v) >= 1e16 || (v !== 0 && Math.abs(v) < 1e-6) ? v.toExponential() : String(v);
 }
 
 function formatPath(path: (string | number)[]): string {
@@ -102,7 +172,7 @@ export function loadProfile<K extends ProfileKind>(kind: K, name: string, nearDi
     throw new UserError(`no ${kind} profile named "${name}"`, referencedFrom?.file, referencedFrom?.field, `looked in ${join(...profileDirs[kind])}/; run 'clusterplan profiles' to list them`);
   }
   const raw = readDataFile(p);
-  const parsed = profileSchemas[kind].safeParse(raw);
+  const parsed = profileSchemas[kind].safeParse(raw, { reportInput: true });
   if (!parsed.success) throw zodError(parsed.error, p);
   return parsed.data as z.output<(typeof profileSchemas)[K]>;
 }
@@ -148,7 +218,7 @@ export function loadScenario(file: string, options: LoadOptions = {}): Scenario 
 
 /** Validates an already-parsed scenario value and resolves its named references. */
 export function parseScenario(raw: unknown, file: string): Scenario {
-  const parsed = ScenarioSchema.safeParse(raw);
+  const parsed = ScenarioSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw zodError(parsed.error, file);
   const s = parsed.data;
   const dir = dirname(resolve(file));

@@ -1,6 +1,6 @@
 /** Plain-text rendering of an evaluation: memory bar, step breakdown, throughput, run totals. */
 import type { Evaluation } from '../run/evaluate.js';
-import { formatGiB, formatSeconds, formatPercent, formatSi } from '../units/format.js';
+import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount } from '../units/format.js';
 
 /** A horizontal bar of `width` cells filled to `fraction` (over 1 is marked with '!'). */
 export function bar(fraction: number, width = 40): string {
@@ -16,9 +16,9 @@ export function renderEvaluation(ev: Evaluation, extra: string[] = []): string {
   const L = ev.layout;
   const out: string[] = [];
   const schedule = L.pp > 1 ? `, ${L.schedule}${L.vpp > 1 ? ` vpp ${L.vpp}` : ''}` : '';
-  out.push(`clusterplan evaluate · ${ev.scenario} · ${int(L.gpus)} GPUs on ${int(L.nodes)} nodes · ${ev.engine === 'des' ? 'discrete-event' : 'closed-form'} step`);
+  out.push(`clusterplan evaluate · ${ev.scenario} · ${int(L.gpus)} GPUs on ${int(L.nodes)} node${L.nodes === 1 ? "" : "s"} · ${ev.engine === 'des' ? 'discrete-event' : 'closed-form'} step`);
   out.push('');
-  out.push(`Model    ${formatSi(ev.model.paramsTotal, 1)} parameters (${formatSi(ev.model.paramsActive, 1)} active) · ${formatSi(ev.model.flopsPerToken, 2)}FLOP per token (causal attention; ${formatSi(ev.model.flopsPerTokenFullAttention, 2)} with full)`);
+  out.push(`Model    ${formatCount(ev.model.paramsTotal)} parameters (${formatCount(ev.model.paramsActive)} active) · ${formatSi(ev.model.flopsPerToken, 2)}FLOP per token (causal attention; ${formatSi(ev.model.flopsPerTokenFullAttention, 2)}FLOP with full)`);
   out.push(`Layout   TP${L.tp} CP${L.cp} PP${L.pp}${schedule} DP${L.dp}${L.ep > 1 ? ` EP${L.ep}` : ''} · ZeRO-${L.zeroStage} · ${L.numMicroBatches} micro-batches of ${L.microBatch} · global batch ${int(L.globalBatchSequences)} sequences`);
   out.push('');
   const m = ev.memory;
@@ -45,7 +45,7 @@ export function renderEvaluation(ev: Evaluation, extra: string[] = []): string {
   const t = ev.throughput;
   out.push(`Speed    ${t.tokensPerSecondPerGpu.toFixed(1)} tokens/s per GPU · ${formatSi(t.tokensPerSecond, 2)} tokens/s · ${t.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU · MFU ${formatPercent(t.mfu)} · HFU ${formatPercent(t.hfu)} (of ${t.peakTflops.toFixed(0)} TFLOP/s bf16 peak)`);
   const r = ev.run;
-  out.push(`Run      ${int(r.steps)} steps · ideal ${r.idealDays.toFixed(1)} days · ${formatSi(r.gpuHours, 2)} GPU-hours · ${r.energyMWh.toFixed(0)} MWh · $${formatSi(r.costUsd, 2)}`);
+  out.push(`Run      ${int(r.steps)} steps · ideal ${r.idealDays.toFixed(1)} days · ${formatCount(r.gpuHours, 2)} GPU-hours · ${int(r.energyMWh)} MWh at ${r.averagePowerMW.toFixed(1)} MW · $${formatCount(r.costUsd, 2)}`);
   for (const n of ev.notes) out.push(`Note     ${n}`);
   for (const reason of ev.reasons) out.push(`Problem  ${reason}`);
   if (extra.length) out.push('', ...extra);

@@ -27,11 +27,14 @@ export function quantity(dim: Dimension, bounds: Bounds = {}) {
         return z.NEVER;
       }
       if (bounds.min !== undefined && v < bounds.min) {
-        ctx.addIssue({ code: 'custom', message: `must be at least ${bounds.min} (base units), got ${JSON.stringify(input)}` });
+        const message = bounds.min === 0
+          ? `must not be negative, got ${JSON.stringify(input)}`
+          : `is implausibly small: ${JSON.stringify(input)} is below ${formatBound(bounds.min, dim)}`;
+        ctx.addIssue({ code: 'custom', message });
         return z.NEVER;
       }
       if (bounds.max !== undefined && v > bounds.max) {
-        ctx.addIssue({ code: 'custom', message: `is implausibly large: ${JSON.stringify(input)} exceeds ${bounds.max} (base units)` });
+        ctx.addIssue({ code: 'custom', message: `is implausibly large: ${JSON.stringify(input)} exceeds ${formatBound(bounds.max, dim)}` });
         return z.NEVER;
       }
       return v;
@@ -40,12 +43,13 @@ export function quantity(dim: Dimension, bounds: Bounds = {}) {
 
 /** A positive integer no larger than `max` (a guard against absurd sizes such as 10^30 GPUs). */
 export function posInt(max: number) {
-  return z.number().int().min(1).max(max);
+  // Range before int(): int() also caps at 2^53, which would otherwise be reported for 1e30.
+  return z.number().min(1).max(max).int();
 }
 
 /** A non-negative integer no larger than `max`. */
 export function nonNegInt(max: number) {
-  return z.number().int().min(0).max(max);
+  return z.number().min(0).max(max).int();
 }
 
 /** A count that may be written with a suffix ("15.6T", "16M tokens") or as a number. */
@@ -56,6 +60,33 @@ export function count(max: number, positive = true) {
 /** A fraction in [0, 1] ("0.9" or "90%"). */
 export function fraction() {
   return quantity('fraction', { min: 0, max: 1 });
+}
+
+/**
+ * An efficiency that rates and times are divided by: above zero and at least 1e-4 (0.01%), as
+ * anything smaller is absurd and overflows run totals to Infinity. `max` above 1 for busbw
+ * ratios that can exceed the line rate (NVLS).
+ */
+export function efficiency(max = 1) {
+  return quantity('fraction', { positive: true, min: 1e-4, max });
+}
+
+const unitLabel: Record<Dimension, string> = {
+  bytes: ' B',
+  bytesPerSecond: ' B/s',
+  flopsPerSecond: ' FLOP/s',
+  seconds: ' s',
+  watts: ' W',
+  count: '',
+  usd: ' USD',
+  usdPerGpuHour: ' USD/h',
+  fraction: '',
+};
+
+/** A bound in the dimension's base unit for messages: "1,000,000 B/s", "1e+18", "0.0001". */
+function formatBound(v: number, dim: Dimension): string {
+  const n = Number.isInteger(v) && Math.abs(v) < 1e16 ? v.toLocaleString('en-US') : Math.abs(v) >= 1e16 ? v.toExponential() : String(v);
+  return n + unitLabel[dim];
 }
 
 /** A reference to a named profile, or the profile written inline. */

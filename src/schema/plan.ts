@@ -57,7 +57,7 @@ export const PlanSchema = z
 export const TrainingSchema = z
   .strictObject({
     totalTokens: count(1e18).describe('token budget of the run'),
-    checkpointInterval: quantity('seconds', { positive: true, max: 1e8 }).optional(),
+    checkpointInterval: quantity('seconds', { positive: true, min: 1, max: 1e8 }).optional(),
     checkpointAsync: z.boolean().default(false),
   })
   .describe('training run');

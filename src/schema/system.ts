@@ -1,13 +1,15 @@
 /** The system a run executes on: GPU, node, fabric and the cluster that ties them together. */
 import { z } from 'zod';
-import { quantity, posInt, nonNegInt, fraction, profileRef, count } from './common.js';
+import { quantity, posInt, nonNegInt, fraction, efficiency, profileRef, count } from './common.js';
 import { FailureProfileSchema } from './failures.js';
 
 const TB = 1e12;
+/** Floor for bandwidths: slower is absurd and overflows run totals to Infinity. */
+const MB = 1e6;
 
 /** [GFLOP per GEMM call, fraction of dense peak achieved] points, interpolated in log(GFLOP). */
 const EfficiencyCurve = z
-  .array(z.tuple([z.number().positive().max(1e9), z.number().gt(0).max(1)]))
+  .array(z.tuple([z.number().positive().max(1e9), z.number().min(1e-4).max(1)]))
   .min(1)
   .describe('[GFLOP of one GEMM, fraction of peak] points, ascending; log-linear between, flat outside');
 
@@ -17,23 +19,23 @@ export const GpuSchema = z
     description: z.string().optional(),
     peakFlops: z
       .strictObject({
-        bf16: quantity('flopsPerSecond', { positive: true, max: 1e18 }),
-        fp8: quantity('flopsPerSecond', { positive: true, max: 1e18 }).optional(),
-        fp4: quantity('flopsPerSecond', { positive: true, max: 1e18 }).optional(),
+        bf16: quantity('flopsPerSecond', { positive: true, min: 1e9, max: 1e18 }),
+        fp8: quantity('flopsPerSecond', { positive: true, min: 1e9, max: 1e18 }).optional(),
+        fp4: quantity('flopsPerSecond', { positive: true, min: 1e9, max: 1e18 }).optional(),
       })
       .describe('dense (not 2:4 sparse) tensor-core peaks'),
     hbm: z.strictObject({
       capacity: quantity('bytes', { positive: true, max: 100 * TB }),
-      bandwidth: quantity('bytesPerSecond', { positive: true, max: 1000 * TB }),
+      bandwidth: quantity('bytesPerSecond', { positive: true, min: MB, max: 1000 * TB }),
     }),
     efficiency: z
       .strictObject({
         gemm: z.strictObject({ bf16: EfficiencyCurve, fp8: EfficiencyCurve.optional(), fp4: EfficiencyCurve.optional() }),
-        attentionForward: fraction().describe('flash-attention forward, fraction of bf16 peak'),
-        attentionBackward: fraction().describe('flash-attention backward, fraction of bf16 peak'),
-        attentionFlash2Forward: fraction().optional().describe('FlashAttention-2-class kernels, forward (default: attentionForward)'),
-        attentionFlash2Backward: fraction().optional().describe('FlashAttention-2-class kernels, backward (default: attentionBackward)'),
-        hbm: fraction().describe('achieved fraction of HBM bandwidth in memory-bound kernels'),
+        attentionForward: efficiency().describe('flash-attention forward, fraction of bf16 peak'),
+        attentionBackward: efficiency().describe('flash-attention backward, fraction of bf16 peak'),
+        attentionFlash2Forward: efficiency().optional().describe('FlashAttention-2-class kernels, forward (default: attentionForward)'),
+        attentionFlash2Backward: efficiency().optional().describe('FlashAttention-2-class kernels, backward (default: attentionBackward)'),
+        hbm: efficiency().describe('achieved fraction of HBM bandwidth in memory-bound kernels'),
         fp8Overhead: fraction().default(0).describe('extra time per fp8 GEMM for casts and scaling, as a fraction of its fp8 time'),
       })
       .describe('achievable efficiency, calibrated per GPU from microbenchmarks'),
@@ -58,15 +60,15 @@ export const NodeSchema = z
     description: z.string().optional(),
     gpusPerNode: posInt(1024).describe('GPUs in one NVLink domain'),
     nvlink: z.strictObject({
-      bandwidth: quantity('bytesPerSecond', { positive: true, max: 100 * TB }).describe('per GPU, one direction'),
-      ringBusBwFraction: fraction().describe('NCCL ring busbw / line rate at large messages'),
-      allReduceBusBwFraction: fraction().or(z.number().positive().max(2)).describe('all-reduce busbw / line rate (NVLS can exceed 1)'),
+      bandwidth: quantity('bytesPerSecond', { positive: true, min: MB, max: 100 * TB }).describe('per GPU, one direction'),
+      ringBusBwFraction: efficiency().describe('NCCL ring busbw / line rate at large messages'),
+      allReduceBusBwFraction: efficiency(2).describe('all-reduce busbw / line rate (NVLS can exceed 1)'),
       latency: quantity('seconds', { min: 0, max: 1 }).describe('per-collective latency (alpha)'),
     }),
     nics: z.strictObject({
       perNode: posInt(1024),
-      rate: quantity('bytesPerSecond', { positive: true, max: 100 * TB }).describe('per NIC, one direction'),
-      busBwFraction: fraction().describe('NCCL busbw / line rate across nodes at large messages'),
+      rate: quantity('bytesPerSecond', { positive: true, min: MB, max: 100 * TB }).describe('per NIC, one direction'),
+      busBwFraction: efficiency().describe('NCCL busbw / line rate across nodes at large messages'),
       latency: quantity('seconds', { min: 0, max: 1 }).describe('per-hop network latency'),
     }),
     power: z.strictObject({
@@ -102,9 +104,9 @@ export const ClusterSchema = z
     spareNodes: nonNegInt(1e6).default(0),
     storage: z
       .strictObject({
-        writeBandwidth: quantity('bytesPerSecond', { positive: true, max: 1e6 * TB }).describe('aggregate checkpoint write bandwidth'),
-        readBandwidth: quantity('bytesPerSecond', { positive: true, max: 1e6 * TB }).optional(),
-        perNodeBandwidth: quantity('bytesPerSecond', { positive: true, max: 100 * TB }).optional(),
+        writeBandwidth: quantity('bytesPerSecond', { positive: true, min: MB, max: 1e6 * TB }).describe('aggregate checkpoint write bandwidth'),
+        readBandwidth: quantity('bytesPerSecond', { positive: true, min: MB, max: 1e6 * TB }).optional(),
+        perNodeBandwidth: quantity('bytesPerSecond', { positive: true, min: MB, max: 100 * TB }).optional(),
       })
       .optional(),
     pricePerGpuHour: quantity('usdPerGpuHour', { min: 0, max: 1e6 }).default(0),

@@ -33,3 +33,11 @@ export function formatPercent(fraction: number, digits = 1): string {
 }
 
 export const BYTES_PER_GIB = GiB;
+
+/** Formats a count of parameters or tokens with K/M/B/T suffixes ("405.9B"). */
+export function formatCount(value: number, digits = 1): string {
+  const abs = Math.abs(value);
+  const units: [number, string][] = [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'K']];
+  for (const [scale, suffix] of units) if (abs >= scale) return `${(value / scale).toFixed(digits)}${suffix}`;
+  return value.toFixed(0);
+}
