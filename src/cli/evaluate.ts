@@ -1,9 +1,16 @@
 /** `clusterplan evaluate <scenario>`: memory, step, throughput and run totals for one plan. */
 import type { CommandModule } from 'yargs';
 import { loadScenario } from '../io/load.js';
-import { evaluate } from '../run/evaluate.js';
+import { evaluateDetailed } from '../run/evaluate.js';
+import { failureSummaryForEvaluate } from '../run/failures.js';
+import { renderFailureBrief } from './failures.js';
+import { renderPipelineTimeline } from '../step/timeline.js';
+import type { DesStepResult } from '../step/des.js';
 import { renderEvaluation } from '../report/text.js';
 import { printJson, reportError, setsOption } from './common.js';
+
+/** Trials of the failure Monte Carlo inside `evaluate` (the `failures` command defaults to 1,000). */
+const EVALUATE_FAILURE_TRIALS = 200;
 
 interface Args {
   scenario: string;
@@ -26,9 +33,15 @@ export const evaluateCommand: CommandModule<object, Args> = {
   handler: (args) => {
     try {
       const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: args.gpus });
-      const ev = evaluate(sc);
+      const { evaluation: ev, step } = evaluateDetailed(sc, { engine: args.engine });
+      // A short Monte Carlo of failures and restarts; `clusterplan failures` runs the full one.
+      ev.failures = failureSummaryForEvaluate(sc, ev, { trials: EVALUATE_FAILURE_TRIALS, seed: 1 });
       if (args.json) printJson(ev);
-      else process.stdout.write(renderEvaluation(ev));
+      else {
+        const extra = ev.failures ? renderFailureBrief(ev.failures) : [];
+        if (step.engine === 'des') extra.push('', 'Pipeline (one row per stage)', renderPipelineTimeline(step as DesStepResult, 100));
+        process.stdout.write(renderEvaluation(ev, extra));
+      }
     } catch (e) {
       reportError(e);
     }

@@ -4,6 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { z } from 'zod';
 import { evaluateCommand } from './evaluate.js';
 import { validateCommand } from './validate.js';
+import { traceCommand } from './trace.js';
+import { failuresCommand } from './failures.js';
 import { ScenarioSchema } from '../schema/scenario.js';
 import { GpuSchema, NodeSchema, FabricSchema } from '../schema/system.js';
 import { ModelSchema } from '../schema/model.js';
@@ -18,6 +20,8 @@ await yargs(hideBin(process.argv))
   .usage('$0 <command> [options]\n\nSimulate and plan LLM training on GPU clusters.')
   .command(evaluateCommand)
   .command(validateCommand)
+  .command(traceCommand)
+  .command(failuresCommand)
   .command({
     command: 'schema [kind]',
     describe: 'Print the JSON Schema of a file kind (for editor completion and checks)',
@@ -33,7 +37,7 @@ await yargs(hideBin(process.argv))
       for (const [kind, names] of Object.entries(listProfiles())) process.stdout.write(`${kind.padEnd(10)} ${names.join(', ')}\n`);
     },
   })
-  .demandCommand(1, 'name a command: evaluate, validate, schema, profiles')
+  .demandCommand(1, 'name a command: evaluate, validate, trace, failures, schema, profiles')
   .strict()
   .help()
   .fail((msg, err) => {

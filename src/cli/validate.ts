@@ -5,17 +5,18 @@ import { readDataFile, packageRoot } from '../io/load.js';
 import { packageProfiles } from '../io/profiles.js';
 import { UserError } from '../errors.js';
 import { CaseSchema, caseToScenario, scoreCase, summariseAll, type CaseResult } from '../validation/cases.js';
-import { evaluate } from '../run/evaluate.js';
+import { evaluate, type EngineName } from '../run/evaluate.js';
 import { renderValidation } from '../report/validation.js';
 import { printJson, reportError } from './common.js';
 
 interface Args {
   files?: string[];
   json?: boolean;
+  engine?: EngineName;
 }
 
 /** Predicts and scores every case in the files (pure apart from reading them). */
-export function runValidation(files: string[]): { cases: CaseResult[]; summary: ReturnType<typeof summariseAll> } {
+export function runValidation(files: string[], engine?: EngineName): { cases: CaseResult[]; summary: ReturnType<typeof summariseAll> } {
   const profiles = packageProfiles();
   const results: CaseResult[] = [];
   for (const file of files) {
@@ -36,7 +37,7 @@ export function runValidation(files: string[]): { cases: CaseResult[]; summary: 
       }
       const c = parsed.data;
       const { scenario, reason } = caseToScenario(c, profiles);
-      results.push(scenario ? scoreCase(c, evaluate(scenario)) : scoreCase(c, null, reason));
+      results.push(scenario ? scoreCase(c, evaluate(scenario, { engine })) : scoreCase(c, null, reason));
     });
   }
   return { cases: results, summary: summariseAll(results) };
@@ -48,11 +49,12 @@ export const validateCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .positional('files', { type: 'string', array: true, describe: 'case files in the validation format' })
-      .option('json', { type: 'boolean', describe: 'print JSON: cases[] and summary' }) as never,
+      .option('json', { type: 'boolean', describe: 'print JSON: cases[] and summary' })
+      .option('engine', { choices: ['des', 'analytic'] as const, describe: 'step engine (default: des)' }) as never,
   handler: (args) => {
     try {
       const files = args.files && args.files.length ? args.files : [join(packageRoot, 'validation', 'cases-dev.json')];
-      const result = runValidation(files);
+      const result = runValidation(files, args.engine);
       if (args.json) printJson(result);
       else process.stdout.write(renderValidation(result.cases, result.summary));
     } catch (e) {

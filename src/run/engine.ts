@@ -2,11 +2,12 @@
  * The run engine: one training run as failures, detection, restarts, node repairs and
  * checkpoints on the discrete-event core, sampled once per Monte Carlo trial.
  *
- * Only state changes are events (a fault, the end of detection or maintenance, a restart done,
- * a node back from repair, the end of the work); work and checkpoints between them follow a
- * fixed cycle (work τ, pause for the save) and are advanced in closed form, so a 54-day run of
- * 16K GPUs costs a few thousand events instead of a million steps. Stale events are ignored by
- * comparing the epoch they carry with the trial's current one (SimPy-style interrupt).
+ * Only changes of the job's state are events: a fault (or planned stop) arriving, a planned
+ * stop's save done, a restart done, the work done. Work and checkpoints between them follow a
+ * fixed cycle (work τ, pause for the save) and are advanced in closed form, and nodes out for
+ * repair are a sorted list read when a restart needs the spare pool, so a 70-day run of 16K GPUs
+ * costs about two events per interruption instead of a million steps. Stale events are ignored
+ * by comparing the epoch they carry with the trial's current one (SimPy-style interrupt).
  *
  * Pure: no fs, no clock, no Math.random. Everything random comes from the trial's own
  * generator, deriveSeed(seed, trial), so a trial replays alone and results do not depend on
@@ -92,25 +93,19 @@ export function rowWidth(model: RunModel): number {
 type RunEvent =
   | { kind: 'arrival'; process: number }
   | { kind: 'fault'; component: number }
-  | { kind: 'ready'; epoch: number }
   | { kind: 'stopped'; epoch: number }
   | { kind: 'restarted'; epoch: number }
-  | { kind: 'finish'; epoch: number }
-  | { kind: 'repaired'; nodes: number };
+  | { kind: 'finish'; epoch: number };
 
-// Job phases. Time spent in each goes to one bucket of the trial row.
+// Job phases. RECOVER is the outage: detection (or maintenance) until readyTime, waiting for
+// repaired nodes until restartStart when the spare pool is short, then the restart.
 const RUNNING = 0;
 const STOPPING = 1; // planned stop: writing a blocking checkpoint
-const DETECT = 2;
-const MAINTENANCE = 3;
-const WAIT = 4; // waiting for spare nodes
-const RESTART = 5;
-const DONE = 6;
-const phaseBucket = [-1, F.checkpoint, F.detect, F.maintenance, F.wait, F.restart, -1];
+const RECOVER = 2;
+const DONE = 3;
 
-// Tie-breaks at equal times: the run finishing and nodes returning come before new faults.
-const PRIO_FINISH = -2;
-const PRIO_REPAIRED = -1;
+// Tie-break at equal times: the run finishing comes before a new fault.
+const PRIO_FINISH = -1;
 
 // Relative slack when dividing work into whole intervals, so float noise never adds a cycle.
 const EPS = 1e-9;
@@ -118,25 +113,48 @@ const EPS = 1e-9;
 /** Arrival processes: all exponential components merged into one, each Weibull on its own. */
 interface Processes {
   expRate: number;
-  expComponents: number[];
-  expCumulative: number[];
+  /** Walker alias table over the exponential components: one uniform picks one in O(1). */
+  aliasProb: Float64Array;
+  aliasOf: Int32Array;
+  aliasComponent: Int32Array;
   weibull: { component: number; scale: number; shape: number }[];
 }
 
 function buildProcesses(model: RunModel): Processes {
-  const p: Processes = { expRate: 0, expComponents: [], expCumulative: [], weibull: [] };
+  const exp: number[] = [];
+  const weibull: Processes['weibull'] = [];
+  let expRate = 0;
   model.components.forEach((c, i) => {
     if (!(c.ratePerSecond > 0)) return;
     if (c.shape === 1) {
-      p.expRate += c.ratePerSecond;
-      p.expComponents.push(i);
-      p.expCumulative.push(p.expRate);
+      exp.push(i);
+      expRate += c.ratePerSecond;
     } else {
       // Weibull inter-arrivals with mean 1/rate: scale = mean / Γ(1 + 1/k).
-      p.weibull.push({ component: i, scale: 1 / c.ratePerSecond / gamma(1 + 1 / c.shape), shape: c.shape });
+      weibull.push({ component: i, scale: 1 / c.ratePerSecond / gamma(1 + 1 / c.shape), shape: c.shape });
     }
   });
-  return p;
+  const n = exp.length;
+  const aliasProb = new Float64Array(n);
+  const aliasOf = new Int32Array(n);
+  // Vose's alias construction: scaled probabilities, small ones topped up by large ones.
+  const scaled = exp.map((c) => (model.components[c].ratePerSecond * n) / expRate);
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((q, i) => (q < 1 ? small : large).push(i));
+  while (small.length > 0 && large.length > 0) {
+    const s = small.pop()!;
+    const l = large[large.length - 1];
+    aliasProb[s] = scaled[s];
+    aliasOf[s] = l;
+    scaled[l] -= 1 - scaled[s];
+    if (scaled[l] < 1) small.push(large.pop()!);
+  }
+  for (const i of [...small, ...large]) {
+    aliasProb[i] = 1;
+    aliasOf[i] = i;
+  }
+  return { expRate, aliasProb, aliasOf, aliasComponent: Int32Array.from(exp), weibull };
 }
 
 /** Γ(x) for x > 0 (Lanczos, g = 7, n = 9; ~15 significant digits). */
@@ -157,13 +175,16 @@ export class TrialRunner {
   private readonly arrivalEvents: RunEvent[];
   private readonly cycleSeconds: number;
   private rng: Rng = createRng(0);
-  private row!: Float64Array;
+  private row: Float64Array = new Float64Array(0);
   private base = 0;
-  private script: ScriptedFault[] | undefined;
+  private scripted = false;
+  /** Time of each process's next arrival (index 0: the merged exponential one, then the Weibulls). */
+  private readonly nextArrival: Float64Array;
 
   // Trial state.
   private phase = RUNNING;
   private phaseStart = 0;
+  /** Bumped whenever the pending stopped/restarted/finish event changes; older ones are stale. */
   private epoch = 0;
   private segmentStart = 0;
   /** Work done (seconds) at the start of the running segment; always a committed point. */
@@ -175,7 +196,19 @@ export class TrialRunner {
   /** Planned stop: progress frozen while its checkpoint is written. */
   private stopProgress = 0;
   private pendingDowntime = 0;
+  /** RECOVER: when detection (or maintenance) ends and the restart begins. */
   private readyTime = 0;
+  /** RECOVER: when the restart begins (after readyTime if the pool had to wait for repairs). */
+  private restartStart = 0;
+  /** RECOVER: the row bucket of the time before readyTime (detection or maintenance). */
+  private downBucket: number = F.detect;
+  /**
+   * Nodes out for repair, as (return time, nodes) sorted by time. Repairs change nothing until
+   * a restart needs the pool, so they are kept here and read then, rather than queued as events.
+   */
+  private repairTimes: number[] = [];
+  private repairNodes: number[] = [];
+  private repairHead = 0;
   private nodesOut = 0;
 
   constructor(private readonly model: RunModel) {
@@ -184,17 +217,16 @@ export class TrialRunner {
     this.sim = new Simulation<RunEvent>((_, e) => this.handle(e));
     this.processes = buildProcesses(model);
     this.arrivalEvents = [{ kind: 'arrival', process: -1 }, ...this.processes.weibull.map((_, i): RunEvent => ({ kind: 'arrival', process: i }))];
+    this.nextArrival = new Float64Array(this.arrivalEvents.length).fill(Infinity);
     this.cycleSeconds = model.intervalSeconds + model.pauseSeconds;
   }
 
-  /** Simulates trial `trial` of `seed` into `row` at `offset` (rowWidth(model) numbers). */
+  /** Simulates trial `trial` of `seed` into `row` at `offset` (rowWidth(model) numbers); `script` replaces the random faults. */
   run(seed: Seed, trial: number, row: Float64Array, offset: number, script?: ScriptedFault[]): void {
     const m = this.model;
-    const width = rowWidth(m);
-    row.fill(0, offset, offset + width);
+    row.fill(0, offset, offset + rowWidth(m));
     this.row = row;
     this.base = offset;
-    this.script = script;
     this.rng = createRng(deriveSeed(seed, trial));
     this.sim.reset();
     this.phase = RUNNING;
@@ -205,8 +237,13 @@ export class TrialRunner {
     this.stopProgress = 0;
     this.pendingDowntime = 0;
     this.readyTime = 0;
+    this.restartStart = 0;
+    this.repairTimes.length = 0;
+    this.repairNodes.length = 0;
+    this.repairHead = 0;
     this.nodesOut = 0;
-
+    this.nextArrival.fill(Infinity);
+    this.scripted = script !== undefined;
     if (script) {
       for (const f of script) {
         invariant(f.component >= 0 && f.component < m.components.length, `scripted fault names component ${f.component}`);
@@ -214,8 +251,8 @@ export class TrialRunner {
       }
     } else {
       const p = this.processes;
-      if (p.expRate > 0) this.sim.schedule(this.rng.exponential(1 / p.expRate), this.arrivalEvents[0]);
-      p.weibull.forEach((w, i) => this.sim.schedule(this.rng.weibull(w.scale, w.shape), this.arrivalEvents[i + 1]));
+      if (p.expRate > 0) this.scheduleArrival(0, this.rng.exponential(1 / p.expRate));
+      p.weibull.forEach((w, i) => this.scheduleArrival(i + 1, this.rng.weibull(w.scale, w.shape)));
     }
     this.startSegment();
 
@@ -227,11 +264,16 @@ export class TrialRunner {
       r[b + F.finished] = 1;
       r[b + F.wall] = this.sim.now;
     } else {
-      // Window over (or gave up): close the open phase at the end; work in progress is kept.
+      // Window over (or gave up): book the open phase up to the end; work in progress is kept.
       this.closePhase(end, false);
       r[b + F.wall] = end;
     }
     r[b + F.useful] = this.progress;
+  }
+
+  private scheduleArrival(slot: number, delay: number): void {
+    this.nextArrival[slot] = this.sim.now + delay;
+    this.sim.schedule(delay, this.arrivalEvents[slot]);
   }
 
   private handle(e: RunEvent): void {
@@ -240,20 +282,11 @@ export class TrialRunner {
         return this.onArrival(e.process);
       case 'fault':
         return this.onFault(e.component);
-      case 'ready':
-        if (e.epoch === this.epoch) this.onReady();
-        return;
-      case 'stopped':
-        if (e.epoch === this.epoch) this.onStopped();
-        return;
-      case 'restarted':
-        if (e.epoch === this.epoch) this.onRestarted();
-        return;
-      case 'finish':
-        if (e.epoch === this.epoch) this.onFinish();
-        return;
-      case 'repaired':
-        return this.onRepaired(e.nodes);
+      default:
+        if (e.epoch !== this.epoch) return; // stale: superseded by a later fault or stop
+        if (e.kind === 'stopped') this.onStopped();
+        else if (e.kind === 'restarted') this.onRestarted();
+        else this.onFinish();
     }
   }
 
@@ -262,16 +295,14 @@ export class TrialRunner {
     let component: number;
     if (process < 0) {
       // Superposed exponential components: next arrival of the sum, then pick one by its rate.
-      const u = this.rng.uniform() * p.expRate;
-      const cum = p.expCumulative;
-      let i = 0;
-      while (i < cum.length - 1 && u >= cum[i]) i++;
-      component = p.expComponents[i];
-      this.sim.schedule(this.rng.exponential(1 / p.expRate), this.arrivalEvents[0]);
+      const x = this.rng.uniform() * p.aliasProb.length;
+      const i = Math.floor(x);
+      component = p.aliasComponent[x - i < p.aliasProb[i] ? i : p.aliasOf[i]];
+      this.scheduleArrival(0, this.rng.exponential(1 / p.expRate));
     } else {
       const w = p.weibull[process];
       component = w.component;
-      this.sim.schedule(this.rng.weibull(w.scale, w.shape), this.arrivalEvents[process + 1]);
+      this.scheduleArrival(process + 1, this.rng.weibull(w.scale, w.shape));
     }
     this.onFault(component);
   }
@@ -283,45 +314,100 @@ export class TrialRunner {
     r[b + F.components + c]++;
     const now = this.sim.now;
     if (comp.nodesOut > 0) {
-      this.nodesOut += comp.nodesOut;
+      this.returnRepaired(now);
+      this.sendToRepair(now + comp.repairSeconds, comp.nodesOut);
       r[b + F.nodesReplaced] += comp.nodesOut;
       if (this.nodesOut > r[b + F.peakNodesOut]) r[b + F.peakNodesOut] = this.nodesOut;
-      this.sim.schedule(comp.repairSeconds, { kind: 'repaired', nodes: comp.nodesOut }, PRIO_REPAIRED);
     }
     const phase = this.phase;
+    // Where the fault landed, for the report.
+    if (phase === RUNNING) r[b + (!comp.planned && this.inPause(now) ? F.duringCheckpoint : F.duringRunning)]++;
+    else r[b + (phase === STOPPING ? F.duringCheckpoint : F.duringRecovery)]++;
+
     if (comp.planned) {
       if (phase === RUNNING) {
-        r[b + F.duringRunning]++;
         // Stop cleanly: freeze the work done, write a blocking checkpoint of it, then maintain.
         this.closePhase(now, false);
         this.stopProgress = this.progress;
         this.pendingDowntime = comp.downtimeSeconds;
         this.enter(STOPPING, now);
         this.sim.schedule(this.model.stopCheckpointSeconds, { kind: 'stopped', epoch: ++this.epoch });
-        return;
-      }
-      r[b + (phase === STOPPING ? F.duringCheckpoint : F.duringRecovery)]++;
-      if (phase === STOPPING) {
+      } else if (phase === STOPPING) {
         this.pendingDowntime = Math.max(this.pendingDowntime, comp.downtimeSeconds);
       } else {
-        // Already down: the maintenance runs alongside and may push the restart out.
-        const keep = phase === DETECT || phase === MAINTENANCE ? this.readyTime : now;
+        // Already down: the maintenance runs alongside and may push the restart out; a wait
+        // for nodes or a restart under way is interrupted and starts over afterwards.
+        const detecting = phase === RECOVER && now < this.readyTime;
+        const bucket = detecting ? this.downBucket : F.maintenance;
         this.closePhase(now, false);
-        this.enter(phase === DETECT ? DETECT : MAINTENANCE, now);
-        this.scheduleReady(Math.max(keep, now + comp.downtimeSeconds));
+        this.recover(now, Math.max(detecting ? this.readyTime : now, now + comp.downtimeSeconds), bucket);
       }
       return;
     }
-    // Unexpected fault: the job dies; work since the last committed checkpoint is lost.
-    if (phase === RUNNING) {
-      r[b + (this.inPause(now) ? F.duringCheckpoint : F.duringRunning)]++;
-    } else {
-      r[b + (phase === STOPPING ? F.duringCheckpoint : F.duringRecovery)]++;
-    }
-    const keep = phase === DETECT || phase === MAINTENANCE ? this.readyTime : now;
+    // Unexpected: the job dies (or its recovery does); work since the last committed checkpoint
+    // is lost, and the outage is at least this fault's detection time from now.
+    const keep = phase === RECOVER && now < this.readyTime ? this.readyTime : now;
     this.closePhase(now, true);
-    this.enter(DETECT, now);
-    this.scheduleReady(Math.max(keep, now + comp.detectSeconds));
+    this.recover(now, Math.max(keep, now + comp.detectSeconds), F.detect);
+  }
+
+  /**
+   * Outage until `ready` (time booked to `bucket`), then the restart once enough nodes are
+   * healthy: the spare pool covers nodes out for repair up to spareNodes; beyond that the job
+   * waits for repairs to return. Only faults take nodes away, and a fault re-plans the outage,
+   * so the restart's end is known now and scheduled directly.
+   */
+  private recover(now: number, ready: number, bucket: number): void {
+    this.enter(RECOVER, now);
+    this.readyTime = ready;
+    this.downBucket = bucket;
+    this.restartStart = Math.max(ready, this.poolReadyTime(now));
+    this.sim.scheduleAt(this.restartStart + this.model.restartSeconds, { kind: 'restarted', epoch: ++this.epoch });
+  }
+
+  /** Drops repairs that are back by `now` (entries before repairHead are gone). */
+  private returnRepaired(now: number): void {
+    const times = this.repairTimes;
+    let k = this.repairHead;
+    while (k < times.length && times[k] <= now) this.nodesOut -= this.repairNodes[k++];
+    if (k === times.length) {
+      times.length = 0;
+      this.repairNodes.length = 0;
+      k = 0;
+    } else if (k > 256) {
+      times.splice(0, k);
+      this.repairNodes.splice(0, k);
+      k = 0;
+    }
+    this.repairHead = k;
+  }
+
+  private sendToRepair(back: number, nodes: number): void {
+    const times = this.repairTimes;
+    const counts = this.repairNodes;
+    let i = times.length;
+    times.push(back);
+    counts.push(nodes);
+    // Insertion from the back: repairs mostly return in the order they left.
+    for (; i > this.repairHead && times[i - 1] > back; i--) {
+      times[i] = times[i - 1];
+      counts[i] = counts[i - 1];
+    }
+    times[i] = back;
+    counts[i] = nodes;
+    this.nodesOut += nodes;
+  }
+
+  /** Earliest time from `now` at which nodes out for repair fit in the spare pool. */
+  private poolReadyTime(now: number): number {
+    this.returnRepaired(now);
+    let out = this.nodesOut;
+    const spares = this.model.spareNodes;
+    for (let k = this.repairHead; out > spares; k++) {
+      out -= this.repairNodes[k];
+      if (out <= spares) return this.repairTimes[k];
+    }
+    return now;
   }
 
   private onStopped(): void {
@@ -329,35 +415,7 @@ export class TrialRunner {
     this.closePhase(now, false);
     this.progress = this.committed = this.stopProgress;
     this.row[this.base + F.checkpoints]++;
-    this.enter(MAINTENANCE, now);
-    this.scheduleReady(now + this.pendingDowntime);
-  }
-
-  private onReady(): void {
-    const now = this.sim.now;
-    this.closePhase(now, false);
-    if (this.nodesOut > this.model.spareNodes) {
-      // Not enough healthy nodes: the job waits for repairs to refill the pool.
-      this.row[this.base + F.waitEpisodes]++;
-      this.enter(WAIT, now);
-      this.epoch++;
-    } else {
-      this.startRestart(now);
-    }
-  }
-
-  private onRepaired(nodes: number): void {
-    this.nodesOut -= nodes;
-    if (this.phase === WAIT && this.nodesOut <= this.model.spareNodes) {
-      const now = this.sim.now;
-      this.closePhase(now, false);
-      this.startRestart(now);
-    }
-  }
-
-  private startRestart(now: number): void {
-    this.enter(RESTART, now);
-    this.sim.schedule(this.model.restartSeconds, { kind: 'restarted', epoch: ++this.epoch });
+    this.recover(now, now + this.pendingDowntime, F.maintenance);
   }
 
   private onRestarted(): void {
@@ -366,16 +424,10 @@ export class TrialRunner {
   }
 
   private onFinish(): void {
-    const now = this.sim.now;
-    this.closePhase(now, false);
+    this.closePhase(this.sim.now, false);
     this.progress = this.model.workSeconds;
     this.phase = DONE;
     this.sim.stop();
-  }
-
-  private scheduleReady(time: number): void {
-    this.readyTime = time;
-    this.sim.scheduleAt(time, { kind: 'ready', epoch: ++this.epoch });
   }
 
   private enter(phase: number, now: number): void {
@@ -398,7 +450,14 @@ export class TrialRunner {
       return;
     }
     const epoch = ++this.epoch;
-    if (Number.isFinite(remaining)) this.sim.schedule(this.finishOffset(remaining), { kind: 'finish', epoch }, PRIO_FINISH);
+    if (!Number.isFinite(remaining)) return;
+    // Any arrival ends a running segment, so a finish after the next known arrival would only
+    // sit in the queue as a stale event: schedule it when it can actually happen (the next
+    // segment schedules its own).
+    const finish = now + this.finishOffset(remaining);
+    let next = Infinity;
+    if (!this.scripted) for (let i = 0; i < this.nextArrival.length; i++) next = Math.min(next, this.nextArrival[i]);
+    if (finish <= next) this.sim.scheduleAt(finish, { kind: 'finish', epoch }, PRIO_FINISH);
   }
 
   /** Seconds from a segment start until `remaining` work is done: full cycles, then the rest without a save. */
@@ -427,18 +486,16 @@ export class TrialRunner {
       const rel = now - this.segmentStart;
       const L = this.cycleSeconds;
       const tau = m.intervalSeconds;
+      // Checkpoint k commits when its pause (and, async, its background write) is over.
+      let saves = rel >= m.backgroundSeconds ? Math.floor((rel - m.backgroundSeconds) / L) : 0;
       let work: number;
-      let saves: number;
       const remaining = m.workSeconds - this.segmentProgress;
       if (Number.isFinite(remaining) && rel >= this.finishOffset(remaining) * (1 - EPS)) {
         work = remaining;
-        const cycles = Math.max(0, Math.ceil(remaining / tau - EPS) - 1);
-        saves = Math.min(cycles, rel >= m.backgroundSeconds ? Math.floor((rel - m.backgroundSeconds) / L) : 0);
+        saves = Math.min(saves, Math.max(0, Math.ceil(remaining / tau - EPS) - 1));
       } else {
         const k = Math.floor(rel / L);
         work = k * tau + Math.min(rel - k * L, tau);
-        // Checkpoint k commits when its pause (and, async, its background write) is over.
-        saves = rel >= m.backgroundSeconds ? Math.floor((rel - m.backgroundSeconds) / L) : 0;
       }
       r[b + F.checkpoint] += rel - work;
       r[b + F.checkpoints] += saves;
@@ -458,8 +515,15 @@ export class TrialRunner {
       } else {
         this.progress = this.stopProgress;
       }
-    } else if (phase !== DONE) {
-      r[b + phaseBucket[phase]] += now - this.phaseStart;
+    } else if (phase === RECOVER) {
+      // Detection or maintenance until readyTime, waiting for nodes until restartStart, then restarting.
+      const start = this.phaseStart;
+      const ready = Math.min(Math.max(this.readyTime, start), now);
+      const restart = Math.min(Math.max(this.restartStart, ready), now);
+      r[b + this.downBucket] += ready - start;
+      r[b + F.wait] += restart - ready;
+      r[b + F.restart] += now - restart;
+      if (restart > ready) r[b + F.waitEpisodes]++;
     }
     this.phaseStart = now;
   }

@@ -6,10 +6,12 @@ import { estimateMemory, type MemoryBreakdown } from '../plan/memory.js';
 import { peakFlopsPerSecond } from '../system/compute.js';
 import { stepCosts } from '../step/costs.js';
 import { analyticStep, type StepBreakdown, type StepResult } from '../step/analytic.js';
+import { desStep, type DesStepResult } from '../step/des.js';
 import { runTotals, type RunTotals } from './totals.js';
+import type { FailureSummary } from './failures.js';
 import { formatGiB } from '../units/format.js';
 
-export type StepEngine = (sc: Scenario, costs: ReturnType<typeof stepCosts>) => StepResult;
+export type EngineName = 'des' | 'analytic';
 
 export interface Evaluation {
   scenario: string;
@@ -23,16 +25,24 @@ export interface Evaluation {
   step: { seconds: number; breakdown: StepBreakdown; bubbleFraction: number; tokensPerStep: number; analyticSeconds: number };
   throughput: { tokensPerSecond: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; hfu: number; mfuAtPrecisionPeak: number; peakTflops: number };
   run: RunTotals;
+  /** Monte Carlo failure budget (few trials), when the scenario has a failure profile and the caller asks. */
+  failures?: FailureSummary;
 }
 
-/** Evaluates a resolved scenario with the given step engine (default: closed form). */
-export function evaluate(sc: Scenario, engine?: { name: 'des'; run: StepEngine }): Evaluation {
+/** Evaluates a resolved scenario; the step engine defaults to the scenario's (discrete-event). */
+export function evaluate(sc: Scenario, options: { engine?: EngineName } = {}): Evaluation {
+  return evaluateDetailed(sc, options).evaluation;
+}
+
+/** Like evaluate, also returning the engine's own step result (the DES's op records feed the timeline and trace). */
+export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } = {}): { evaluation: Evaluation; step: StepResult | DesStepResult } {
+  const engineName = options.engine ?? sc.simulation.engine;
   const params = countParams(sc.model);
   const flops = flopsPerToken(sc.model, sc.plan.recompute, sc.plan.attentionKernel);
   const memory = estimateMemory(sc.model, sc.plan, sc.gpu);
   const costs = stepCosts(sc);
   const analytic = analyticStep(sc, costs);
-  const step = engine ? engine.run(sc, costs) : analytic;
+  const step = engineName === 'des' ? desStep(sc, costs) : analytic;
   const tokensPerStep = sc.plan.globalBatchSequences * sc.model.seqLen;
   const gpus = sc.cluster.gpus;
   const tokensPerSecond = tokensPerStep / step.stepSeconds;
@@ -44,7 +54,7 @@ export function evaluate(sc: Scenario, engine?: { name: 'des'; run: StepEngine }
     reasons.push(`memory: ${formatGiB(memory.perGpuBytes)} per GPU (stage ${memory.peakStage}) exceeds ${formatGiB(memory.capacityBytes)} of HBM`);
   }
   const notes: string[] = [];
-  if (engine && Math.abs(step.stepSeconds / analytic.stepSeconds - 1) > 0.05) {
+  if (engineName === 'des' && Math.abs(step.stepSeconds / analytic.stepSeconds - 1) > 0.05) {
     const d = step.breakdown;
     const a = analytic.breakdown;
     const parts = [
@@ -55,7 +65,7 @@ export function evaluate(sc: Scenario, engine?: { name: 'des'; run: StepEngine }
     notes.push(`the discrete-event step (${step.stepSeconds.toFixed(3)} s) differs from the closed form (${analytic.stepSeconds.toFixed(3)} s) by ${(100 * (step.stepSeconds / analytic.stepSeconds - 1)).toFixed(1)}%, mostly ${main[0]} (${main[1] >= 0 ? '+' : ''}${main[1].toFixed(3)} s)`);
   }
   const p = sc.plan;
-  return {
+  const evaluation: Evaluation = {
     scenario: sc.name,
     engine: step.engine,
     feasible: reasons.length === 0,
@@ -76,4 +86,5 @@ export function evaluate(sc: Scenario, engine?: { name: 'des'; run: StepEngine }
     },
     run: runTotals(sc, step.stepSeconds, tokensPerStep),
   };
+  return { evaluation, step };
 }

@@ -1,0 +1,66 @@
+/** `clusterplan trace <scenario> -o step.json`: one simulated step as a Chrome trace (Perfetto, chrome://tracing). */
+import type { CommandModule } from 'yargs';
+import { writeFileSync, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadScenario } from '../io/load.js';
+import { stepCosts } from '../step/costs.js';
+import { desStep } from '../step/des.js';
+import { buildChromeTrace, chromeTraceJson } from '../step/trace.js';
+import { renderPipelineTimeline } from '../step/timeline.js';
+import { UserError } from '../errors.js';
+import { formatSeconds, formatPercent } from '../units/format.js';
+import { reportError, setsOption } from './common.js';
+
+interface Args {
+  scenario: string;
+  output: string;
+  set?: string[];
+  gpus?: number;
+  quiet?: boolean;
+}
+
+/** Writes `text` to `file` ('-' = stdout), turning file-system problems into user errors. */
+function writeOutput(file: string, text: string): void {
+  if (file === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  const path = resolve(file);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UserError('is a directory', file, '--output', 'give a file name, e.g. -o step.json');
+  if (!existsSync(dirname(path))) throw new UserError(`directory ${dirname(path)} does not exist`, file, '--output');
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new UserError(`cannot write: ${(e as Error).message}`, file, '--output');
+  }
+}
+
+export const traceCommand: CommandModule<object, Args> = {
+  command: 'trace <scenario>',
+  describe: 'Simulate one training step and write it as a Chrome trace (open in https://ui.perfetto.dev or chrome://tracing)',
+  builder: (y) =>
+    y
+      .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON)' })
+      .option('output', { alias: 'o', type: 'string', default: 'step.json', describe: "trace file to write ('-' for stdout)" })
+      .option('set', { type: 'string', array: true, describe: 'override a field: path=value (repeatable), e.g. plan.vpp=4' })
+      .option('gpus', { type: 'number', describe: 'resize the cluster; dp is re-derived' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'do not print the summary and text timeline' }) as never,
+  handler: (args) => {
+    try {
+      const output = String(args.output ?? '');
+      if (output.trim() === '') throw new UserError('needs a file name', undefined, '--output', "e.g. -o step.json, or '-' for stdout");
+      const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: args.gpus });
+      const result = desStep(sc, stepCosts(sc));
+      const trace = buildChromeTrace(sc, result);
+      writeOutput(output, chromeTraceJson(trace));
+      if (!args.quiet) {
+        // With the trace on stdout the summary goes to stderr, so the JSON stays clean.
+        const say = (s: string) => (output === '-' ? process.stderr : process.stdout).write(s);
+        say(`${output === '-' ? 'trace' : `wrote ${output}`}: ${trace.traceEvents.length.toLocaleString('en-US')} events · step ${formatSeconds(result.stepSeconds)} · bubble ${formatPercent(result.bubbleFraction)} · open in https://ui.perfetto.dev or chrome://tracing\n`);
+        say(renderPipelineTimeline(result, 100));
+      }
+    } catch (e) {
+      reportError(e);
+    }
+  },
+};

@@ -1,0 +1,136 @@
+/**
+ * Monte Carlo over worker threads. Trials are cut into fixed chunks handed to idle workers;
+ * each chunk's rows go back to their trial positions, so the merged array (and every statistic
+ * taken from it in trial order) is byte-identical for any number of workers.
+ *
+ * The worker module is resolved next to this one with the same extension: worker.js from the
+ * compiled dist/, worker.ts from sources, in which case the worker loads tsx first.
+ */
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { UserError } from '../errors.js';
+import type { Seed } from '../sim/index.js';
+import { rowWidth, type RunModel } from './engine.js';
+import type { WorkerRequest, WorkerResponse } from './worker.js';
+import { planRun, progressTotals, simulateFlow, simulateRun, type FailureSummary, type RunInputs, type SimulateOptions } from './failures.js';
+
+/** Trials per message: small enough for a smooth progress bar and load balance, large enough to amortise messaging. */
+const CHUNK = 250;
+
+const MAX_WORKERS = 64;
+
+/** Starts one trial worker: worker.js next to this module, or worker.ts through tsx when running from sources. */
+function startWorker(): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  if (!fromSource) return new Worker(url);
+  // Loader hooks of the main thread (tsx, vitest) do not reach workers, and Node 20 ignores
+  // --import in a worker's execArgv: register tsx in the worker first, then load the entry.
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsxApi = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href; // the ESM build of tsx/esm/api
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(boot, { eval: true });
+}
+
+/** A pool of worker threads running trial chunks. Call close() when done. */
+export class TrialPool {
+  private readonly workers: Worker[] = [];
+  private nextId = 0;
+
+  constructor(readonly size: number) {
+    if (!(Number.isInteger(size) && size >= 1 && size <= MAX_WORKERS)) throw new UserError(`workers must be a whole number from 1 to ${MAX_WORKERS}, got ${size}`, undefined, '--workers');
+    for (let i = 0; i < size; i++) this.workers.push(startWorker());
+  }
+
+  /** Runs trials [0, n) of `model`; resolves to rows in trial order. */
+  run(model: RunModel, seed: Seed, n: number, onDone: (trials: number) => void = () => {}): Promise<Float64Array> {
+    const width = rowWidth(model);
+    const out = new Float64Array(n * width);
+    let next = 0;
+    let pending = 0;
+    return new Promise((resolve, reject) => {
+      let failed = false;
+      const cleanups: (() => void)[] = [];
+      const finish = (err?: Error) => {
+        for (const c of cleanups) c();
+        if (err) reject(err);
+        else resolve(out);
+      };
+      const dispatch = (w: Worker) => {
+        if (next >= n) return;
+        const start = next;
+        const end = Math.min(n, start + CHUNK);
+        next = end;
+        pending++;
+        const req: WorkerRequest = { id: this.nextId++, model, seed, start, end };
+        w.postMessage(req);
+      };
+      for (const w of this.workers) {
+        const onMessage = (res: WorkerResponse) => {
+          if (failed) return;
+          pending--;
+          if ('error' in res) {
+            failed = true;
+            finish(new Error(`worker failed: ${res.error}`));
+            return;
+          }
+          out.set(res.rows, res.start * width);
+          onDone(res.end - res.start);
+          dispatch(w);
+          if (pending === 0 && next >= n) finish();
+        };
+        const onError = (e: Error) => {
+          if (failed) return;
+          failed = true;
+          finish(e);
+        };
+        const onExit = (code: number) => onError(new Error(`a trial worker exited (code ${code}) with trials pending`));
+        w.on('message', onMessage);
+        w.on('error', onError);
+        w.on('exit', onExit);
+        cleanups.push(() => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+          w.off('exit', onExit);
+        });
+      }
+      if (n === 0) return finish();
+      for (const w of this.workers) dispatch(w);
+    });
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * simulateRun spread over `workers` threads (in-process for one). The summary is the same, byte
+ * for byte, for any worker count.
+ */
+export async function simulateRunParallel(inputs: RunInputs, options: SimulateOptions & { workers?: number } = {}): Promise<FailureSummary> {
+  const workers = options.workers ?? 1;
+  if (workers === 1) return simulateRun(inputs, options);
+  const plan = planRun(inputs, options);
+  const totals = progressTotals(plan, options);
+  const done = { optimize: 0, simulate: 0 };
+  const pool = new TrialPool(workers);
+  try {
+    const flow = simulateFlow(plan, options);
+    let req = flow.next();
+    while (!req.done) {
+      const { model, n, phase } = req.value;
+      const rows = await pool.run(model, plan.seed, n, (k) => {
+        done[phase] += k;
+        options.onProgress?.({ phase, done: done[phase], total: phase === 'simulate' ? totals.simulate : Math.max(done.optimize, totals.optimize) });
+      });
+      req = flow.next(rows);
+    }
+    return req.value;
+  } finally {
+    await pool.close();
+  }
+}

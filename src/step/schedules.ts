@@ -1,0 +1,118 @@
+/**
+ * Pipeline schedules: the order in which one pipeline rank runs its forward (F), backward (B)
+ * and, for zero-bubble, weight-gradient (W) passes over (micro-batch, model chunk) pairs.
+ * The order is all a schedule is: the discrete-event engine runs each rank's list in order and
+ * lets the data dependencies between ranks decide the timing.
+ *
+ * - GPipe (Huang et al. 2019): all forwards, then all backwards.
+ * - 1F1B (PipeDream-Flush, Narayanan et al. 2021 §2.2): pp - s - 1 warm-up forwards, then one
+ *   forward / one backward, then the remaining backwards.
+ * - Interleaved 1F1B (Narayanan et al. 2021 §2.2; Megatron-LM schedules.py
+ *   forward_backward_pipelining_with_interleaving): micro-batches go through the vpp model chunks
+ *   in groups of pp (see interleavedGroupSize when pp does not divide m); warm-up
+ *   (pp - s - 1)·2 + (vpp - 1)·group micro-chunks, capped at m·vpp (then the rank runs all forwards
+ *   first, as Megatron does when the warm-up covers everything).
+ * - ZB-H1 (Qi et al. 2024, "Zero Bubble Pipeline Parallelism" §3): 1F1B order with the backward
+ *   split into B (input gradient, on the critical path) and W (weight gradient). Rank s skips W
+ *   for its first s steady-state iterations and runs those s W passes at the end, where they fill
+ *   the drain bubble; the memory peak stays that of 1F1B. This is PyTorch's
+ *   torch.distributed.pipelining construction (num_1f1b_microbatches = rank).
+ */
+import { invariant } from '../errors.js';
+
+export type Phase = 'F' | 'B' | 'W';
+export type ScheduleName = 'gpipe' | '1f1b' | 'interleaved-1f1b' | 'zero-bubble';
+
+/** One pass of one micro-batch through one model chunk on one pipeline rank. */
+export interface ScheduledOp {
+  phase: Phase;
+  microBatch: number;
+  /** Model chunk (virtual stage index on this rank), 0 .. vpp-1. */
+  chunk: number;
+}
+
+/**
+ * Micro-batches per group of the interleaved schedule (Megatron's microbatch_group_size_per_vp_stage,
+ * default pp). A last group smaller than pp deadlocks the warm-up (Megatron-based trainers reject
+ * m mod group in (0, pp)), so when pp does not fit we take the smallest group >= pp that leaves no
+ * remainder or a remainder of at least pp; the warm-up grows with it.
+ */
+export function interleavedGroupSize(pp: number, m: number): number {
+  if (m <= pp) return pp;
+  for (let g = pp; g < m; g++) {
+    const r = m % g;
+    if (r === 0 || r >= pp) return g;
+  }
+  return m;
+}
+
+/** Megatron's schedule table (get_schedule_table): (micro-batch, chunk) of the k-th forward micro-chunk. */
+function interleavedTable(m: number, vpp: number, group: number): [number, number][] {
+  const table: [number, number][] = [];
+  for (let g0 = 0; g0 < m; g0 += group) {
+    const g1 = Math.min(g0 + group, m);
+    for (let c = 0; c < vpp; c++) for (let i = g0; i < g1; i++) table.push([i, c]);
+  }
+  return table;
+}
+
+/** Forward micro-chunks rank `stage` runs before its first backward. */
+export function warmupMicroChunks(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number): number {
+  if (schedule === 'gpipe') return m;
+  if (schedule === 'interleaved-1f1b') return Math.min(m * vpp, (pp - stage - 1) * 2 + (vpp - 1) * interleavedGroupSize(pp, m));
+  return Math.min(m, pp - stage - 1);
+}
+
+/** The op order of pipeline rank `stage` (0-based) for `m` micro-batches. */
+export function stageSchedule(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number): ScheduledOp[] {
+  invariant(pp >= 1 && stage >= 0 && stage < pp && m >= 1 && vpp >= 1, `stageSchedule: bad shape pp=${pp} stage=${stage} m=${m} vpp=${vpp}`);
+  invariant(vpp === 1 || schedule === 'interleaved-1f1b', `stageSchedule: vpp ${vpp} needs interleaved-1f1b`);
+  const ops: ScheduledOp[] = [];
+  const F = (microBatch: number, chunk = 0) => ops.push({ phase: 'F', microBatch, chunk });
+  const B = (microBatch: number, chunk = 0) => ops.push({ phase: 'B', microBatch, chunk });
+  const W = (microBatch: number) => ops.push({ phase: 'W', microBatch, chunk: 0 });
+
+  if (schedule === 'gpipe') {
+    for (let i = 0; i < m; i++) F(i);
+    for (let i = 0; i < m; i++) B(i);
+    return ops;
+  }
+  if (schedule === 'interleaved-1f1b') {
+    const table = interleavedTable(m, vpp, interleavedGroupSize(pp, m));
+    const total = m * vpp;
+    const warmup = warmupMicroChunks(schedule, pp, vpp, m, stage);
+    const fwd = (k: number) => F(table[k][0], table[k][1]);
+    const bwd = (k: number) => B(table[k][0], vpp - 1 - table[k][1]);
+    for (let k = 0; k < warmup; k++) fwd(k);
+    for (let k = 0; k < total - warmup; k++) {
+      fwd(warmup + k);
+      bwd(k);
+    }
+    for (let k = total - warmup; k < total; k++) bwd(k);
+    return ops;
+  }
+  const warmup = warmupMicroChunks(schedule, pp, vpp, m, stage);
+  const steady = m - warmup;
+  const zb = schedule === 'zero-bubble';
+  let nextW = 0;
+  for (let i = 0; i < warmup; i++) F(i);
+  for (let k = 0; k < steady; k++) {
+    F(warmup + k);
+    B(k);
+    if (zb && k >= stage) W(nextW++);
+  }
+  for (let i = steady; i < m; i++) {
+    B(i);
+    if (zb) W(nextW++);
+  }
+  if (zb) while (nextW < m) W(nextW++);
+  return ops;
+}
+
+/** Peak micro-batches (in whole-micro-batch units: a chunk counts 1/vpp) whose activations rank `stage` holds, by the schedule's formula. */
+export function inFlightFormula(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number): number {
+  if (pp === 1) return 1;
+  // Forward micro-chunks started before the first backward completes: the warm-up plus the
+  // steady-state forward that precedes the first backward (Korthikanti et al. 2022 §4.2.3).
+  return Math.min(m * vpp, warmupMicroChunks(schedule, pp, vpp, m, stage) + 1) / vpp;
+}
