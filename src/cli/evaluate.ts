@@ -10,7 +10,7 @@ import { renderEvaluation } from '../report/text.js';
 import { printJson, reportError, setsOption } from './common.js';
 
 /** Trials of the failure Monte Carlo inside `evaluate` (the `failures` command defaults to 1,000). */
-const EVALUATE_FAILURE_TRIALS = 200;
+const EVALUATE_FAILURE_TRIALS = 100;
 
 interface Args {
   scenario: string;

@@ -13,10 +13,17 @@ import { FailureProfileSchema } from '../schema/failures.js';
 import { listProfiles } from '../io/profiles.js';
 import { printJson, EXIT_USER_ERROR } from './common.js';
 
+// `clusterplan ... | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const schemas = { scenario: ScenarioSchema, gpu: GpuSchema, node: NodeSchema, fabric: FabricSchema, model: ModelSchema, failures: FailureProfileSchema };
 
 await yargs(hideBin(process.argv))
   .scriptName('clusterplan')
+  .wrap(process.stdout.columns ? Math.min(120, process.stdout.columns) : 100)
   .usage('$0 <command> [options]\n\nSimulate and plan LLM training on GPU clusters.')
   .command(evaluateCommand)
   .command(validateCommand)

@@ -13,6 +13,9 @@ import { GpuSchema, NodeSchema, FabricSchema } from '../schema/system.js';
 import { ModelSchema } from '../schema/model.js';
 import { FailureProfileSchema } from '../schema/failures.js';
 import { resolveScenario, type Scenario } from '../plan/resolve.js';
+import { loadUnitCache } from './unit-cache.js';
+
+loadUnitCache();
 
 /** The repository root (holds hardware-profiles/, models/, scenarios/), from src/io or dist/io. */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -102,6 +102,9 @@ export function parseQuantity(input: unknown, dim: Dimension): ParseResult {
   if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*[A-Za-z$%][A-Za-z0-9/ ^*$%]*$/.test(text)) {
     return { ok: false, reason: `could not read "${input}" as a quantity; expected e.g. ${example[dim]}` };
   }
+  const key = `${dim}|${text}`;
+  const known = unitMemo.get(key);
+  if (known !== undefined) return { ok: true, value: known };
   const base = baseUnit[dim] as string;
   let unit: MathUnit;
   try {
@@ -118,7 +121,24 @@ export function parseQuantity(input: unknown, dim: Dimension): ParseResult {
   if (!unit.equalBase(expected)) {
     return { ok: false, reason: `"${input}" is not ${dimensionName(dim)}; expected e.g. ${example[dim]}` };
   }
-  return finite(unit.toNumber(base), input);
+  const parsed = finite(unit.toNumber(base), input);
+  if (parsed.ok) unitMemo.set(key, parsed.value);
+  return parsed;
+}
+
+// Results of the unit parser by (dimension, text). Filled as strings are parsed, and primed at
+// start-up with the strings of the bundled files (parsed by mathjs at build time, see
+// src/io/unit-cache.ts), so a run that reads only bundled profiles need not load mathjs.
+const unitMemo = new Map<string, number>();
+
+/** Adds previously parsed (dimension|text → base value) entries to the memo. */
+export function primeUnitMemo(entries: Record<string, number>): void {
+  for (const [k, v] of Object.entries(entries)) if (Number.isFinite(v)) unitMemo.set(k, v);
+}
+
+/** The memo's current entries, for writing the build-time cache. */
+export function unitMemoEntries(): Record<string, number> {
+  return Object.fromEntries([...unitMemo.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** mathjs spells days "day"/"days" and hours "h"/"hour"; accept the common abbreviations too. */
