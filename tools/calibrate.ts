@@ -45,7 +45,17 @@ function loss(p: Params): number {
 let p: Params = { bf16: 1, fp8: 1, attn: 1, shift: 1, shift8: 1 };
 // Efficiencies never exceed the profile's measured ceilings (MAMF, FlashAttention): multipliers stay <= 1.
 const fixed = (process.env.FIX ?? '').split(',');
-const ok = (q: Params) => q.bf16 <= 1 && q.fp8 <= 1 && q.attn <= 1 && fixed.every((k) => !k || q[k as keyof Params] === p[k as keyof Params]);
+// MAMF ceilings (hardware.md §1, best large-GEMM fraction of the dense peak): a fitted curve may
+// not rise above them.
+const MAMF: Record<string, { bf16: number; fp8: number }> = {
+  'a100-sxm-40gb': { bf16: 0.869, fp8: 0.869 }, 'a100-sxm-80gb': { bf16: 0.869, fp8: 0.869 },
+  'h100-sxm-80gb': { bf16: 0.803, fp8: 0.709 }, 'h200-sxm-141gb': { bf16: 0.803, fp8: 0.734 },
+  b200: { bf16: 0.776, fp8: 0.763 }, gb200: { bf16: 0.729, fp8: 0.723 },
+};
+const top = (c: [number, number][] | undefined) => (c ? Math.max(...c.map(([, y]) => y)) : 1);
+const maxBf16 = (MAMF[gpuName]?.bf16 ?? 1) / top(base.efficiency.gemm.bf16);
+const maxFp8 = (MAMF[gpuName]?.fp8 ?? 1) / top(base.efficiency.gemm.fp8);
+const ok = (q: Params) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && fixed.every((k) => !k || q[k as keyof Params] === p[k as keyof Params]);
 let best = loss(p);
 for (let step = 0.2; step > 0.005; step /= 2) {
   let improved = true;

@@ -39,7 +39,7 @@ export const evaluateCommand: CommandModule<object, Args> = {
       if (args.json) printJson(ev);
       else {
         const extra = ev.failures ? renderFailureBrief(ev.failures) : [];
-        if (step.engine === 'des') extra.push('', 'Pipeline (one row per stage)', renderPipelineTimeline(step as DesStepResult, 100));
+        if (step.engine === 'des') extra.push(...(extra.length ? [''] : []), 'Pipeline (one row per stage)', renderPipelineTimeline(step as DesStepResult, 100));
         process.stdout.write(renderEvaluation(ev, extra));
       }
     } catch (e) {

@@ -36,6 +36,7 @@ export const GpuSchema = z
         attentionFlash2Forward: efficiency().optional().describe('FlashAttention-2-class kernels, forward (default: attentionForward)'),
         attentionFlash2Backward: efficiency().optional().describe('FlashAttention-2-class kernels, backward (default: attentionBackward)'),
         hbm: efficiency().describe('achieved fraction of HBM bandwidth in memory-bound kernels'),
+        overlapSlowdown: z.number().min(0).max(1).default(0).describe('fraction by which compute slows while a collective runs beside it (NCCL takes SMs and HBM bandwidth)'),
         fp8Overhead: fraction().default(0).describe('extra time per fp8 GEMM for casts and scaling, as a fraction of its fp8 time'),
       })
       .describe('achievable efficiency, calibrated per GPU from microbenchmarks'),

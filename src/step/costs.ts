@@ -166,6 +166,7 @@ export function stepCosts(sc: Scenario): StepCosts {
     moeLayer = { fwd: experts + shared + router, elem, gemmTotal: experts + shared + router, epComm };
   }
 
+  const gradBytes = plan.gradReduceFp32 ? 4 : 2;
   const layerCost = (isMoe: boolean): LayerCost => {
     const mlp = isMoe && moeLayer ? moeLayer.fwd : denseMlp;
     const elem = elemDense + (isMoe && moeLayer ? moeLayer.elem : 0);
@@ -180,10 +181,29 @@ export function stepCosts(sc: Scenario): StepCosts {
       : 0;
     const fullRecomputeComm = plan.recompute === 'full' ? 1 : 0;
     const ep = isMoe && moeLayer ? moeLayer.epComm : 0;
+    const backward = gemms + attnBwd + 2 * elem;
+    // Communication that overlaps compute still slows it: NCCL kernels take SMs and HBM
+    // bandwidth from the GEMMs they run beside (profile: efficiency.overlapSlowdown). The
+    // overlapped collectives inside a layer are ZeRO-3's per-layer parameter gathers and
+    // gradient reduce-scatters, and TP collectives when TP overlap is on.
+    const slow = gpu.efficiency.overlapSlowdown;
+    let forwardExtra = 0;
+    let backwardExtra = 0;
+    if (plan.zeroStage >= 3 && plan.overlap.dp && dp > 1) {
+      const layerParams = (c.attentionPerLayer + (isMoe ? c.sharedExpertsPerLayer + c.routerPerLayer : c.denseMlpPerLayer)) / tp;
+      const gather = collectiveSeconds(node, placements.dp, 'all-gather', layerParams * 2);
+      const reduce = collectiveSeconds(node, placements.dp, 'reduce-scatter', layerParams * gradBytes);
+      forwardExtra += slow * Math.min(gather, forward);
+      backwardExtra += slow * Math.min(gather + reduce, backward);
+    }
+    if (plan.overlap.tp && tp > 1) {
+      forwardExtra += slow * Math.min(tpComm, gemms);
+      backwardExtra += slow * Math.min(tpComm * (1 + fullRecomputeComm), 2 * gemms);
+    }
     return {
       moe: isMoe,
-      forwardSeconds: forward,
-      backwardInputSeconds: gemms + attnBwd + 2 * elem,
+      forwardSeconds: forward + forwardExtra,
+      backwardInputSeconds: backward + backwardExtra,
       backwardWeightSeconds: gemms,
       recomputeSeconds: recompute,
       overlappableGemmSeconds: gemms,
@@ -242,7 +262,6 @@ export function stepCosts(sc: Scenario): StepCosts {
 
   const expertDp = Math.max(1, (tp * cp * dp) / (ep * etp));
   const edpPlacement = placeGroup({ size: expertDp, stride: Math.max(1, gpus / expertDp / pp), concurrentGroups: gpus / expertDp }, node, fabric);
-  const gradBytes = plan.gradReduceFp32 ? 4 : 2;
   const dpCosts: DpCost[] = [];
   const optimizerSeconds: number[] = [];
   for (const st of stages) {
