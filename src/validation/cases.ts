@@ -61,10 +61,19 @@ export function sourceSoftware(title: string): { attentionKernel: 'flash' | 'fla
   return { attentionKernel: 'flash', overlapTp: false, gradReduceFp32: false };
 }
 
+/**
+ * Cases whose flags say the hardware is a variant of the named GPU run on the variant's profile:
+ * torchtitan's "H100" rows used 94 GiB HBM2e parts capped at 500 W.
+ */
+export function gpuProfileName(c: ValidationCase): string {
+  if (c.flags.includes('h100-96gb-hbm2e-variant-not-standard-sxm') && c.flags.includes('power-capped-500w')) return 'h100-hbm2e-94gb-500w';
+  return c.hardware.gpu;
+}
+
 /** Builds a scenario from a case, or says why it cannot be modelled. */
 export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { scenario?: Scenario; reason?: string } {
-  const gpu = profiles.gpu(c.hardware.gpu);
-  if (!gpu) return { reason: `no GPU profile for "${c.hardware.gpu}"` };
+  const gpu = profiles.gpu(gpuProfileName(c));
+  if (!gpu) return { reason: `no GPU profile for "${gpuProfileName(c)}"` };
   if (c.flags.some((f) => f.startsWith('task-finetune-lora'))) return { reason: 'LoRA fine-tuning (frozen base weights) is not modelled' };
   const baseNode = gpu.defaultNode ? profiles.node(gpu.defaultNode) : undefined;
   const fabric = gpu.defaultFabric ? profiles.fabric(gpu.defaultFabric) : undefined;
