@@ -8,8 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { packageProfiles } from '../src/io/profiles.js';
-import { CaseSchema, caseToScenario, scoreCase, summarise, type CaseResult } from '../src/validation/cases.js';
-import { evaluate } from '../src/run/evaluate.js';
+import { CaseSchema, validateCases, summarise, type CaseResult } from '../src/validation/cases.js';
 import type { Gpu } from '../src/schema/system.js';
 
 const gpuName = process.argv[2] ?? 'h100-sxm-80gb';
@@ -33,10 +32,7 @@ function apply(p: Params): Gpu {
 function run(p: Params): CaseResult[] {
   const gpu = apply(p);
   const lookup = { ...profiles, gpu: (n: string) => (n === gpuName ? gpu : profiles.gpu(n)) };
-  return cases.map((c) => {
-    const { scenario, reason } = caseToScenario(c, lookup);
-    return scenario ? scoreCase(c, evaluate(scenario)) : scoreCase(c, null, reason);
-  });
+  return validateCases(cases, file, lookup);
 }
 function loss(p: Params): number {
   const errs = run(p).map((r) => r.errors.throughputRel).filter((x): x is number => x !== null);

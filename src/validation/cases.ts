@@ -9,7 +9,7 @@ import { ModelSchema } from '../schema/model.js';
 import { PlanSchema, TrainingSchema } from '../schema/plan.js';
 import { SimulationSchema } from '../schema/scenario.js';
 import { resolveModel, resolvePlan, type Scenario } from '../plan/resolve.js';
-import type { Evaluation } from '../run/evaluate.js';
+import { evaluate, type Evaluation, type EngineName } from '../run/evaluate.js';
 
 const num = z.number().nullable().optional();
 
@@ -226,4 +226,24 @@ export function summariseAll(results: CaseResult[]) {
     return out;
   };
   return { ...summarise(results), bySource: group((r) => r.source), byGpu: group((r) => r.gpu) };
+}
+
+/** Predicts and scores every case of one parsed file; malformed cases are skipped with the reason. */
+export function validateCases(items: unknown[], label: string, profiles: ProfileLookup, engine?: EngineName): CaseResult[] {
+  return items.map((item, i) => {
+    const parsed = CaseSchema.safeParse(item);
+    if (!parsed.success) {
+      const id = (item as { id?: unknown } | null)?.id;
+      const issue = parsed.error.issues[0];
+      return {
+        id: typeof id === 'string' ? id : `${label}[${i}]`, source: 'unknown', gpu: 'unknown', skipped: true,
+        reason: `malformed case: ${issue.path.join('.')}: ${issue.message}`, predicted: null,
+        measured: { stepSeconds: null, tokensPerSecondPerGpu: null, tflopsPerGpu: null, mfu: null, mfuPeakTflops: null, memoryGiBPerGpu: null },
+        errors: { throughputRel: null, mfuPoints: null, memoryRel: null },
+      };
+    }
+    const c = parsed.data;
+    const { scenario, reason } = caseToScenario(c, profiles);
+    return scenario ? scoreCase(c, evaluate(scenario, { engine })) : scoreCase(c, null, reason);
+  });
 }
