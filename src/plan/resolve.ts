@@ -74,14 +74,14 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
   const { tp, cp, pp, vpp, ep, microBatch } = plan;
   const product = tp * cp * pp;
   const dp = plan.dp ?? gpus / product;
+  if (model.heads % tp !== 0) problems.push({ field: 'plan.tp', reason: `tp (${tp}) must divide heads (${model.heads})` });
+  if (model.kvHeads % tp !== 0 && tp % model.kvHeads !== 0) {
+    problems.push({ field: 'plan.tp', reason: `tp (${tp}) must divide kvHeads (${model.kvHeads}) or be a multiple of it` });
+  }
   if (plan.dp === undefined && !Number.isInteger(dp)) {
     problems.push({ field: 'plan', reason: `tp(${tp})·cp(${cp})·pp(${pp}) = ${product} does not divide ${gpus} GPUs` });
   } else if (product * dp !== gpus) {
     problems.push({ field: 'plan.dp', reason: `tp(${tp})·cp(${cp})·pp(${pp})·dp(${dp}) = ${product * dp} ≠ ${gpus} GPUs` });
-  }
-  if (model.heads % tp !== 0) problems.push({ field: 'plan.tp', reason: `tp (${tp}) must divide heads (${model.heads})` });
-  if (model.kvHeads % tp !== 0 && tp % model.kvHeads !== 0) {
-    problems.push({ field: 'plan.tp', reason: `tp (${tp}) must divide kvHeads (${model.kvHeads}) or be a multiple of it` });
   }
   if (model.seqLen % (cp > 1 ? 2 * cp : 1) !== 0) problems.push({ field: 'plan.cp', reason: `seqLen (${model.seqLen}) must divide into 2·cp = ${2 * cp} chunks` });
   if (model.moe) {
