@@ -129,8 +129,10 @@ export function stepCosts(sc: Scenario): StepCosts {
   }
   // Memory-bound kernels per token (bytes, bf16): two norms (read+write h), two residual adds
   // (read 2h, write h), RoPE on Q and K, and the FFN activation (SwiGLU reads 2f, writes f).
+  // RoPE rotates Q and K in place (read + write); learned positions are added once at the embedding.
+  const ropeBytes = model.positionEmbedding === 'rope' ? (2 * 2 * (qDim + kvDim)) / tp : 0;
   const elementwiseBytes = (ffn: number, shard: number) =>
-    T * ((2 * 2 * 2 * h + 2 * 3 * 2 * h) / spDiv + (2 * 2 * (qDim + kvDim)) / tp + (model.ffnType === 'swiglu' ? 3 : 2) * 2 * (ffn / shard));
+    T * ((2 * 2 * 2 * h + 2 * 3 * 2 * h) / spDiv + ropeBytes + (model.ffnType === 'swiglu' ? 3 : 2) * 2 * (ffn / shard));
   const elemDense = memoryBoundSeconds(gpu, elementwiseBytes(model.ffnHidden, tp));
 
   const actBytes = T * h * 2;
