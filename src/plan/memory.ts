@@ -67,14 +67,19 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   return replicatedStored / sp + split / t + scores;
 }
 
-/** Micro-batches whose activations the first stage holds at its peak, by schedule. */
-export function inFlightMicroBatches(plan: Pick<ResolvedPlan, 'pp' | 'vpp' | 'schedule' | 'numMicroBatches'>): number {
+/**
+ * Micro-batches whose activations pipeline stage `stage` holds at its peak, by schedule: the
+ * forward passes started before its first backward. 1F1B: pp - stage (Narayanan §2.2.1);
+ * interleaved: Megatron's warm-up of (pp - stage - 1)·2 + (vpp - 1)·pp model chunks plus one,
+ * each 1/vpp of a micro-batch, which on stage 0 is Korthikanti §4.2.3's pp·(1 + (pp-1)/(pp·vpp));
+ * never more than the m micro-batches of the step; GPipe holds all m.
+ */
+export function inFlightMicroBatches(plan: Pick<ResolvedPlan, 'pp' | 'vpp' | 'schedule' | 'numMicroBatches'>, stage = 0): number {
   const { pp, vpp, numMicroBatches: m } = plan;
   if (pp === 1) return 1;
   if (plan.schedule === 'gpipe') return m;
-  const base = Math.min(pp, m);
-  // Korthikanti §4.2.3: interleaving holds (1 + (pp-1)/(pp·vpp)) times the 1F1B amount.
-  return plan.schedule === 'interleaved-1f1b' ? base * (1 + (pp - 1) / (pp * vpp)) : base;
+  if (plan.schedule === 'interleaved-1f1b') return Math.min(m * vpp, (pp - stage - 1) * 2 + (vpp - 1) * pp + 1) / vpp;
+  return Math.min(m, pp - stage);
 }
 
 /** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
@@ -114,8 +119,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dp * cp) + expertParams / shard(3, expertDp));
     const gradientsBytes = gradBytes * (denseParams / shard(2, dp * cp) + expertParams / shard(2, expertDp));
     const optimizerBytes = 12 * (denseParams / shard(1, dp * cp) + expertParams / shard(1, expertDp));
-    // Stage s of 1F1B holds max(1, inFlight - s) micro-batches (Korthikanti App. C).
-    const held = pp === 1 ? 1 : plan.schedule === 'gpipe' ? inFlight : Math.max(1, inFlight - s);
+    const held = inFlightMicroBatches(plan, s);
     let activationsBytes = actPerToken * tokensPerMicroBatch * held;
     if (s === 0) activationsBytes += ((2 * model.hidden) / (plan.sequenceParallel ? tp : 1)) * tokensPerMicroBatch * held; // embedding output
     // Last stage, one micro-batch, split by TP (vocab-parallel): bf16 logits, their fp32 copy for
