@@ -38,7 +38,7 @@ function loss(p: Params): number {
   const errs = run(p).map((r) => r.errors.throughputRel).filter((x): x is number => x !== null);
   return errs.reduce((a, e) => a + Math.min(0.5, Math.abs(e)), 0) / Math.max(1, errs.length);
 }
-let p: Params = { bf16: 1, fp8: 1, attn: 1, shift: 1, shift8: 1 };
+let p: Params = { bf16: 1, fp8: 1, attn: 1, shift: Number(process.env.SHIFT ?? 1), shift8: Number(process.env.SHIFT8 ?? 1) };
 // Efficiencies never exceed the profile's measured ceilings (MAMF, FlashAttention): multipliers stay <= 1.
 const fixed = (process.env.FIX ?? '').split(',');
 // MAMF ceilings (hardware.md §1, best large-GEMM fraction of the dense peak): a fitted curve may

@@ -116,12 +116,15 @@ export function stepCosts(sc: Scenario): StepCosts {
   let attnBwd: number;
   if (plan.attentionKernel === 'unfused') {
     // Materialised attention (Megatron 2022): full (not causal) QKᵀ and AV as batched GEMMs, then
-    // softmax, mask and dropout over b·a·s² scores in HBM: ~13 bytes per score forward (write
-    // QKᵀ, read+write softmax, read+write dropout and its 1-byte mask, read for AV), twice that backward.
+    // softmax, mask and dropout over b·a·s² 16-bit scores in HBM. Bytes per score, forward: QKᵀ
+    // writes 2, softmax reads 2 and writes 2, dropout reads 2 and writes 2 plus a 1-byte mask, AV
+    // reads 2 (13). Backward: the AV gradient reads the dropout output 2 and writes 2, dropout
+    // reads 2 + mask 1 and writes 2, softmax reads 2 + its output 2 and writes 2, QKᵀ's gradient
+    // reads 2 (21).
     const scores = (microBatch * (model.heads / tp) * s * s) / cp;
     const bmm = gemmSeconds(gpu, 'bf16', 2 * attnFlops);
     attnFwd = bmm + memoryBoundSeconds(gpu, 13 * scores);
-    attnBwd = 2 * bmm + memoryBoundSeconds(gpu, 26 * scores);
+    attnBwd = 2 * bmm + memoryBoundSeconds(gpu, 21 * scores);
   } else {
     attnFwd = attentionSeconds(gpu, attnFlops, 'forward', plan.attentionKernel);
     // Flash-attention backward does 2.5× the forward FLOPs (it recomputes QKᵀ; Dao 2023 §3).

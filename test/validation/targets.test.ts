@@ -2,6 +2,7 @@
  * Accuracy against published runs (validation/cases-dev.json). The issue's targets are asserted
  * where the model meets them; where it does not yet (p90 throughput error, Korthikanti mean),
  * the bound is today's figure, a ratchet that fails on regression, and the README says so.
+ * (Calibration: hardware-profiles/gpus/*.yaml and tools/calibrate.ts.)
  */
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ describe('validation targets (issue 2)', () => {
   it('dev set: median |MFU error| <= 3 points', () => {
     expect(summary.mfuAbsErrorPoints.median!).toBeLessThanOrEqual(3);
   });
-  it('dev set: p90 |throughput error| does not regress (target 15%, today 17.1%)', () => {
+  it('dev set: p90 |throughput error| does not regress (target 15%, today 17.2%)', () => {
     expect(summary.throughputRelError.p90!).toBeLessThanOrEqual(0.175);
   });
   it('the discrete-event engine is no worse than the closed form on Llama 3 Table 4', () => {
@@ -38,13 +39,11 @@ describe('validation targets (issue 2)', () => {
     expect(rows).toHaveLength(3);
     for (const r of rows) expect(r.errors.mfuPoints!).toBeLessThanOrEqual(3);
   });
-  // Target 4%, not met: 4.9% with the closed form, 5.0% with the discrete-event engine (the default
-  // since issue 3). The bound is a ratchet on today's figure.
-  it('Korthikanti 2022 step times: mean error does not regress (target 4%, today 5.0%)', () => {
+  it('Korthikanti 2022 step times: mean error <= 4% (Calculon reports 3.65% mean on these)', () => {
     const rows = cases.filter((c) => c.source.startsWith('Korthikanti'));
     expect(rows).toHaveLength(8);
     const mean = rows.reduce((a, r) => a + Math.abs(r.errors.throughputRel!), 0) / rows.length;
-    expect(mean).toBeLessThanOrEqual(0.0505);
+    expect(mean).toBeLessThanOrEqual(0.04);
   });
   it('per-GPU memory cases: median error <= 10%', () => {
     expect(summary.memoryRelError.median!).toBeLessThanOrEqual(0.1);
