@@ -50,7 +50,7 @@ const MAMF: Record<string, { bf16: number; fp8: number }> = {
 };
 const top = (c: [number, number][] | undefined) => (c ? Math.max(...c.map(([, y]) => y)) : 1);
 const maxBf16 = (MAMF[gpuName]?.bf16 ?? 1) / top(base.efficiency.gemm.bf16);
-const maxFp8 = (MAMF[gpuName]?.fp8 ?? 1) / top(base.efficiency.gemm.fp8);
+const maxFp8 = base.efficiency.gemm.fp8 ? (MAMF[gpuName]?.fp8 ?? 1) / top(base.efficiency.gemm.fp8) : Infinity;
 const ok = (q: Params) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && fixed.every((k) => !k || q[k as keyof Params] === p[k as keyof Params]);
 let best = loss(p);
 for (let step = 0.2; step > 0.005; step /= 2) {
