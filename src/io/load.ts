@@ -15,10 +15,18 @@ import { FailureProfileSchema } from '../schema/failures.js';
 import { resolveScenario, type Scenario } from '../plan/resolve.js';
 import { loadUnitCache } from './unit-cache.js';
 
-loadUnitCache();
+/** The repository root (holds hardware-profiles/, models/, scenarios/): the nearest folder above this module with clusterplan's package.json (src/io, dist/io or the dist/ bundle). */
+export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 
-/** The repository root (holds hardware-profiles/, models/, scenarios/), from src/io or dist/io. */
-export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+function findPackageRoot(start: string): string {
+  for (let dir = start, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && /"name":\s*"clusterplan"/.test(readFileSync(pkg, 'utf8'))) return dir;
+  }
+  return resolve(start, '..', '..');
+}
+
+loadUnitCache(packageRoot, fileURLToPath(import.meta.url));
 
 /** Reads a YAML or JSON file into a plain value, with a UserError naming the file on failure. */
 export function readDataFile(file: string): unknown {

@@ -5,16 +5,13 @@
  * path of `evaluate` on bundled files. Strings not in the cache are parsed by mathjs as usual.
  */
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
 import { primeUnitMemo, unitMemoEntries } from '../units/quantity.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cacheFile = join(here, '..', 'unit-cache.json');
-
-/** Primes the unit memo from the cache written by the build, when running from dist/. */
-export function loadUnitCache(): void {
-  if (!here.includes(`${'/'}dist${'/'}`) && !here.endsWith(`${'/'}dist${'/'}io`)) return;
+/** Primes the unit memo from the cache written by the build, when this code runs from dist/. */
+export function loadUnitCache(root: string, moduleFile: string): void {
+  if (!moduleFile.startsWith(join(root, 'dist') + sep)) return;
+  const cacheFile = join(root, 'dist', 'unit-cache.json');
   if (!existsSync(cacheFile)) return;
   try {
     primeUnitMemo(JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, number>);
@@ -34,6 +31,6 @@ export async function writeUnitCache(root: string): Promise<number> {
   }
   for (const f of readdirSync(join(root, 'scenarios')).filter((x) => /\.(ya?ml|json)$/.test(x))) loadScenario(join(root, 'scenarios', f));
   const entries = unitMemoEntries();
-  writeFileSync(cacheFile, JSON.stringify(entries, null, 1) + '\n');
+  writeFileSync(join(root, 'dist', 'unit-cache.json'), JSON.stringify(entries, null, 1) + '\n');
   return Object.keys(entries).length;
 }

@@ -24,7 +24,9 @@ const MAX_WORKERS = 64;
 /** Starts one trial worker: worker.js next to this module, or worker.ts through tsx when running from sources. */
 function startWorker(): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  // The single-file CLI bundle (dist/clusterplan.mjs) sits one level above dist/run/worker.js.
+  const bundled = import.meta.url.endsWith('/clusterplan.mjs');
+  const url = new URL(fromSource ? './worker.ts' : bundled ? './run/worker.js' : './worker.js', import.meta.url);
   if (!fromSource) return new Worker(url);
   // Loader hooks of the main thread (tsx, vitest) do not reach workers, and Node 20 ignores
   // --import in a worker's execArgv: register tsx in the worker first, then load the entry.

@@ -65,6 +65,15 @@ describe('CLI golden output', () => {
     expect(Object.keys(j.summary)).toEqual(expect.arrayContaining(['cases', 'skipped', 'throughputRelError', 'mfuAbsErrorPoints', 'memoryRelError', 'bySource', 'byGpu']));
   });
 
+  it('the built single-file CLI (bin/clusterplan after npm run build) prints what the sources print', () => {
+    if (!existsSync(join(root, 'dist', 'clusterplan.mjs'))) return; // npm test builds it first
+    const bin = spawnSync(join(root, 'bin', 'clusterplan'), ['evaluate', 'scenarios/tiny.yaml', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(bin.status).toBe(0);
+    expect(bin.stdout).toBe(cli(['evaluate', 'scenarios/tiny.yaml', '--json']).stdout);
+    const w = (n: string) => spawnSync(join(root, 'bin', 'clusterplan'), ['failures', 'scenarios/llama3-405b.yaml', '--trials', '300', '--workers', n, '--json'], { cwd: root, encoding: 'utf8' }).stdout;
+    expect(w('2')).toBe(w('1'));
+  });
+
   it('schema prints a JSON Schema and profiles lists the bundled files', () => {
     const s = JSON.parse(cli(['schema']).stdout);
     expect(s.type).toBe('object');
