@@ -13,6 +13,9 @@ import { formatGiB } from '../units/format.js';
 
 export type EngineName = 'des' | 'analytic';
 
+/** Largest op count the discrete-event step simulates (~1 s of work on this machine's class of CPU). */
+export const MAX_DES_OPS = 1_000_000;
+
 export interface Evaluation {
   scenario: string;
   engine: 'analytic' | 'des';
@@ -42,7 +45,11 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
   const memory = estimateMemory(sc.model, sc.plan, sc.gpu);
   const costs = stepCosts(sc);
   const analytic = analyticStep(sc, costs);
-  const step = engineName === 'des' ? desStep(sc, costs) : analytic;
+  // The DES schedules every (stage, chunk, micro-batch, phase) op: bound its work so a huge
+  // global batch cannot stall a run; beyond the bound the closed form answers, and says so.
+  const desOps = sc.plan.pp * (sc.plan.schedule === 'interleaved-1f1b' ? sc.plan.vpp : 1) * costs.numMicroBatches * 3;
+  const useDes = engineName === 'des' && desOps <= MAX_DES_OPS;
+  const step = useDes ? desStep(sc, costs) : analytic;
   const tokensPerStep = sc.plan.globalBatchSequences * sc.model.seqLen;
   const gpus = sc.cluster.gpus;
   const tokensPerSecond = tokensPerStep / step.stepSeconds;
@@ -54,7 +61,10 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
     reasons.push(`memory: ${formatGiB(memory.perGpuBytes)} per GPU (stage ${memory.peakStage}) exceeds ${formatGiB(memory.capacityBytes)} of HBM`);
   }
   const notes: string[] = [];
-  if (engineName === 'des' && Math.abs(step.stepSeconds / analytic.stepSeconds - 1) > 0.05) {
+  if (engineName === 'des' && !useDes) {
+    notes.push(`the discrete-event step was skipped: ${desOps.toLocaleString('en-US')} ops exceed ${MAX_DES_OPS.toLocaleString('en-US')} (m = ${costs.numMicroBatches} micro-batches); the closed form answered`);
+  }
+  if (useDes && Math.abs(step.stepSeconds / analytic.stepSeconds - 1) > 0.05) {
     const d = step.breakdown;
     const a = analytic.breakdown;
     const parts = [

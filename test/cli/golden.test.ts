@@ -89,3 +89,13 @@ describe('CLI golden output', () => {
     expect(f.status).toBe(2);
   });
 });
+
+describe('bounded work', () => {
+  it('a huge global batch falls back to the closed form with a note instead of stalling', () => {
+    const r = cli(['evaluate', 'scenarios/llama3-405b.yaml', '--json', '--set', 'plan.globalBatch=2621440']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.engine).toBe('analytic');
+    expect(j.notes.join(' ')).toMatch(/discrete-event step was skipped/);
+  });
+});
