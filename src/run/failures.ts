@@ -231,6 +231,9 @@ export interface RunPlan {
 const MAX_TRIALS = 10_000_000;
 
 /** Validates options and derives costs, rates and the starting checkpoint interval. */
+/** Largest expected number of interruptions across all trials of one Monte Carlo (~10-20 s of work). */
+export const MAX_EXPECTED_INTERRUPTIONS = 1e8;
+
 export function planRun(inputs: RunInputs, options: SimulateOptions = {}): RunPlan {
   const trials = options.trials ?? 1000;
   if (!(Number.isInteger(trials) && trials >= 1 && trials <= MAX_TRIALS)) throw new UserError(`trials must be a whole number from 1 to ${MAX_TRIALS.toLocaleString('en-US')}, got ${trials}`, undefined, '--trials');
@@ -248,6 +251,18 @@ export function planRun(inputs: RunInputs, options: SimulateOptions = {}): RunPl
   const mtbfSeconds = unexpectedRate > 0 ? 1 / unexpectedRate : Infinity;
   const yd = Number.isFinite(mtbfSeconds) && ckpt.pauseSeconds > 0 ? youngDaly(ckpt.pauseSeconds, mtbfSeconds) : null;
   const span = horizon ? options.horizonSeconds! : workSeconds;
+  // Each interruption is a few events: bound the expected count so an absurd horizon or token
+  // budget is refused at once instead of simulating for hours.
+  const totalRate = components.reduce((s, c) => s + c.ratePerSecond, 0);
+  const expectedEvents = totalRate * span * trials;
+  if (expectedEvents > MAX_EXPECTED_INTERRUPTIONS) {
+    throw new UserError(
+      `would simulate about ${Math.round(expectedEvents).toExponential(1)} interruptions (${trials} trials × ${(span / 86400).toFixed(0)} days at ${(totalRate * 86400).toFixed(1)} per day); the limit is ${MAX_EXPECTED_INTERRUPTIONS.toExponential(0)}`,
+      undefined,
+      horizon ? '--horizon' : 'training.totalTokens',
+      'use fewer trials, a shorter --horizon or a smaller token budget',
+    );
+  }
 
   let seconds: number;
   let source: RunPlan['source'];
