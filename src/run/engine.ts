@@ -16,6 +16,9 @@
 import { Simulation, createRng, deriveSeed, type Rng, type Seed } from '../sim/index.js';
 import { invariant } from '../errors.js';
 
+/** Events one trial may handle before it is given up (a whole llama3-405b run needs ~2,000; 10x headroom). */
+export const MAX_EVENTS_PER_TRIAL = 20_000;
+
 /** One failure component after unit conversion: a job-level arrival process and its recovery. */
 export interface ModelComponent {
   name: string;
@@ -257,7 +260,10 @@ export class TrialRunner {
     this.startSegment();
 
     const end = Number.isFinite(m.horizonSeconds) ? m.horizonSeconds : m.maxWallSeconds;
-    if (this.phase !== DONE) this.sim.run({ until: end });
+    // A trial whose failures outpace progress (say, a huge cluster with too few spares) could
+    // run millions of events before its wall-clock cap: past MAX_EVENTS_PER_TRIAL it is given up
+    // and reported as unfinished at the cap, like a trial that hit the cap.
+    if (this.phase !== DONE) this.sim.run({ until: end, maxEvents: MAX_EVENTS_PER_TRIAL });
     const r = this.row;
     const b = this.base;
     if (this.phase === DONE) {
