@@ -218,3 +218,23 @@ describe('report', () => {
     expect(window).not.toContain('Finish time');
   });
 });
+
+describe('bounded work', () => {
+  it('a trial whose failures outpace progress is given up at the event cap and reported unfinished', () => {
+    // Nodes fail every few seconds and take a day to repair with one spare: no progress is possible.
+    const s = simulateRun(
+      inputs({
+        spareNodes: 1,
+        failures: profile([{ name: 'GPU', category: 'GPU', rate: 0.5, per: 'gpu-hour', scope: 'gpu', detect: '1 min', replaceNode: true }]),
+      }),
+      { trials: 3, seed: 1 },
+    );
+    expect(s.finishedTrials).toBe(0);
+    expect(s.days.mean).toBeGreaterThan(s.days.ideal);
+    expect(Number.isFinite(s.days.mean)).toBe(true);
+  });
+
+  it('refuses a Monte Carlo that would simulate more than 1e8 interruptions', () => {
+    expect(() => simulateRun(inputs(), { trials: 1000, seed: 1, horizonSeconds: 1e12 })).toThrow(UserError);
+  });
+});
