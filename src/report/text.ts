@@ -1,6 +1,6 @@
 /** Plain-text rendering of an evaluation: memory bar, step breakdown, throughput, run totals. */
 import type { Evaluation } from '../run/evaluate.js';
-import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount } from '../units/format.js';
+import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount, formatFlop } from '../units/format.js';
 
 /** A horizontal bar of `width` cells filled to `fraction` (over 1 is marked with '!'). */
 export function bar(fraction: number, width = 40): string {
@@ -18,7 +18,7 @@ export function renderEvaluation(ev: Evaluation, extra: string[] = []): string {
   const schedule = L.pp > 1 ? `, ${L.schedule}${L.vpp > 1 ? ` vpp ${L.vpp}` : ''}` : '';
   out.push(`clusterplan evaluate · ${ev.scenario} · ${int(L.gpus)} GPUs on ${int(L.nodes)} node${L.nodes === 1 ? "" : "s"} · ${ev.engine === 'des' ? 'discrete-event' : 'closed-form'} step`);
   out.push('');
-  out.push(`Model    ${formatCount(ev.model.paramsTotal)} parameters (${formatCount(ev.model.paramsActive)} active) · ${formatSi(ev.model.flopsPerToken, 2)}FLOP per token (causal attention; ${formatSi(ev.model.flopsPerTokenFullAttention, 2)}FLOP with full)`);
+  out.push(`Model    ${formatCount(ev.model.paramsTotal)} parameters (${formatCount(ev.model.paramsActive)} active) · ${formatFlop(ev.model.flopsPerToken)} per token (causal attention; ${formatFlop(ev.model.flopsPerTokenFullAttention)} with full)`);
   out.push(`Layout   TP${L.tp} CP${L.cp} PP${L.pp}${schedule} DP${L.dp}${L.ep > 1 ? ` EP${L.ep}` : ''} · ZeRO-${L.zeroStage} · ${L.numMicroBatches} micro-batches of ${L.microBatch} · global batch ${int(L.globalBatchSequences)} sequences`);
   out.push('');
   const m = ev.memory;

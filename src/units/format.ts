@@ -41,3 +41,8 @@ export function formatCount(value: number, digits = 1): string {
   for (const [scale, suffix] of units) if (abs >= scale) return `${(value / scale).toFixed(digits)}${suffix}`;
   return value.toFixed(0);
 }
+
+/** Formats a FLOP count with an SI prefix ("2.52 TFLOP"). */
+export function formatFlop(flop: number, digits = 2): string {
+  return formatSi(flop, digits).replace(/([kMGTP])$/, ' $1') + 'FLOP';
+}
