@@ -82,11 +82,33 @@ export function inFlightMicroBatches(plan: Pick<ResolvedPlan, 'pp' | 'vpp' | 'sc
   return Math.min(m, pp - stage);
 }
 
+/** Parameters one GPU of each pipeline stage holds (before ZeRO sharding): dense ones split by TP, routed experts by EP·ETP; embedding on the first stage, final norm and LM head (or its tied copy) on the last. */
+export function stageParams(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'pp' | 'ep' | 'etp' | 'layersPerStage'>): { denseParams: number; expertParams: number }[] {
+  const c = countParams(model);
+  const { tp, pp, ep, etp } = plan;
+  const out: { denseParams: number; expertParams: number }[] = [];
+  let layerIndex = 0;
+  for (let s = 0; s < pp; s++) {
+    let denseParams = 0;
+    let expertParams = 0;
+    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {
+      denseParams += c.attentionPerLayer / tp;
+      if (model.moe && isMoeLayer(model, layerIndex)) {
+        denseParams += (c.sharedExpertsPerLayer + c.routerPerLayer) / tp;
+        expertParams += ((model.moe.experts / ep) * c.expertMlp) / etp;
+      } else denseParams += c.denseMlpPerLayer / tp;
+    }
+    if (s === 0) denseParams += c.embedding / tp;
+    if (s === pp - 1) denseParams += (c.finalNorm + (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead)) / tp;
+    out.push({ denseParams, expertParams });
+  }
+  return out;
+}
+
 /** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
 export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): MemoryEstimate {
   const c = countParams(model);
   const { tp, cp, pp, dp, ep, etp, zeroStage, microBatch } = plan;
-  const moe = model.moe;
   // Experts are sharded by EP·ETP; their data-parallel group is what is left of tp·cp·dp.
   const expertDp = Math.max(1, (tp * cp * dp) / (ep * etp));
   const tokensPerMicroBatch = (microBatch * model.seqLen) / cp;
@@ -95,25 +117,12 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
   const inFlight = inFlightMicroBatches(plan);
   const perStage: { total: number; b: MemoryBreakdown }[] = [];
+  const params = stageParams(model, plan);
   let layerIndex = 0;
   for (let s = 0; s < pp; s++) {
-    const layers = plan.layersPerStage[s];
-    let denseParams = 0;
-    let expertParams = 0;
+    const { denseParams, expertParams } = params[s];
     let actPerToken = 0;
-    for (let i = 0; i < layers; i++, layerIndex++) {
-      const isMoe = isMoeLayer(model, layerIndex);
-      denseParams += c.attentionPerLayer / tp;
-      if (isMoe && moe) {
-        denseParams += (c.sharedExpertsPerLayer + c.routerPerLayer) / tp;
-        expertParams += ((moe.experts / ep) * c.expertMlp) / etp;
-      } else {
-        denseParams += c.denseMlpPerLayer / tp;
-      }
-      actPerToken += activationBytesPerTokenLayer(model, plan, isMoe);
-    }
-    if (s === 0) denseParams += c.embedding / tp;
-    if (s === pp - 1) denseParams += (c.finalNorm + (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead)) / tp;
+    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) actPerToken += activationBytesPerTokenLayer(model, plan, isMoeLayer(model, layerIndex));
     // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
     const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dp * cp) + expertParams / shard(3, expertDp));

@@ -7,6 +7,7 @@
  */
 import type { Scenario } from '../plan/resolve.js';
 import { countParams, isMoeLayer } from '../model/params.js';
+import { stageParams } from '../plan/memory.js';
 import { gemmSeconds, attentionSeconds, memoryBoundSeconds } from '../system/compute.js';
 import { placeGroup, type GroupPlacement } from '../system/topology.js';
 import { collectiveSeconds, p2pSeconds } from '../system/collectives.js';
@@ -229,34 +230,23 @@ export function stepCosts(sc: Scenario): StepCosts {
   const lmHeadFwd = gemm(T, h, model.vocab / tp) + memoryBoundSeconds(gpu, (T * model.vocab * 4 * 3) / tp);
   const embedFwd = memoryBoundSeconds(gpu, T * h * 2 * 2);
 
+  const params = stageParams(model, plan);
   const stages: StageCost[] = [];
   let layerIndex = 0;
   for (let st = 0; st < pp; st++) {
     const layers: LayerCost[] = [];
-    let denseParams = 0;
-    let expertParams = 0;
-    for (let i = 0; i < plan.layersPerStage[st]; i++, layerIndex++) {
-      const isMoe = isMoeLayer(model, layerIndex);
-      layers.push(isMoe ? moeLayerCost : denseLayerCost);
-      denseParams += c.attentionPerLayer / tp;
-      if (isMoe && moe) {
-        denseParams += (c.sharedExpertsPerLayer + c.routerPerLayer) / tp;
-        expertParams += ((moe.experts / ep) * c.expertMlp) / etp;
-      } else denseParams += c.denseMlpPerLayer / tp;
-    }
+    for (let i = 0; i < plan.layersPerStage[st]; i++, layerIndex++) layers.push(isMoeLayer(model, layerIndex) ? moeLayerCost : denseLayerCost);
     let extraF = 0;
     let extraB = 0;
     if (st === 0) {
       extraF += embedFwd;
       extraB += embedFwd;
-      denseParams += c.embedding / tp;
     }
     if (st === pp - 1) {
       extraF += lmHeadFwd;
       extraB += 2 * lmHeadFwd;
-      denseParams += (c.finalNorm + (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead)) / tp;
     }
-    stages.push({ stage: st, layers, extraForwardSeconds: extraF, extraBackwardSeconds: extraB, denseParams, expertParams });
+    stages.push({ stage: st, layers, extraForwardSeconds: extraF, extraBackwardSeconds: extraB, ...params[st] });
   }
 
   // PP: one activation tensor per micro-batch and chunk boundary (Narayanan §4.1: b·s·h, /t with SP).
