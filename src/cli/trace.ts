@@ -4,8 +4,7 @@ import { writeFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadScenario } from '../io/load.js';
 import { stepCosts } from '../step/costs.js';
-import { desStep } from '../step/des.js';
-import { MAX_DES_OPS } from '../run/evaluate.js';
+import { desStep, desOpCount, MAX_DES_OPS } from '../step/des.js';
 import { buildChromeTrace, chromeTraceJson } from '../step/trace.js';
 import { renderPipelineTimeline } from '../step/timeline.js';
 import { UserError } from '../errors.js';
@@ -52,7 +51,7 @@ export const traceCommand: CommandModule<object, Args> = {
       if (output.trim() === '') throw new UserError('needs a file name', undefined, '--output', "e.g. -o step.json, or '-' for stdout");
       const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: args.gpus });
       const costs = stepCosts(sc);
-      const ops = sc.plan.pp * (sc.plan.schedule === 'interleaved-1f1b' ? sc.plan.vpp : 1) * costs.numMicroBatches * 3;
+      const ops = desOpCount(sc.plan, costs.numMicroBatches);
       if (ops > MAX_DES_OPS) {
         throw new UserError(`a trace of ${ops.toLocaleString('en-US')} ops (m = ${costs.numMicroBatches} micro-batches) is too large to simulate and view`, args.scenario, 'plan.globalBatch', `at most ${MAX_DES_OPS.toLocaleString('en-US')} ops; trace a smaller global batch`);
       }

@@ -6,15 +6,12 @@ import { estimateMemory, type MemoryBreakdown } from '../plan/memory.js';
 import { peakFlopsPerSecond } from '../system/compute.js';
 import { stepCosts } from '../step/costs.js';
 import { analyticStep, type StepBreakdown, type StepResult } from '../step/analytic.js';
-import { desStep, type DesStepResult } from '../step/des.js';
+import { desStep, desOpCount, MAX_DES_OPS, type DesStepResult } from '../step/des.js';
 import { runTotals, type RunTotals } from './totals.js';
 import type { FailureSummary } from './failures.js';
 import { formatGiB } from '../units/format.js';
 
 export type EngineName = 'des' | 'analytic';
-
-/** Largest op count the discrete-event step simulates (~1 s of work on this machine's class of CPU). */
-export const MAX_DES_OPS = 1_000_000;
 
 export interface Evaluation {
   scenario: string;
@@ -47,7 +44,7 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
   const analytic = analyticStep(sc, costs);
   // The DES schedules every (stage, chunk, micro-batch, phase) op: bound its work so a huge
   // global batch cannot stall a run; beyond the bound the closed form answers, and says so.
-  const desOps = sc.plan.pp * (sc.plan.schedule === 'interleaved-1f1b' ? sc.plan.vpp : 1) * costs.numMicroBatches * 3;
+  const desOps = desOpCount(sc.plan, costs.numMicroBatches);
   const useDes = engineName === 'des' && desOps <= MAX_DES_OPS;
   const step = useDes ? desStep(sc, costs) : analytic;
   const tokensPerStep = sc.plan.globalBatchSequences * sc.model.seqLen;

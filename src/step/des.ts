@@ -56,6 +56,14 @@ import { stageSchedule, inFlightFormula, type Phase, type ScheduleName } from '.
 import { countParams } from '../model/params.js';
 import { invariant } from '../errors.js';
 
+/** Largest op count the discrete-event step simulates (~1 s of work on this machine's class of CPU). */
+export const MAX_DES_OPS = 1_000_000;
+
+/** Ops the DES schedules for one step: every (stage, model chunk, micro-batch, phase F/B/W). */
+export function desOpCount(plan: Pick<Scenario['plan'], 'pp' | 'vpp' | 'schedule'>, numMicroBatches: number): number {
+  return plan.pp * (plan.schedule === 'interleaved-1f1b' ? plan.vpp : 1) * numMicroBatches * 3;
+}
+
 export type OpKind = 'F' | 'B' | 'W' | 'send-f' | 'send-b' | 'dp-gather' | 'dp-reduce' | 'optimizer';
 const KINDS: readonly OpKind[] = ['F', 'B', 'W', 'send-f', 'send-b', 'dp-gather', 'dp-reduce', 'optimizer'];
 const PHASES: readonly Phase[] = ['F', 'B', 'W'];
