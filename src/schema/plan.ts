@@ -37,6 +37,10 @@ export const PlanSchema = z
       .enum(['flash', 'flash2', 'flash1', 'unfused'])
       .default('flash')
       .describe('flash: the best fused kernel for the GPU (FA3/cuDNN on Hopper); flash2: FlashAttention-2-class; flash1: FlashAttention-1 / 2022 Triton kernels; unfused: materialised softmax (Megatron 2022)'),
+    elementwise: z
+      .enum(['fused', 'eager'])
+      .default('fused')
+      .describe('fused: norms, RoPE and the FFN activation run as single fused kernels (Transformer Engine, torch.compile); eager: PyTorch eager decompositions (fp32 upcasts, one kernel per op), several times the HBM traffic'),
     cpMethod: z.enum(['allgather', 'ring']).default('allgather').describe('Llama 3 all-gathers K/V; ring attention passes blocks'),
     layersPerStage: z
       .union([z.array(posInt(1 << 14)), z.literal('auto')])

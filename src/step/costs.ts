@@ -134,9 +134,18 @@ export function stepCosts(sc: Scenario): StepCosts {
   // Memory-bound kernels per token (bytes, bf16): two norms (read+write h), two residual adds
   // (read 2h, write h), RoPE on Q and K, and the FFN activation (SwiGLU reads 2f, writes f).
   // RoPE rotates Q and K in place (read + write); learned positions are added once at the embedding.
-  const ropeBytes = model.positionEmbedding === 'rope' ? (2 * 2 * (qDim + kvDim)) / tp : 0;
+  // Eager PyTorch runs each op of the decomposition as its own kernel through HBM (torchtitan's
+  // Llama modules, Dec 2024): RMSNorm upcasts to fp32 (read 2, write 4), squares (4+4), takes the
+  // row mean (read 4), scales (4+4), casts back (4+2) and multiplies by the weight (2+2): 36 bytes
+  // per element against 4 fused. RoPE via complex multiply: upcast (2+4), multiply (4+4), cast
+  // back (4+2): 20 against 4. SwiGLU: silu (2+2) then the product (4+2): 10 per f against 6.
+  const eager = plan.elementwise === 'eager';
+  const normBytesPerElement = eager ? 36 : 2 * 2;
+  const ropeBytesPerElement = eager ? 20 : 2 * 2;
+  const ropeBytes = model.positionEmbedding === 'rope' ? (ropeBytesPerElement * (qDim + kvDim)) / tp : 0;
+  const activationBytesPerElement = model.ffnType === 'swiglu' ? (eager ? 10 : 3 * 2) : 2 * 2;
   const elementwiseBytes = (ffn: number, shard: number) =>
-    T * ((2 * 2 * 2 * h + 2 * 3 * 2 * h) / spDiv + ropeBytes + (model.ffnType === 'swiglu' ? 3 : 2) * 2 * (ffn / shard));
+    T * ((2 * normBytesPerElement * h + 2 * 3 * 2 * h) / spDiv + ropeBytes + activationBytesPerElement * (ffn / shard));
   const elemDense = memoryBoundSeconds(gpu, elementwiseBytes(model.ffnHidden, tp));
 
   const actBytes = T * h * 2;

@@ -62,6 +62,17 @@ export function sourceSoftware(title: string): { attentionKernel: 'flash' | 'fla
 }
 
 /**
+ * Whether a case's norms, RoPE and activations ran fused. torchtitan lists torch.compile among a
+ * row's techniques (notes "techniques: FSDP + torch.compile", table "FSDP+CP+compile+Float8");
+ * without it its Llama modules run eagerly. The other sources run fused kernels (Transformer
+ * Engine in Megatron, Meta's production stack, MPT's single-kernel LayerNorm and GELU).
+ */
+export function elementwiseMode(c: ValidationCase): 'fused' | 'eager' {
+  if (sourceKey(c.source.title) !== 'pytorch/torchtitan') return 'fused';
+  return /compile/i.test(`${c.notes ?? ''} ${c.source.table ?? ''}`) ? 'fused' : 'eager';
+}
+
+/**
  * Cases whose flags say the hardware is a variant of the named GPU run on the variant's profile:
  * torchtitan's "H100" rows used 94 GiB HBM2e parts capped at 500 W.
  */
@@ -116,6 +127,7 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     sequenceParallel: pick('sequenceParallel') ?? tp > 1,
     layersPerStage: model.layers % (pp * vpp) === 0 && model.layers % pp === 0 ? undefined : 'auto',
     attentionKernel: software.attentionKernel,
+    elementwise: elementwiseMode(c),
     gradReduceFp32: software.gradReduceFp32,
     overlap: { tp: software.overlapTp },
   };
