@@ -24,16 +24,18 @@ export interface FlopsPerToken {
 export function activeMatmulParams(model: ResolvedModel): number {
   const c = countParams(model);
   const embeddingLookup = model.vocab * model.hidden + (model.positionEmbedding === 'learned' ? model.seqLen * model.hidden : 0);
-  // The LM head is a matmul even when tied to the embedding.
-  const lmHeadMatmul = model.vocab * model.hidden;
-  const norms = (model.ffnType === 'gelu' ? 2 : 1) * model.hidden * (2 * model.layers + 1);
+  // The LM head is a matmul even when tied to the embedding; each MTP module runs it again.
+  const mtp = model.mtpLayers;
+  const lmHeadMatmul = model.vocab * model.hidden * (1 + mtp);
+  // Norm gains (and biases): two per block and the final one; an MTP module has five.
+  const norms = (model.ffnType === 'gelu' ? 2 : 1) * model.hidden * (2 * model.layers + 1 + 5 * mtp);
   return c.active - embeddingLookup - c.lmHead + lmHeadMatmul - norms;
 }
 
 /** Causal attention-score FLOPs of one token's forward pass over a sequence of seqLen (all layers). */
 export function forwardAttentionFlopsPerToken(model: ResolvedModel): number {
   // QKᵀ and AV: 2 matmuls × 2 FLOPs × seqLen × heads·headDim, halved by the causal mask.
-  return model.layers * 2 * 2 * model.seqLen * model.heads * model.headDim * 0.5;
+  return (model.layers + model.mtpLayers) * 2 * 2 * model.seqLen * model.heads * model.headDim * 0.5;
 }
 
 /** FLOPs per token for training, model and hardware (with recompute). */

@@ -22,6 +22,12 @@ export interface ParamCounts {
   routerPerLayer: number;
   /** Final norm before the LM head. */
   finalNorm: number;
+  /** One multi-token-prediction module (DeepSeek-V3 §2.2): two input norms, the 2h→h projection, a block of the last layer's kind and its final norm; embedding and LM head are shared. */
+  mtpModule: number;
+  /** Of which routed experts (all of them; sharded by EP like the main layers'). */
+  mtpModuleExperts: number;
+  /** Parameters one token touches in one MTP module. */
+  mtpModuleActive: number;
   /** Number of dense and of MoE layers. */
   denseLayers: number;
   moeLayers: number;
@@ -71,9 +77,19 @@ export function countParams(model: ResolvedModel): ParamCounts {
   const moeLayerTotal = moe ? moe.experts * expertMlp + sharedExpertsPerLayer + routerPerLayer + normParams : 0;
   const moeLayerActive = moe ? moe.topK * expertMlp + sharedExpertsPerLayer + routerPerLayer + normParams : 0;
   const common = embedding + lmHead + finalNorm + model.layers * attentionPerLayer + denseLayers * denseMlpPerLayer;
+  // MTP blocks are of the last layer's kind (DeepSeek-V3: MoE).
+  const mtpMoe = isMoeLayer(model, model.layers - 1);
+  const mtpShell = 3 * normParams + 2 * h * h + attentionPerLayer;
+  const mtpModuleExperts = mtpMoe && moe ? moe.experts * expertMlp : 0;
+  const mtpModule = mtpShell + (mtpMoe ? moeLayerTotal : denseMlpPerLayer);
+  const mtpModuleActive = mtpShell + (mtpMoe ? moeLayerActive : denseMlpPerLayer);
+  const mtp = model.mtpLayers;
   return {
-    total: common + moeLayers * moeLayerTotal,
-    active: common + moeLayers * moeLayerActive,
+    total: common + moeLayers * moeLayerTotal + mtp * mtpModule,
+    active: common + moeLayers * moeLayerActive + mtp * mtpModuleActive,
+    mtpModule,
+    mtpModuleExperts,
+    mtpModuleActive,
     embedding,
     lmHead,
     attentionPerLayer,

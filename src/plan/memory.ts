@@ -99,7 +99,12 @@ export function stageParams(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' 
       } else denseParams += c.denseMlpPerLayer / tp;
     }
     if (s === 0) denseParams += c.embedding / tp;
-    if (s === pp - 1) denseParams += (c.finalNorm + (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead)) / tp;
+    if (s === pp - 1) {
+      denseParams += (c.finalNorm + (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead)) / tp;
+      // MTP modules sit after the last layer, next to the LM head they share (Megatron places them on the last stage).
+      denseParams += (model.mtpLayers * (c.mtpModule - c.mtpModuleExperts)) / tp;
+      expertParams += (model.mtpLayers * (c.mtpModuleExperts / ep)) / etp;
+    }
     out.push({ denseParams, expertParams });
   }
   return out;
@@ -134,7 +139,13 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     // Last stage, one micro-batch, split by TP (vocab-parallel): bf16 logits, their fp32 copy for
     // the cross-entropy and its fp32 gradient, 10 bytes per logit (torchtitan upcasts logits
     // with .float() before the loss; Megatron's fused vocab-parallel CE also works in fp32).
-    const logitsBytes = s === pp - 1 ? ((2 + 4 + 4) * tokensPerMicroBatch * model.vocab) / tp : 0;
+    // Each MTP module computes its own logits and loss.
+    const logitsBytes = s === pp - 1 ? ((2 + 4 + 4) * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
+    // MTP modules: the block's activations plus the projection's 2h input and two norm inputs, per token.
+    if (s === pp - 1 && model.mtpLayers > 0) {
+      const mtpAct = activationBytesPerTokenLayer(model, plan, isMoeLayer(model, model.layers - 1)) + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / (plan.sequenceParallel ? tp : 1);
+      activationsBytes += model.mtpLayers * mtpAct * tokensPerMicroBatch * held;
+    }
     // Working set of the layer being computed: its backward gradients, and under ZeRO-3 the
     // gathered parameters of the current and the prefetched layer.
     const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;

@@ -5,6 +5,7 @@
 import { UserError } from '../errors.js';
 import type { Model } from '../schema/model.js';
 import { resolveModel, type ResolvedModel } from '../model/resolved.js';
+import { countParams } from '../model/params.js';
 
 export { resolveModel, type ResolvedModel };
 import type { Gpu, Node, Fabric } from '../schema/system.js';
@@ -55,17 +56,47 @@ export interface ResolveInputs {
 }
 
 
-/** Splits `layers` over `pp` stages as evenly as possible, giving the remainder to the middle stages. */
-export function autoLayerSplit(layers: number, pp: number): number[] {
+/**
+ * Splits `layers` over `pp` stages so that no stage carries more than it must, where the last
+ * stage also carries `lastStageExtra` layer-equivalents of MTP modules. Every stage starts at the
+ * smallest bound that fits; layers it does not need are given back from the last stage, then the
+ * first, then the middle ones from the end. Without MTP this is Llama 3's split (§3.3.2: the first
+ * and last stages, which hold the embedding and LM head, get one fewer layer); with DeepSeek-V3's
+ * one MTP module it gives Megatron-Bridge's DeepSeek-V3 layouts (PP 16: fifteen stages of 4 and a
+ * last stage of 1 + MTP + loss; PP 4: 16, 16, 16, 13).
+ */
+export function autoLayerSplit(layers: number, pp: number, lastStageExtra = 0): number[] {
   if (pp === 1) return [layers];
-  const base = Math.floor(layers / pp);
-  const split = new Array<number>(pp).fill(base);
-  let rest = layers - base * pp;
-  // First and last stages carry the embedding and LM head, so extra layers go to the middle first
-  // (Llama 3 §3.3.2 puts one fewer layer on the first and last stages).
-  const order = [...Array(pp).keys()].slice(1, -1).concat([0, pp - 1]);
-  for (let i = 0; rest > 0; i = (i + 1) % order.length, rest--) split[order[i]]++;
+  const caps = (bound: number) => [...Array(pp).keys()].map((s) => Math.max(1, Math.floor(s === pp - 1 ? bound - lastStageExtra + 1e-9 : bound)));
+  let bound = Math.ceil(layers / pp);
+  while (caps(bound).reduce((a, b) => a + b, 0) < layers) bound++;
+  const split = caps(bound);
+  let surplus = split.reduce((a, b) => a + b, 0) - layers;
+  const order = [pp - 1, 0, ...[...Array(pp).keys()].slice(1, -1).reverse()];
+  while (surplus > 0) {
+    let moved = false;
+    for (const s of order) {
+      if (surplus === 0) break;
+      if (split[s] > 1) {
+        split[s]--;
+        surplus--;
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
   return split;
+}
+
+/** Forward FLOPs of the model's MTP modules (projection, block, LM head again) in units of an average layer's. */
+export function mtpLayerEquivalents(model: ResolvedModel): number {
+  const mtp = model.mtpLayers;
+  if (mtp === 0) return 0;
+  const c = countParams(model);
+  const h = model.hidden;
+  const layerMatmulParams = (c.active - c.embedding - c.lmHead - c.finalNorm - mtp * c.mtpModuleActive) / model.layers;
+  const layerFlops = 2 * layerMatmulParams + 2 * 2 * model.seqLen * model.heads * model.headDim * 0.5;
+  return (mtp * (2 * 2 * h * h + layerFlops + 2 * h * model.vocab)) / layerFlops;
 }
 
 /** Checks the layout and resolves the plan; returns problems instead of throwing. */
@@ -103,7 +134,7 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
     else layersPerStage = new Array<number>(pp).fill(model.layers / pp);
   } else if (plan.layersPerStage === 'auto') {
     if (model.layers < pp) problems.push({ field: 'plan.pp', reason: `pp (${pp}) exceeds layers (${model.layers})` });
-    else layersPerStage = autoLayerSplit(model.layers, pp);
+    else layersPerStage = autoLayerSplit(model.layers, pp, mtpLayerEquivalents(model));
   } else {
     layersPerStage = plan.layersPerStage;
     const sum = layersPerStage.reduce((a, b) => a + b, 0);

@@ -29,6 +29,9 @@ export const ModelSchema = z
     tiedEmbeddings: z.boolean().default(false).describe('input embedding shared with the LM head'),
     positionEmbedding: z.enum(['rope', 'learned']).nullable().default('rope'),
     moe: MoeSchema.nullable().optional(),
+    mtpLayers: nonNegInt(64)
+      .optional()
+      .describe('multi-token prediction modules (DeepSeek-V3 §2.2; default 0): each adds a 2h→h projection, one transformer block and another pass through the shared LM head'),
   })
   .superRefine((m, ctx) => {
     const kv = m.kvHeads ?? m.heads;

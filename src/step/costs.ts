@@ -254,6 +254,17 @@ export function stepCosts(sc: Scenario): StepCosts {
     if (st === pp - 1) {
       extraF += lmHeadFwd;
       extraB += 2 * lmHeadFwd;
+      // MTP modules (DeepSeek-V3 §2.2) run after the last layer on this stage: the 2h→h
+      // projection, one block of the last layer's kind with its collectives in line, and the
+      // shared LM head with its loss again.
+      if (model.mtpLayers > 0) {
+        const block = isMoeLayer(model, model.layers - 1) ? moeLayerCost : denseLayerCost;
+        const proj = gemm(T, 2 * h, h / tp);
+        const fwd = proj + block.forwardSeconds + block.tpForwardCommSeconds + block.epForwardCommSeconds + block.cpForwardCommSeconds + lmHeadFwd;
+        const bwd = 2 * proj + block.backwardInputSeconds + block.backwardWeightSeconds + block.recomputeSeconds + block.tpBackwardCommSeconds + block.epBackwardCommSeconds + block.cpBackwardCommSeconds + 2 * lmHeadFwd;
+        extraF += model.mtpLayers * fwd;
+        extraB += model.mtpLayers * bwd;
+      }
     }
     stages.push({ stage: st, layers, extraForwardSeconds: extraF, extraBackwardSeconds: extraB, ...params[st] });
   }

@@ -73,6 +73,17 @@ export function elementwiseMode(c: ValidationCase): 'fused' | 'eager' {
 }
 
 /**
+ * Multi-token-prediction modules a case's notes record, where the case's model has no field for
+ * them: Megatron-Bridge notes say "MTP 1 layer" (the recipe's mtp_num_layers) or carry the table
+ * label "w/ MTP" (DeepSeek-V3 trains with one module, D = 1, paper §2.2).
+ */
+export function mtpLayersFromNotes(notes: string): number {
+  const n = /\bMTP (\d+) layers?\b/.exec(notes);
+  if (n) return Number(n[1]);
+  return /\bw\/ MTP\b/.test(notes) ? 1 : 0;
+}
+
+/**
  * Cases whose flags say the hardware is a variant of the named GPU run on the variant's profile:
  * torchtitan's "H100" rows used 94 GiB HBM2e parts capped at 500 W.
  */
@@ -100,6 +111,10 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
   if (m.moe) {
     const moe = Object.fromEntries(Object.entries(m.moe as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined));
     modelIn.moe = moe;
+  }
+  if (modelIn.mtpLayers === undefined) {
+    const mtp = mtpLayersFromNotes(c.notes ?? '');
+    if (mtp > 0) modelIn.mtpLayers = mtp;
   }
   const modelParsed = ModelSchema.safeParse(modelIn);
   if (!modelParsed.success) return { reason: `model: ${modelParsed.error.issues[0].path.join('.')}: ${modelParsed.error.issues[0].message}` };

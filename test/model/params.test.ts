@@ -60,3 +60,27 @@ describe('FLOPs per token', () => {
     expect(sel.hardware - sel.model).toBeCloseTo(sel.forwardAttention, 0);
   });
 });
+
+describe('multi-token prediction (DeepSeek-V3 §2.2)', () => {
+  // DeepSeek-V3 as the validation cases describe it (MLA approximated by per-head K/V).
+  const ds: Model = {
+    layers: 61, hidden: 7168, ffnHidden: 18432, heads: 128, kvHeads: 128, vocab: 129280, seqLen: 4096, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope',
+    moe: { experts: 256, topK: 8, expertFfnHidden: 2048, sharedExperts: 1, moeLayerFrequency: 1, firstDenseLayers: 3 },
+  };
+  it('the main model is 671B and one MTP module ~14B with its embedding and head copies (DeepSeek-V3 README: 685B = 671B + 14B)', () => {
+    const main = countParams(resolveModel(ds));
+    const withMtp = countParams(resolveModel({ ...ds, mtpLayers: 1 }));
+    expect(Math.abs(main.total / 671e9 - 1)).toBeLessThan(0.01);
+    expect(withMtp.total - main.total).toBe(withMtp.mtpModule);
+    expect(Math.abs((withMtp.mtpModule + withMtp.embedding + withMtp.lmHead) / 14e9 - 1)).toBeLessThan(0.05);
+  });
+  it('adds its block, the 2h→h projection and another LM head pass to the FLOPs per token', () => {
+    const a = flopsPerToken(resolveModel(ds));
+    const b = flopsPerToken(resolveModel({ ...ds, mtpLayers: 1 }));
+    const c = countParams(resolveModel({ ...ds, mtpLayers: 1 }));
+    // Matmul weights of the module: everything but its five norm gains (two input norms, two
+    // block norms, the final one), plus the shared head run again.
+    expect(b.forwardDense - a.forwardDense).toBe(2 * (c.mtpModuleActive - 5 * 7168) + 2 * 7168 * 129280);
+    expect(b.forwardAttention / a.forwardAttention).toBeCloseTo(62 / 61, 12);
+  });
+});

@@ -3,6 +3,7 @@ import { stepCosts } from '../../src/step/costs.js';
 import { loadScenario } from '../../src/io/load.js';
 import { evaluate } from '../../src/run/evaluate.js';
 import { scenarioFile } from './helpers.js';
+import { mtpLayersFromNotes } from '../../src/validation/cases.js';
 
 describe('eager vs fused elementwise kernels', () => {
   // Llama 3 8B (h 4096, Q 4096, KV 1024, SwiGLU f 14336), TP 1. Extra HBM bytes per token and layer
@@ -31,5 +32,30 @@ describe('eager vs fused elementwise kernels', () => {
     const ratio = fused.throughput.tokensPerSecondPerGpu / eager.throughput.tokensPerSecondPerGpu;
     expect(ratio).toBeGreaterThan(1.08);
     expect(ratio).toBeLessThan(1.25);
+  });
+});
+
+describe('MTP modules in the step and in memory', () => {
+  it('the last stage runs the projection, one block and the LM head again; other stages are untouched', () => {
+    const base = loadScenario(scenarioFile('llama3-70b'));
+    const mtp = { ...base, model: { ...base.model, mtpLayers: 1 } };
+    const a = stepCosts(base);
+    const b = stepCosts(mtp);
+    const last = a.stages.length - 1;
+    expect(b.stages[0].extraForwardSeconds).toBe(a.stages[0].extraForwardSeconds);
+    const layer = a.stages[last].layers[0];
+    const addedF = b.stages[last].extraForwardSeconds - a.stages[last].extraForwardSeconds;
+    // More than a block plus the head's forward (the head is the last stage's only other extra).
+    expect(addedF).toBeGreaterThan(layer.forwardSeconds + a.stages[last].extraForwardSeconds);
+    expect(b.stages[last].denseParams).toBeGreaterThan(a.stages[last].denseParams);
+    const ma = evaluate(base).memory.perStageBytes;
+    const mb = evaluate(mtp).memory.perStageBytes;
+    expect(mb[0]).toBe(ma[0]);
+    expect(mb[last]).toBeGreaterThan(ma[last]);
+  });
+  it('reads the module count from a case note', () => {
+    expect(mtpLayersFromNotes('Megatron-Bridge v0.6.0 ...; MTP 1 layer; MLA (q_lora_rank 1536)')).toBe(1);
+    expect(mtpLayersFromNotes('preset ...; table label w/ MTP; firstDenseLayers=3')).toBe(1);
+    expect(mtpLayersFromNotes('MoE layers 4-61 (moe_layer_freq=[0]*3+[1]*58)')).toBe(0);
   });
 });
