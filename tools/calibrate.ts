@@ -18,13 +18,13 @@ const profiles = packageProfiles();
 const base = structuredClone(profiles.gpu(gpuName)) as Gpu;
 if (!base) throw new Error(`no profile ${gpuName}`);
 
-type Params = { bf16: number; fp8: number; attn: number; shift: number; shift8: number };
+type Params = { bf16: number; fp8: number; fp4: number; attn: number; shift: number; shift8: number };
 function apply(p: Params): Gpu {
   const g = structuredClone(base);
   const scale = (curve: [number, number][], s: number, shift: number) => curve.map(([x, y]) => [x * shift, Math.min(1, y * s)] as [number, number]);
   g.efficiency.gemm.bf16 = scale(base.efficiency.gemm.bf16, p.bf16, p.shift);
   if (base.efficiency.gemm.fp8) g.efficiency.gemm.fp8 = scale(base.efficiency.gemm.fp8, p.fp8, p.shift8);
-  if (base.efficiency.gemm.fp4) g.efficiency.gemm.fp4 = scale(base.efficiency.gemm.fp4, p.fp8, p.shift8);
+  if (base.efficiency.gemm.fp4) g.efficiency.gemm.fp4 = scale(base.efficiency.gemm.fp4, p.fp8 * p.fp4, p.shift8);
   g.efficiency.attentionForward = Math.min(1, base.efficiency.attentionForward * p.attn);
   g.efficiency.attentionBackward = Math.min(1, base.efficiency.attentionBackward * p.attn);
   return g;
@@ -38,7 +38,7 @@ function loss(p: Params): number {
   const errs = run(p).map((r) => r.errors.throughputRel).filter((x): x is number => x !== null);
   return errs.reduce((a, e) => a + Math.min(0.5, Math.abs(e)), 0) / Math.max(1, errs.length);
 }
-let p: Params = { bf16: 1, fp8: 1, attn: 1, shift: Number(process.env.SHIFT ?? 1), shift8: Number(process.env.SHIFT8 ?? 1) };
+let p: Params = { bf16: 1, fp8: 1, fp4: 1, attn: 1, shift: Number(process.env.SHIFT ?? 1), shift8: Number(process.env.SHIFT8 ?? 1) };
 // Efficiencies never exceed the profile's measured ceilings (MAMF, FlashAttention): multipliers stay <= 1.
 const fixed = (process.env.FIX ?? '').split(',');
 // MAMF ceilings (hardware.md §1, best large-GEMM fraction of the dense peak): a fitted curve may
@@ -51,7 +51,8 @@ const MAMF: Record<string, { bf16: number; fp8: number }> = {
 const top = (c: [number, number][] | undefined) => (c ? Math.max(...c.map(([, y]) => y)) : 1);
 const maxBf16 = (MAMF[gpuName]?.bf16 ?? 1) / top(base.efficiency.gemm.bf16);
 const maxFp8 = base.efficiency.gemm.fp8 ? (MAMF[gpuName]?.fp8 ?? 1) / top(base.efficiency.gemm.fp8) : Infinity;
-const ok = (q: Params) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && fixed.every((k) => !k || q[k as keyof Params] === p[k as keyof Params]);
+const okFp4 = (q: Params) => !base.efficiency.gemm.fp4 || q.fp8 * q.fp4 * top(base.efficiency.gemm.fp4) <= (MAMF[gpuName]?.fp8 ?? 1) + 1e-9;
+const ok = (q: Params) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && okFp4(q) && fixed.every((k) => !k || q[k as keyof Params] === p[k as keyof Params]);
 let best = loss(p);
 for (let step = 0.2; step > 0.005; step /= 2) {
   let improved = true;

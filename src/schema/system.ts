@@ -35,6 +35,8 @@ export const GpuSchema = z
         attentionBackward: efficiency().describe('flash-attention backward, fraction of bf16 peak'),
         attentionFlash2Forward: efficiency().optional().describe('FlashAttention-2-class kernels, forward (default: attentionForward)'),
         attentionFlash2Backward: efficiency().optional().describe('FlashAttention-2-class kernels, backward (default: attentionBackward)'),
+        attentionFlash1Forward: efficiency().optional().describe('first-generation fused kernels (FlashAttention-1, the 2022 Triton kernel), forward (default: half the FlashAttention-2 figure)'),
+        attentionFlash1Backward: efficiency().optional().describe('first-generation fused kernels, backward (default: half the FlashAttention-2 figure)'),
         hbm: efficiency().describe('achieved fraction of HBM bandwidth in memory-bound kernels'),
         overlapSlowdown: z.number().min(0).max(1).default(0).describe('fraction by which compute slows while a collective runs beside it (NCCL takes SMs and HBM bandwidth)'),
         fp8Overhead: fraction().default(0).describe('extra time per fp8 GEMM for casts and scaling, as a fraction of its fp8 time'),

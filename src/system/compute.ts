@@ -43,16 +43,17 @@ export function gemmSeconds(gpu: Gpu, precision: Precision, flops: number): numb
 }
 
 export type AttentionKernel = 'flash' | 'flash2' | 'flash1';
+/** FlashAttention-2 "yields around 2× speedup compared to FlashAttention" (Dao 2023, abstract). */
 const FA2_SPEEDUP_OVER_FA1 = 2;
 
 /** Seconds for flash-attention forward or backward work of `flops` (bf16 peak × attention efficiency). */
 export function attentionSeconds(gpu: Gpu, flops: number, phase: 'forward' | 'backward', kernel: AttentionKernel = 'flash'): number {
   const e = gpu.efficiency;
-  const flash2 = phase === 'forward' ? e.attentionFlash2Forward ?? e.attentionForward : e.attentionFlash2Backward ?? e.attentionBackward;
   const best = phase === 'forward' ? e.attentionForward : e.attentionBackward;
-  // FlashAttention-2 "yields around 2× speedup compared to FlashAttention" (Dao 2023, abstract):
-  // first-generation fused kernels (FA1, the 2022 Triton tutorial kernel) run at half of FA2.
-  const eff = kernel === 'flash' ? best : kernel === 'flash2' ? flash2 : flash2 / FA2_SPEEDUP_OVER_FA1;
+  const flash2 = (phase === 'forward' ? e.attentionFlash2Forward : e.attentionFlash2Backward) ?? best;
+  // First-generation fused kernels (FA1, the 2022 Triton kernel): the profile's figure, else half of FA2.
+  const flash1 = (phase === 'forward' ? e.attentionFlash1Forward : e.attentionFlash1Backward) ?? flash2 / FA2_SPEEDUP_OVER_FA1;
+  const eff = kernel === 'flash' ? best : kernel === 'flash2' ? flash2 : flash1;
   return flops / (gpu.peakFlops.bf16 * eff);
 }
 

@@ -59,3 +59,20 @@ describe('MTP modules in the step and in memory', () => {
     expect(mtpLayersFromNotes('MoE layers 4-61 (moe_layer_freq=[0]*3+[1]*58)')).toBe(0);
   });
 });
+
+describe('attention kernel families', () => {
+  it('flash1 runs at the profile figure when given, else at half of FlashAttention-2 (Dao 2023)', async () => {
+    const { attentionSeconds } = await import('../../src/system/compute.js');
+    const sc = loadScenario(scenarioFile('llama3-8b'));
+    const e = sc.gpu.efficiency;
+    const flops = 1e15;
+    expect(e.attentionFlash1Forward).toBeDefined();
+    expect(attentionSeconds(sc.gpu, flops, 'forward', 'flash1')).toBeCloseTo(flops / (sc.gpu.peakFlops.bf16 * e.attentionFlash1Forward!), 9);
+    const bare = { ...sc.gpu, efficiency: { ...e, attentionFlash1Forward: undefined, attentionFlash1Backward: undefined } };
+    expect(attentionSeconds(bare, flops, 'backward', 'flash1')).toBeCloseTo((2 * flops) / (sc.gpu.peakFlops.bf16 * e.attentionFlash2Backward!), 9);
+    // [FA2] §4.1: FA2 is 1.3-2.5x faster than the Triton kernel; the calibrated figure stays inside.
+    const ratio = e.attentionFlash2Forward! / e.attentionFlash1Forward!;
+    expect(ratio).toBeGreaterThanOrEqual(1.3);
+    expect(ratio).toBeLessThanOrEqual(2.5);
+  });
+});
