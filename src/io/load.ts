@@ -188,17 +188,50 @@ export function loadProfile<K extends ProfileKind>(kind: K, name: string, nearDi
   return parsed.data as z.output<(typeof profileSchemas)[K]>;
 }
 
-/** Applies `--set a.b.c=value` overrides to the raw parsed file (values read as YAML scalars). */
-export function applyOverrides(raw: unknown, sets: string[]): unknown {
+/** Scenario fields that may name a profile instead of giving it inline. */
+const profileRefFields: Record<string, ProfileKind> = { model: 'model', 'cluster.gpu': 'gpu', 'cluster.node': 'node', 'cluster.fabric': 'fabric', 'cluster.failures': 'failures' };
+
+/** The raw (unvalidated) data of a named profile, for overriding its fields. */
+function rawProfile(kind: ProfileKind, name: string, nearDir: string | undefined, from: { file?: string; field: string }): Record<string, unknown> {
+  const p = profilePath(kind, name, nearDir);
+  if (!p) throw new UserError(`no ${kind} profile named "${name}"`, from.file, from.field, `looked in ${join(...profileDirs[kind])}/; run 'clusterplan profiles' to list them`);
+  const raw = readDataFile(p);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${kind} profile "${name}" is not a mapping`, p);
+  return raw as Record<string, unknown>;
+}
+
+/**
+ * Applies `--set a.b.c=value` overrides to the raw parsed file (values read as YAML scalars).
+ * A path through a profile named by reference (`model: llama3-70b`, `cluster.gpu: h100-sxm-80gb`)
+ * copies that profile inline first, so `--set model.mtpLayers=1` or
+ * `--set cluster.gpu.hbm.capacity="96 GiB"` change this run only. A node or fabric the scenario
+ * leaves to the GPU profile's defaults is copied the same way.
+ */
+export function applyOverrides(raw: unknown, sets: string[], file?: string): unknown {
   const root = (raw ?? {}) as Record<string, unknown>;
+  const nearDir = file ? dirname(resolve(file)) : undefined;
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new UserError(`--set expects path=value, got "${s}"`, undefined, '--set');
     const path = s.slice(0, eq).split('.');
     const value = parseYaml(s.slice(eq + 1));
     let node: Record<string, unknown> = root;
-    for (const key of path.slice(0, -1)) {
-      const next = node[key];
+    for (let i = 0; i < path.length - 1; i++) {
+      const key = path[i];
+      const at = path.slice(0, i + 1).join('.');
+      let next = node[key];
+      const kind = profileRefFields[at];
+      if (kind && next === undefined && (kind === 'node' || kind === 'fabric')) {
+        // Defaults come from the GPU profile (defaultNode / defaultFabric).
+        const gpu = node.gpu;
+        const gpuRaw = typeof gpu === 'string' ? rawProfile('gpu', gpu, nearDir, { file, field: 'cluster.gpu' }) : (gpu as Record<string, unknown> | undefined);
+        const name = gpuRaw?.[kind === 'node' ? 'defaultNode' : 'defaultFabric'];
+        if (typeof name === 'string') next = name;
+      }
+      if (kind && typeof next === 'string') {
+        next = structuredClone(rawProfile(kind, next, nearDir, { file, field: at }));
+        node[key] = next;
+      }
       if (next === undefined || next === null) node[key] = {};
       else if (typeof next !== 'object' || Array.isArray(next)) throw new UserError(`cannot set "${s}": ${key} is not an object`, undefined, '--set');
       node = node[key] as Record<string, unknown>;
@@ -217,7 +250,7 @@ export interface LoadOptions {
 export function loadScenario(file: string, options: LoadOptions = {}): Scenario {
   let raw = readDataFile(file);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError('a scenario must be a mapping with model, cluster, plan and training', file);
-  raw = applyOverrides(raw, options.sets ?? []);
+  raw = applyOverrides(raw, options.sets ?? [], file);
   const r = raw as { cluster?: Record<string, unknown>; plan?: Record<string, unknown> };
   if (options.gpus !== undefined) {
     if (!Number.isInteger(options.gpus) || options.gpus < 1 || options.gpus > 1e7) throw new UserError(`--gpus must be a whole number from 1 to 10,000,000, got ${options.gpus}`, undefined, '--gpus');
