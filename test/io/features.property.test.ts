@@ -1,0 +1,60 @@
+/**
+ * Property test for the plan and model switches added after the first fuzz harness (MTP modules,
+ * eager elementwise kernels, the FLOP-balanced auto split): any combination over a range of
+ * layer counts and pipeline depths either fails with one UserError or evaluates to finite numbers,
+ * puts every layer on a stage, and never makes a step faster by adding MTP work.
+ */
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseScenario, packageRoot } from '../../src/io/load.js';
+import { evaluate } from '../../src/run/evaluate.js';
+import { UserError } from '../../src/errors.js';
+
+const tiny = parseYaml(readFileSync(join(packageRoot, 'scenarios', 'tiny.yaml'), 'utf8')) as Record<string, unknown>;
+const model = parseYaml(readFileSync(join(packageRoot, 'models', 'tiny.yaml'), 'utf8')) as Record<string, unknown>;
+
+function finiteDeep(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(finiteDeep);
+  if (v && typeof v === 'object') return Object.values(v).every(finiteDeep);
+  return true;
+}
+
+describe('MTP, eager elementwise and auto split: clean error or finite result', () => {
+  it('holds for 300 random combinations', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom(1, 2, 4),
+        fc.integer({ min: 0, max: 64 }),
+        fc.constantFrom('fused', 'eager'),
+        fc.constantFrom('none', 'selective', 'full'),
+        (layers, pp, mtpLayers, elementwise, recompute) => {
+          const raw = structuredClone(tiny);
+          raw.model = { ...model, layers, mtpLayers };
+          raw.plan = { ...(raw.plan as object), pp, dp: 8 / (2 * pp), globalBatch: 8, layersPerStage: 'auto', elementwise, recompute };
+          let sc;
+          try {
+            sc = parseScenario(raw, 'prop.yaml');
+          } catch (e) {
+            expect(e).toBeInstanceOf(UserError);
+            return;
+          }
+          expect(sc.plan.layersPerStage.reduce((a, b) => a + b, 0)).toBe(layers);
+          expect(Math.min(...sc.plan.layersPerStage)).toBeGreaterThanOrEqual(1);
+          const ev = evaluate(sc, { engine: 'analytic' });
+          expect(finiteDeep(ev)).toBe(true);
+          if (mtpLayers > 0) {
+            const base = evaluate(parseScenario({ ...raw, model: { ...model, layers, mtpLayers: 0 } }, 'prop.yaml'), { engine: 'analytic' });
+            expect(ev.step.seconds).toBeGreaterThanOrEqual(base.step.seconds * (1 - 1e-9));
+            expect(ev.model.paramsTotal).toBeGreaterThan(base.model.paramsTotal);
+          }
+        },
+      ),
+      { numRuns: 300, seed: 20261129 },
+    );
+  });
+});
