@@ -18,13 +18,14 @@ const profiles = packageProfiles();
 const base = structuredClone(profiles.gpu(gpuName)) as Gpu;
 if (!base) throw new Error(`no profile ${gpuName}`);
 
-type Params = { bf16: number; fp8: number; fp4: number; attn: number; shift: number; shift8: number };
+type Params = { bf16: number; fp8: number; fp4: number; attn: number; shift: number; shift8: number; hostA: number; hostB: number };
 function apply(p: Params): Gpu {
   const g = structuredClone(base);
   const scale = (curve: [number, number][], s: number, shift: number) => curve.map(([x, y]) => [x * shift, Math.min(1, y * s)] as [number, number]);
   g.efficiency.gemm.bf16 = scale(base.efficiency.gemm.bf16, p.bf16, p.shift);
   if (base.efficiency.gemm.fp8) g.efficiency.gemm.fp8 = scale(base.efficiency.gemm.fp8, p.fp8, p.shift8);
   if (base.efficiency.gemm.fp4) g.efficiency.gemm.fp4 = scale(base.efficiency.gemm.fp4, p.fp8 * p.fp4, p.shift8);
+  if (base.efficiency.moeHost) g.efficiency.moeHost = { perLayer: base.efficiency.moeHost.perLayer * p.hostA, perLocalExpert: base.efficiency.moeHost.perLocalExpert * p.hostB };
   g.efficiency.attentionForward = Math.min(1, base.efficiency.attentionForward * p.attn);
   g.efficiency.attentionBackward = Math.min(1, base.efficiency.attentionBackward * p.attn);
   return g;
@@ -38,7 +39,7 @@ function loss(p: Params): number {
   const errs = run(p).map((r) => r.errors.throughputRel).filter((x): x is number => x !== null);
   return errs.reduce((a, e) => a + Math.min(0.5, Math.abs(e)), 0) / Math.max(1, errs.length);
 }
-let p: Params = { bf16: 1, fp8: 1, fp4: 1, attn: 1, shift: Number(process.env.SHIFT ?? 1), shift8: Number(process.env.SHIFT8 ?? 1) };
+let p: Params = { bf16: 1, fp8: 1, fp4: 1, attn: 1, shift: Number(process.env.SHIFT ?? 1), shift8: Number(process.env.SHIFT8 ?? 1), hostA: 1, hostB: 1 };
 // Efficiencies never exceed the profile's measured ceilings (MAMF, FlashAttention): multipliers stay <= 1.
 const fixed = (process.env.FIX ?? '').split(',');
 // MAMF ceilings (hardware.md §1, best large-GEMM fraction of the dense peak): a fitted curve may
@@ -60,7 +61,8 @@ for (let step = 0.2; step > 0.005; step /= 2) {
     improved = false;
     for (const k of Object.keys(p) as (keyof Params)[]) {
       for (const dir of [-1, 1]) {
-        const q = { ...p, [k]: k.startsWith('shift') ? p[k] * (1 + dir * step * 2) : p[k] * (1 + dir * step) };
+        if (k.startsWith('host') && !base.efficiency.moeHost) continue;
+        const q = { ...p, [k]: k.startsWith('shift') || k.startsWith('host') ? p[k] * (1 + dir * step * 2) : p[k] * (1 + dir * step) };
         if (!ok(q)) continue;
         const l = loss(q);
         if (l < best - 1e-9) { best = l; p = q; improved = true; }
@@ -71,6 +73,7 @@ for (let step = 0.2; step > 0.005; step /= 2) {
 const results = run(p);
 console.log(gpuName, JSON.stringify(p), 'loss', best.toFixed(4));
 const fitted = apply(p);
+if (fitted.efficiency.moeHost) console.log(`  moeHost: perLayer ${(fitted.efficiency.moeHost.perLayer * 1e3).toFixed(3)} ms, perLocalExpert ${(fitted.efficiency.moeHost.perLocalExpert * 1e3).toFixed(3)} ms`);
 for (const k of ['bf16', 'fp8', 'fp4'] as const) {
   const c = fitted.efficiency.gemm[k];
   if (c) console.log(`  ${k}: ${JSON.stringify(c.map(([x, y]) => [Number(x.toPrecision(3)), Number(y.toFixed(3))]))}`);

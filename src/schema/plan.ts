@@ -41,6 +41,10 @@ export const PlanSchema = z
       .enum(['fused', 'eager'])
       .default('fused')
       .describe('fused: norms, RoPE and the FFN activation run as single fused kernels (Transformer Engine, torch.compile); eager: PyTorch eager decompositions (fp32 upcasts, one kernel per op), several times the HBM traffic'),
+    cudaGraphs: z
+      .enum(['none', 'full-iteration'])
+      .default('none')
+      .describe('full-iteration: the whole step is captured in one CUDA graph (MoE experts padded to a fixed capacity), so no host launch time is exposed'),
     cpMethod: z.enum(['allgather', 'ring']).default('allgather').describe('Llama 3 all-gathers K/V; ring attention passes blocks'),
     layersPerStage: z
       .union([z.array(posInt(1 << 14)), z.literal('auto')])

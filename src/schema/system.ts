@@ -40,6 +40,13 @@ export const GpuSchema = z
         hbm: efficiency().describe('achieved fraction of HBM bandwidth in memory-bound kernels'),
         overlapSlowdown: z.number().min(0).max(1).default(0).describe('fraction by which compute slows while a collective runs beside it (NCCL takes SMs and HBM bandwidth)'),
         fp8Overhead: fraction().default(0).describe('extra time per fp8 GEMM for casts and scaling, as a fraction of its fp8 time'),
+        moeHost: z
+          .strictObject({
+            perLayer: quantity('seconds', { min: 0, max: 1 }).describe('host time per MoE layer and micro-batch (forward + backward) that the GPU waits for'),
+            perLocalExpert: quantity('seconds', { min: 0, max: 1 }).describe('the same, per expert held on the GPU (per-expert kernels)'),
+          })
+          .optional()
+          .describe('exposed host (launch) time of dropless MoE layers: their token counts are copied to the host every layer, so the CPU cannot run ahead of the GPU; zero under full-iteration CUDA graphs; default none'),
       })
       .describe('achievable efficiency, calibrated per GPU from microbenchmarks'),
     memory: z

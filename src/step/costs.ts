@@ -181,6 +181,14 @@ export function stepCosts(sc: Scenario): StepCosts {
     moeLayer = { fwd: experts + shared + router, elem, gemmTotal: experts + shared + router, epComm };
   }
 
+  // Dropless MoE copies each layer's per-expert token counts to the host (to size the grouped
+  // GEMMs and permutation buffers), so the CPU cannot queue work ahead of the GPU: the layer's
+  // kernel launches, a fixed part and a part per local expert, add to its GPU time (profile:
+  // efficiency.moeHost). Backward launches twice the forward's kernels (data and weight
+  // gradients). A full-iteration CUDA graph replays the step without the host.
+  const host = gpu.efficiency.moeHost;
+  const moeHostSeconds = moe && host && plan.cudaGraphs !== 'full-iteration' ? host.perLayer + host.perLocalExpert * (moe.experts / ep) : 0;
+
   const gradBytes = plan.gradReduceFp32 ? 4 : 2;
   const layerCost = (isMoe: boolean): LayerCost => {
     const mlp = isMoe && moeLayer ? moeLayer.fwd : denseMlp;
@@ -215,10 +223,11 @@ export function stepCosts(sc: Scenario): StepCosts {
       forwardExtra += slow * Math.min(tpComm, gemms);
       backwardExtra += slow * Math.min(tpComm * (1 + fullRecomputeComm), 2 * gemms);
     }
+    const hostSeconds = isMoe ? moeHostSeconds : 0;
     return {
       moe: isMoe,
-      forwardSeconds: forward + forwardExtra,
-      backwardInputSeconds: backward + backwardExtra,
+      forwardSeconds: forward + forwardExtra + hostSeconds / 3,
+      backwardInputSeconds: backward + backwardExtra + (2 * hostSeconds) / 3,
       backwardWeightSeconds: gemms,
       recomputeSeconds: recompute,
       overlappableGemmSeconds: gemms,

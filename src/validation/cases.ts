@@ -143,6 +143,9 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     layersPerStage: model.layers % (pp * vpp) === 0 && model.layers % pp === 0 ? undefined : 'auto',
     attentionKernel: software.attentionKernel,
     elementwise: elementwiseMode(c),
+    // Megatron-Bridge 26.06+ MoE recipes: experts padded to capacity 1.5 and the whole iteration
+    // captured in one CUDA graph (flag moe-expert-capacity-1.5-padded-full-iteration-cuda-graph).
+    cudaGraphs: c.flags.some((f) => f.includes('full-iteration-cuda-graph')) ? 'full-iteration' : 'none',
     gradReduceFp32: software.gradReduceFp32,
     overlap: { tp: software.overlapTp },
   };

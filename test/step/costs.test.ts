@@ -3,7 +3,11 @@ import { stepCosts } from '../../src/step/costs.js';
 import { loadScenario } from '../../src/io/load.js';
 import { evaluate } from '../../src/run/evaluate.js';
 import { scenarioFile } from './helpers.js';
-import { mtpLayersFromNotes } from '../../src/validation/cases.js';
+import { mtpLayersFromNotes, CaseSchema, caseToScenario } from '../../src/validation/cases.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/io/load.js';
+import { packageProfiles } from '../../src/io/profiles.js';
 
 describe('eager vs fused elementwise kernels', () => {
   // Llama 3 8B (h 4096, Q 4096, KV 1024, SwiGLU f 14336), TP 1. Extra HBM bytes per token and layer
@@ -74,5 +78,44 @@ describe('attention kernel families', () => {
     const ratio = e.attentionFlash2Forward! / e.attentionFlash1Forward!;
     expect(ratio).toBeGreaterThanOrEqual(1.3);
     expect(ratio).toBeLessThanOrEqual(2.5);
+  });
+});
+
+describe('exposed host time of dropless MoE layers', () => {
+  const file = join(packageRoot, 'validation', 'cases-dev.json');
+  const all = (JSON.parse(readFileSync(file, 'utf8')) as unknown[]).map((c) => CaseSchema.parse(c));
+  const qwen = all.find((c) => c.id === 'mbridge-26.04-pretrain-Qwen3_30B_a3B-GB200-8-MXFP8-gbs512-primary')!;
+  const base = caseToScenario(qwen, packageProfiles()).scenario!;
+  const withHost = (perLayer: number, perLocalExpert: number, cudaGraphs: 'none' | 'full-iteration' = 'none') => ({
+    ...base,
+    gpu: { ...base.gpu, efficiency: { ...base.gpu.efficiency, moeHost: { perLayer, perLocalExpert } } },
+    plan: { ...base.plan, cudaGraphs },
+  });
+
+  it('adds perLayer + perLocalExpert x (experts / ep) per MoE layer and micro-batch, a third in the forward', () => {
+    // Qwen3-30B-A3B: 128 experts over EP 8 = 16 local experts; 1 ms + 16 x 0.1 ms = 2.6 ms.
+    const none = stepCosts(withHost(0, 0)).stages[0].layers[0];
+    const host = stepCosts(withHost(1e-3, 1e-4)).stages[0].layers[0];
+    expect(host.moe).toBe(true);
+    expect(host.forwardSeconds - none.forwardSeconds).toBeCloseTo(2.6e-3 / 3, 12);
+    expect(host.backwardInputSeconds - none.backwardInputSeconds).toBeCloseTo((2 * 2.6e-3) / 3, 12);
+    expect(host.backwardWeightSeconds).toBe(none.backwardWeightSeconds);
+  });
+
+  it('is zero under a full-iteration CUDA graph, and the case flag selects it', () => {
+    const none = stepCosts(withHost(0, 0)).stages[0].layers[0];
+    const graphed = stepCosts(withHost(1e-3, 1e-4, 'full-iteration')).stages[0].layers[0];
+    expect(graphed.forwardSeconds).toBe(none.forwardSeconds);
+    expect(base.plan.cudaGraphs).toBe('none');
+    const fig = all.find((c) => c.id === 'mbridge-26.06-pretrain-Qwen3_30B_a3B-GB200-8-MXFP8-gbs512-primary')!;
+    expect(fig.flags).toContain('moe-expert-capacity-1.5-padded-full-iteration-cuda-graph');
+    expect(caseToScenario(fig, packageProfiles()).scenario!.plan.cudaGraphs).toBe('full-iteration');
+  });
+
+  it('never touches dense layers', () => {
+    const dense = loadScenario(scenarioFile('llama3-8b'));
+    const a = stepCosts(dense).stages[0].layers[0];
+    const b = stepCosts({ ...dense, gpu: { ...dense.gpu, efficiency: { ...dense.gpu.efficiency, moeHost: { perLayer: 1, perLocalExpert: 1 } } } }).stages[0].layers[0];
+    expect(b.forwardSeconds).toBe(a.forwardSeconds);
   });
 });
