@@ -178,14 +178,19 @@ export function profilePath(kind: ProfileKind, name: string, nearDir?: string): 
 
 /** Loads and validates one named profile. */
 export function loadProfile<K extends ProfileKind>(kind: K, name: string, nearDir?: string, referencedFrom?: { file: string; field: string }): z.output<(typeof profileSchemas)[K]> {
-  const p = profilePath(kind, name, nearDir);
-  if (!p) {
+  const { path, raw } = readProfile(kind, name, nearDir, referencedFrom);
+  const parsed = profileSchemas[kind].safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw zodError(parsed.error, path);
+  return parsed.data as z.output<(typeof profileSchemas)[K]>;
+}
+
+/** Finds and reads a named profile, unvalidated. */
+function readProfile(kind: ProfileKind, name: string, nearDir?: string, referencedFrom?: { file?: string; field: string }): { path: string; raw: unknown } {
+  const path = profilePath(kind, name, nearDir);
+  if (!path) {
     throw new UserError(`no ${kind} profile named "${name}"`, referencedFrom?.file, referencedFrom?.field, `looked in ${join(...profileDirs[kind])}/; run 'clusterplan profiles' to list them`);
   }
-  const raw = readDataFile(p);
-  const parsed = profileSchemas[kind].safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw zodError(parsed.error, p);
-  return parsed.data as z.output<(typeof profileSchemas)[K]>;
+  return { path, raw: readDataFile(path) };
 }
 
 /** Scenario fields that may name a profile instead of giving it inline. */
@@ -193,10 +198,8 @@ const profileRefFields: Record<string, ProfileKind> = { model: 'model', 'cluster
 
 /** The raw (unvalidated) data of a named profile, for overriding its fields. */
 function rawProfile(kind: ProfileKind, name: string, nearDir: string | undefined, from: { file?: string; field: string }): Record<string, unknown> {
-  const p = profilePath(kind, name, nearDir);
-  if (!p) throw new UserError(`no ${kind} profile named "${name}"`, from.file, from.field, `looked in ${join(...profileDirs[kind])}/; run 'clusterplan profiles' to list them`);
-  const raw = readDataFile(p);
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${kind} profile "${name}" is not a mapping`, p);
+  const { path, raw } = readProfile(kind, name, nearDir, from);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${kind} profile "${name}" is not a mapping`, path);
   return raw as Record<string, unknown>;
 }
 
