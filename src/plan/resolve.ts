@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import type { Model } from '../schema/model.js';
 import { resolveModel, type ResolvedModel } from '../model/resolved.js';
 import { countParams } from '../model/params.js';
+import { forwardAttentionFlopsPerToken } from '../model/flops.js';
 
 export { resolveModel, type ResolvedModel };
 import type { Gpu, Node, Fabric } from '../schema/system.js';
@@ -95,7 +96,7 @@ export function mtpLayerEquivalents(model: ResolvedModel): number {
   const c = countParams(model);
   const h = model.hidden;
   const layerMatmulParams = (c.active - c.embedding - c.lmHead - c.finalNorm - mtp * c.mtpModuleActive) / model.layers;
-  const layerFlops = 2 * layerMatmulParams + 2 * 2 * model.seqLen * model.heads * model.headDim * 0.5;
+  const layerFlops = 2 * layerMatmulParams + forwardAttentionFlopsPerToken(model) / (model.layers + mtp);
   return (mtp * (2 * 2 * h * h + layerFlops + 2 * h * model.vocab)) / layerFlops;
 }
 
