@@ -5,7 +5,8 @@
  */
 import type { ResolvedModel } from './resolved.js';
 import type { Plan } from '../schema/plan.js';
-import { countParams } from './params.js';
+import { countParams, mlaNormParams } from './params.js';
+import { attentionWidths } from './resolved.js';
 
 export interface FlopsPerToken {
   /** Model FLOPs per token for forward + backward (the MFU numerator). */
@@ -28,14 +29,15 @@ export function activeMatmulParams(model: ResolvedModel): number {
   const mtp = model.mtpLayers;
   const lmHeadMatmul = model.vocab * model.hidden * (1 + mtp);
   // Norm gains (and biases): two per block and the final one; an MTP module has five.
-  const norms = (model.ffnType === 'gelu' ? 2 : 1) * model.hidden * (2 * model.layers + 1 + 5 * mtp);
+  const norms = (model.ffnType === 'gelu' ? 2 : 1) * model.hidden * (2 * model.layers + 1 + 5 * mtp) + mlaNormParams(model) * (model.layers + mtp);
   return c.active - embeddingLookup - c.lmHead + lmHeadMatmul - norms;
 }
 
 /** Causal attention-score FLOPs of one token's forward pass over a sequence of seqLen (all layers). */
 export function forwardAttentionFlopsPerToken(model: ResolvedModel): number {
-  // QKᵀ and AV: 2 matmuls × 2 FLOPs × seqLen × heads·headDim, halved by the causal mask.
-  return (model.layers + model.mtpLayers) * 2 * 2 * model.seqLen * model.heads * model.headDim * 0.5;
+  // QKᵀ (2 FLOPs × seqLen × heads·qkHeadDim) and AV (2 × seqLen × heads·vHeadDim), halved by the
+  // causal mask; with qkHeadDim = vHeadDim = headDim this is 2·2·s·heads·headDim·0.5.
+  return (model.layers + model.mtpLayers) * 2 * model.seqLen * model.heads * (model.qkHeadDim + model.vHeadDim) * 0.5;
 }
 
 /** FLOPs per token for training, model and hardware (with recompute). */
@@ -46,7 +48,8 @@ export function flopsPerToken(model: ResolvedModel, recompute: Plan['recompute']
   // Korthikanti 2022 eq. 8: selective recompute re-runs the attention core (materialised scores);
   // with fused attention it re-runs only elementwise ops (no matmul FLOPs); full re-runs the forward.
   const d = model.hidden;
-  const opSac = 2 * model.layers * (d * model.kvHeads * model.headDim + model.heads * model.headDim * d + d * model.ffnHidden);
+  const w = attentionWidths(model);
+  const opSac = 2 * model.layers * (d * w.k + w.o * d + d * model.ffnHidden);
   const recomputed =
     recompute === 'full' ? forwardDense + forwardAttention
     : recompute === 'selective' && attentionKernel === 'unfused' ? forwardAttention

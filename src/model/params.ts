@@ -1,5 +1,5 @@
 /** Parameter counts of decoder-only transformers (dense and MoE, GQA, SwiGLU/GELU, tied or untied). */
-import type { ResolvedModel } from './resolved.js';
+import { attentionWidths, type ResolvedModel } from './resolved.js';
 
 export interface ParamCounts {
   /** All parameters, every expert included. */
@@ -56,14 +56,35 @@ export function mlpParams(hidden: number, ffn: number, ffnType: 'swiglu' | 'gelu
   return ffnType === 'swiglu' ? 3 * hidden * ffn : 2 * hidden * ffn + (bias ? ffn + hidden : 0);
 }
 
+/**
+ * Weights of one layer's attention projections (biases included, norm before the block excluded).
+ * MLA (DeepSeek-V2 §2.1): query down (h·r_q) with its norm and up (r_q·heads·(nope+rope)), or a
+ * direct query projection when r_q = 0; joint key/value down (h·(r_kv + rope)) with its norm and up
+ * (r_kv·heads·(nope + v)); output (heads·v·h). DeepSeek-V3: 187.1M per layer.
+ */
+export function attentionProjectionParams(model: ResolvedModel): number {
+  const h = model.hidden;
+  const mla = model.mla;
+  if (mla) {
+    const q = mla.qLoraRank > 0 ? h * mla.qLoraRank + mla.qLoraRank + mla.qLoraRank * model.heads * model.qkHeadDim : h * model.heads * model.qkHeadDim;
+    const kv = h * (mla.kvLoraRank + mla.qkRopeHeadDim) + mla.kvLoraRank + mla.kvLoraRank * model.heads * (mla.qkNopeHeadDim + mla.vHeadDim);
+    return q + kv + model.heads * mla.vHeadDim * h;
+  }
+  const w = attentionWidths(model);
+  return h * (w.q + w.k + w.v) + w.o * h + (hasBiases(model) ? w.q + w.k + w.v + h : 0);
+}
+
+/** Norm gains of MLA's low-rank latents (query and key/value), which are not matmul weights. */
+export function mlaNormParams(model: ResolvedModel): number {
+  return model.mla ? (model.mla.qLoraRank > 0 ? model.mla.qLoraRank : 0) + model.mla.kvLoraRank : 0;
+}
+
 /** Counts parameters; checked against Llama 3 Table 3 (405B, 70B, 8B) in the tests. */
 export function countParams(model: ResolvedModel): ParamCounts {
   const h = model.hidden;
   const bias = hasBiases(model);
-  const qDim = model.heads * model.headDim;
-  const kvDim = model.kvHeads * model.headDim;
   const normParams = bias ? 2 * h : h; // LayerNorm has gain and bias; RMSNorm a gain only
-  const attentionPerLayer = h * (qDim + 2 * kvDim) + qDim * h + (bias ? qDim + 2 * kvDim + h : 0) + normParams;
+  const attentionPerLayer = attentionProjectionParams(model) + normParams;
   const denseMlpPerLayer = mlpParams(h, model.ffnHidden, model.ffnType, bias) + normParams;
   const moeLayers = countMoeLayers(model);
   const denseLayers = model.layers - moeLayers;

@@ -5,9 +5,34 @@ export interface ResolvedModel extends Model {
   kvHeads: number;
   headDim: number;
   mtpLayers: number;
+  /** Per-head size of queries and keys (the QKᵀ contraction): headDim, or MLA's nope + rope parts. */
+  qkHeadDim: number;
+  /** Per-head size of values and of the attention output: headDim, or MLA's vHeadDim. */
+  vHeadDim: number;
 }
 
-/** Fills defaults in a model (kvHeads = heads, headDim = hidden / heads, no MTP modules). */
+/**
+ * Fills defaults in a model (kvHeads = heads, headDim = hidden / heads, no MTP modules). With MLA
+ * the attention kernel sees one K and V per query head (kvHeads = heads), queries and keys of
+ * nope + rope and values of vHeadDim per head.
+ */
 export function resolveModel(model: Model): ResolvedModel {
-  return { ...model, kvHeads: model.kvHeads ?? model.heads, headDim: model.headDim ?? model.hidden / model.heads, mtpLayers: model.mtpLayers ?? 0 };
+  const headDim = model.headDim ?? model.hidden / model.heads;
+  const mla = model.mla ?? null;
+  return {
+    ...model,
+    kvHeads: mla ? model.heads : model.kvHeads ?? model.heads,
+    headDim,
+    mtpLayers: model.mtpLayers ?? 0,
+    qkHeadDim: mla ? mla.qkNopeHeadDim + mla.qkRopeHeadDim : headDim,
+    vHeadDim: mla ? mla.vHeadDim : headDim,
+  };
+}
+
+/**
+ * Widths of the tensors around the attention kernel for one token: queries, keys, values (as the
+ * kernel reads them) and the attention output that enters the output projection.
+ */
+export function attentionWidths(model: ResolvedModel): { q: number; k: number; v: number; o: number } {
+  return { q: model.heads * model.qkHeadDim, k: model.kvHeads * model.qkHeadDim, v: model.kvHeads * model.vHeadDim, o: model.heads * model.vHeadDim };
 }

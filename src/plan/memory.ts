@@ -7,6 +7,7 @@
 import type { ResolvedModel, ResolvedPlan } from './resolve.js';
 import type { Gpu } from '../schema/system.js';
 import { countParams, hasBiases, isMoeLayer } from '../model/params.js';
+import { attentionWidths } from '../model/resolved.js';
 
 export interface MemoryBreakdown {
   weightsBytes: number;
@@ -43,14 +44,17 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
     // wk, wv, wo, w1, w3, w2 in call order: Q, V, the FFN gate and the block output) plus the
     // residual input; everything else is recomputed in the backward.
     const ffnSac = moe && model.moe ? model.moe.expertFfnHidden * model.moe.topK : model.ffnHidden;
-    return (2 * h + 2 * h) / sp + (2 * model.heads * model.headDim + 2 * model.kvHeads * model.headDim + 2 * model.heads * model.headDim + 2 * ffnSac) / t;
+    const w = attentionWidths(model);
+    return (2 * h + 2 * h) / sp + (2 * w.q + 2 * w.v + 2 * w.o + 2 * ffnSac) / t;
   }
-  const qDim = model.heads * model.headDim;
-  const kvDim = model.kvHeads * model.headDim;
+  const w = attentionWidths(model);
   const gptStyle = hasBiases(model);
   // Tensors TP does not split unless sequence parallelism is on: two norm inputs, the two
   // matmul inputs after the norms, and (GPT-style blocks) two 1-byte dropout masks.
-  const replicated = 2 * h + 2 * h + 2 * h + 2 * h + (gptStyle ? 2 * h : 0);
+  // MLA also keeps its low-rank latents (query and key/value down-projection outputs) for the
+  // up-projections' backward; Megatron computes the down-projections on every TP rank.
+  const mlaLatents = model.mla ? 2 * (model.mla.qLoraRank + model.mla.kvLoraRank + model.mla.qkRopeHeadDim) : 0;
+  const replicated = 2 * h + 2 * h + 2 * h + 2 * h + (gptStyle ? 2 * h : 0) + mlaLatents;
   // Split by TP: Q, K, V (kept for flash-attention backward), the attention output (= the
   // output projection input) and the FFN activations.
   const ffn = moe && model.moe ? model.moe.expertFfnHidden * model.moe.topK + (model.moe.sharedExperts * (model.moe.sharedExpertFfnHidden ?? model.moe.expertFfnHidden)) : model.ffnHidden;
@@ -60,7 +64,7 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   const selectiveElementwise = plan.recompute === 'selective' && plan.attentionKernel !== 'unfused';
   const ffnActs = (model.ffnType === 'swiglu' ? 2 * (2 * ffn) : 2 * ffn) + (selectiveElementwise ? 0 : 2 * ffn); // gate+up (or fc1) outputs; activation output
   const replicatedStored = selectiveElementwise ? replicated - 2 * h - 2 * h : replicated;
-  const split = 2 * (qDim + 2 * kvDim) + 2 * qDim + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
+  const split = 2 * (w.q + w.k + w.v) + 2 * w.o + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
   // Materialised attention keeps scores, softmax, dropout mask and output per head: 5·a·s bytes
   // per token (Korthikanti Table 2's 5as/h term); selective recompute drops exactly this term.
   const scores = plan.attentionKernel === 'unfused' && plan.recompute !== 'selective' ? (5 * model.heads * model.seqLen) / t : 0;

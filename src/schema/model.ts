@@ -14,6 +14,16 @@ export const MoeSchema = z
   })
   .describe('mixture-of-experts block');
 
+export const MlaSchema = z
+  .strictObject({
+    qLoraRank: nonNegInt(1 << 20).default(0).describe('rank of the query down-projection; 0: queries are projected directly from the hidden state'),
+    kvLoraRank: posInt(1 << 20).describe('rank of the joint key/value down-projection (the cached latent)'),
+    qkNopeHeadDim: posInt(1 << 14).describe('per-head query/key size without position encoding'),
+    qkRopeHeadDim: nonNegInt(1 << 14).describe('per-head query/key size that carries RoPE (the key part is shared by all heads)'),
+    vHeadDim: posInt(1 << 14).describe('per-head value size'),
+  })
+  .describe('multi-head latent attention (DeepSeek-V2 §2.1, DeepSeek-V3 §2.1.1): low-rank query and key/value projections, per-head K and V materialised for the attention kernel');
+
 export const ModelSchema = z
   .strictObject({
     name: z.string().optional(),
@@ -29,6 +39,7 @@ export const ModelSchema = z
     tiedEmbeddings: z.boolean().default(false).describe('input embedding shared with the LM head'),
     positionEmbedding: z.enum(['rope', 'learned']).nullable().default('rope'),
     moe: MoeSchema.nullable().optional(),
+    mla: MlaSchema.nullable().optional(),
     mtpLayers: nonNegInt(64)
       .optional()
       .describe('multi-token prediction modules (DeepSeek-V3 §2.2; default 0): each adds a 2h→h projection, one transformer block and another pass through the shared LM head'),
@@ -53,3 +64,4 @@ export const ModelSchema = z
 
 export type Model = z.output<typeof ModelSchema>;
 export type Moe = z.output<typeof MoeSchema>;
+export type Mla = z.output<typeof MlaSchema>;

@@ -7,6 +7,7 @@
  */
 import type { Scenario } from '../plan/resolve.js';
 import { countParams, isMoeLayer } from '../model/params.js';
+import { attentionWidths } from '../model/resolved.js';
 import { stageParams } from '../plan/memory.js';
 import { gemmSeconds, attentionSeconds, memoryBoundSeconds } from '../system/compute.js';
 import { placeGroup, type GroupPlacement } from '../system/topology.js';
@@ -78,8 +79,7 @@ export function stepCosts(sc: Scenario): StepCosts {
   const c = countParams(model);
   const h = model.hidden;
   const s = model.seqLen;
-  const qDim = model.heads * model.headDim;
-  const kvDim = model.kvHeads * model.headDim;
+  const w = attentionWidths(model);
   const T = (microBatch * s) / cp; // tokens of one micro-batch on one GPU
   const spDiv = plan.sequenceParallel ? tp : 1;
   const gpus = sc.cluster.gpus;
@@ -105,14 +105,23 @@ export function stepCosts(sc: Scenario): StepCosts {
   const castBytesPerElement = precision === 'bf16' ? 0 : 3;
   const gemm = (m: number, k: number, n: number) => gemmSeconds(gpu, precision, 2 * m * k * n) + (castBytesPerElement ? memoryBoundSeconds(gpu, castBytesPerElement * (m * k + k * n)) : 0);
   // Forward GEMM time of the attention projections and a dense MLP for T tokens on one GPU.
-  const attnProj = gemm(T, h, (qDim + 2 * kvDim) / tp) + gemm(T, qDim / tp, h);
+  // MLA: the down-projections (to the query and key/value latents) run whole on every TP rank, the
+  // up-projections split by heads; otherwise one fused QKV projection split by heads.
+  const mla = model.mla;
+  const qkvProj = mla
+    ? (mla.qLoraRank > 0 ? gemm(T, h, mla.qLoraRank) + gemm(T, mla.qLoraRank, w.q / tp) : gemm(T, h, w.q / tp)) +
+      gemm(T, h, mla.kvLoraRank + mla.qkRopeHeadDim) +
+      gemm(T, mla.kvLoraRank, (model.heads * (mla.qkNopeHeadDim + mla.vHeadDim)) / tp)
+    : gemm(T, h, (w.q + w.k + w.v) / tp);
+  const attnProj = qkvProj + gemm(T, w.o / tp, h);
   const mlpGemm = (tokens: number, ffn: number, shard: number) =>
     model.ffnType === 'swiglu' ? gemm(tokens, h, (2 * ffn) / shard) + gemm(tokens, ffn / shard, h) : gemm(tokens, h, ffn / shard) + gemm(tokens, ffn / shard, h);
   const denseMlp = mlpGemm(T, model.ffnHidden, tp);
   // op-level SAC re-runs the unsaved matmuls: K, the output projection and the FFN up projection.
-  const opSacRecomputeGemms = gemm(T, h, kvDim / tp) + gemm(T, qDim / tp, h) + gemm(T, h, model.ffnHidden / tp);
+  const opSacRecomputeGemms = gemm(T, h, w.k / tp) + gemm(T, w.o / tp, h) + gemm(T, h, model.ffnHidden / tp);
   // Causal attention over the full sequence, split over TP heads and CP ranks (load-balanced chunks).
-  const attnFlops = (2 * 2 * microBatch * s * s * (model.heads / tp) * model.headDim * 0.5) / cp;
+  // QKᵀ over qkHeadDim and AV over vHeadDim, 2 FLOPs per multiply-add, halved by the causal mask.
+  const attnFlops = (2 * microBatch * s * s * (model.heads / tp) * (model.qkHeadDim + model.vHeadDim) * 0.5) / cp;
   let attnFwd: number;
   let attnBwd: number;
   if (plan.attentionKernel === 'unfused') {
@@ -142,7 +151,9 @@ export function stepCosts(sc: Scenario): StepCosts {
   const eager = plan.elementwise === 'eager';
   const normBytesPerElement = eager ? 36 : 2 * 2;
   const ropeBytesPerElement = eager ? 20 : 2 * 2;
-  const ropeBytes = model.positionEmbedding === 'rope' ? (ropeBytesPerElement * (qDim + kvDim)) / tp : 0;
+  // MLA rotates only the rope part: qkRopeHeadDim per query head and one key part shared by all heads.
+  const ropeWidth = mla ? (model.heads * mla.qkRopeHeadDim) / tp + mla.qkRopeHeadDim : (w.q + w.k) / tp;
+  const ropeBytes = model.positionEmbedding === 'rope' ? ropeBytesPerElement * ropeWidth : 0;
   const activationBytesPerElement = model.ffnType === 'swiglu' ? (eager ? 10 : 3 * 2) : 2 * 2;
   const elementwiseBytes = (ffn: number, shard: number) =>
     T * ((2 * normBytesPerElement * h + 2 * 3 * 2 * h) / spDiv + ropeBytes + activationBytesPerElement * (ffn / shard));
@@ -157,7 +168,7 @@ export function stepCosts(sc: Scenario): StepCosts {
       : 2 * collectiveSeconds(node, placements.tp, 'all-reduce', actBytes);
   })();
   // CP: Llama 3 all-gathers K and V (forward) and reduce-scatters their gradients (backward).
-  const kvBytes = ((microBatch * s * 2 * kvDim) / Math.min(tp, model.kvHeads)) * 2;
+  const kvBytes = ((microBatch * s * (w.k + w.v)) / Math.min(tp, model.kvHeads)) * 2;
   const cpComm = cp === 1 ? 0 : plan.cpMethod === 'allgather' ? collectiveSeconds(node, placements.cp, 'all-gather', kvBytes) : (cp - 1) * p2pSeconds(node, placements.cp.nodes <= 1, kvBytes / cp);
 
   const moe = model.moe;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { countParams } from '../../src/model/params.js';
-import { flopsPerToken } from '../../src/model/flops.js';
+import { countParams, attentionProjectionParams } from '../../src/model/params.js';
+import { flopsPerToken, forwardAttentionFlopsPerToken, activeMatmulParams } from '../../src/model/flops.js';
 import { resolveModel } from '../../src/plan/resolve.js';
 import type { Model } from '../../src/schema/model.js';
 
@@ -82,5 +82,39 @@ describe('multi-token prediction (DeepSeek-V3 §2.2)', () => {
     // block norms, the final one), plus the shared head run again.
     expect(b.forwardDense - a.forwardDense).toBe(2 * (c.mtpModuleActive - 5 * 7168) + 2 * 7168 * 129280);
     expect(b.forwardAttention / a.forwardAttention).toBeCloseTo(62 / 61, 12);
+  });
+});
+
+describe('multi-head latent attention (DeepSeek-V3 §2.1.1, config q_lora_rank 1536, kv_lora_rank 512, qk 128 + rope 64, v 128)', () => {
+  const ds: Model = {
+    layers: 61, hidden: 7168, ffnHidden: 18432, heads: 128, vocab: 129280, seqLen: 4096, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope',
+    moe: { experts: 256, topK: 8, expertFfnHidden: 2048, sharedExperts: 1, moeLayerFrequency: 1, firstDenseLayers: 3 },
+    mla: { qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 },
+  };
+  it('counts the low-rank projections: 187.1M per layer by hand, 671B total and 37B active (DeepSeek-V3 abstract)', () => {
+    const m = resolveModel(ds);
+    // q: 7168·1536 + 1536 (norm) + 1536·128·192; kv: 7168·(512+64) + 512 (norm) + 512·128·(128+128); o: 128·128·7168
+    const byHand = 7168 * 1536 + 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 + 512 * 128 * 256 + 128 * 128 * 7168;
+    expect(byHand).toBe(187_107_328);
+    expect(attentionProjectionParams(m)).toBe(byHand);
+    const c = countParams(m);
+    expect(Math.abs(c.total / 671e9 - 1)).toBeLessThan(0.01);
+    expect(Math.abs(c.active / 37e9 - 1)).toBeLessThan(0.03);
+  });
+  it('counts attention scores over qk 192 and v 128 per head, not hidden/heads = 56', () => {
+    const m = resolveModel(ds);
+    expect(m.kvHeads).toBe(128);
+    // Per layer and token, causal: QKᵀ 2·(s/2)·128·192 + AV 2·(s/2)·128·128.
+    const perLayer = 2 * 2048 * 128 * 192 + 2 * 2048 * 128 * 128;
+    expect(forwardAttentionFlopsPerToken(m)).toBe(61 * perLayer);
+    const mha56 = forwardAttentionFlopsPerToken(resolveModel({ ...ds, mla: null, kvHeads: 128 }));
+    expect(forwardAttentionFlopsPerToken(m) / mha56).toBeCloseTo(320 / 112, 12);
+  });
+  it('leaves the latent norms out of the matmul weights', () => {
+    const m = resolveModel(ds);
+    const c = countParams(m);
+    const lookup = 129280 * 7168;
+    const norms = 7168 * (2 * 61 + 1) + (1536 + 512) * 61;
+    expect(activeMatmulParams(m)).toBe(c.active - lookup - c.lmHead + 129280 * 7168 - norms);
   });
 });
