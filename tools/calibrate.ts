@@ -4,7 +4,8 @@
  * |throughput error| over ALL validation cases on that GPU (every source at once, never per
  * case), and prints the fitted multipliers. The profile YAML is then edited by hand with the
  * result and a comment; nothing here writes files.
- *   npx tsx tools/calibrate.ts h100-sxm-80gb      (ENGINE=analytic: the closed form, ~5x faster, for exploring)
+ *   npx tsx tools/calibrate.ts h100-sxm-80gb      (ENGINE=analytic: the closed form, ~5x faster, for exploring;
+ *   FIX=bf16,attn,... holds multipliers; CAP=0.5 is the per-case cap on |error| in the robust loss)
  */
 import { readFileSync } from 'node:fs';
 import { packageProfiles } from '../src/io/profiles.js';
@@ -37,7 +38,8 @@ function run(p: Params): CaseResult[] {
 }
 function loss(p: Params): number {
   const errs = run(p).map((r) => r.errors.throughputRel).filter((x): x is number => x !== null);
-  return errs.reduce((a, e) => a + Math.min(0.5, Math.abs(e)), 0) / Math.max(1, errs.length);
+  const cap = Number(process.env.CAP ?? 0.5);
+  return errs.reduce((a, e) => a + Math.min(cap, Math.abs(e)), 0) / Math.max(1, errs.length);
 }
 let p: Params = { bf16: 1, fp8: 1, fp4: 1, attn: 1, shift: Number(process.env.SHIFT ?? 1), shift8: Number(process.env.SHIFT8 ?? 1), hostA: 1, hostB: 1 };
 // Efficiencies never exceed the profile's measured ceilings (MAMF, FlashAttention): multipliers stay <= 1.

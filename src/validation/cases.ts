@@ -84,6 +84,17 @@ export function mtpLayersFromNotes(notes: string): number {
 }
 
 /**
+ * Multi-head latent attention as the case notes state it, e.g. "MLA (q_lora_rank 1536,
+ * kv_lora_rank 512, qk_head_dim 128 + rope 64, v_head_dim 128)" (the case format has no field
+ * for it; hidden / heads would give DeepSeek-V3 a head size of 56 against MLA's 192 and 128).
+ */
+export function mlaFromNotes(notes: string): { qLoraRank: number; kvLoraRank: number; qkNopeHeadDim: number; qkRopeHeadDim: number; vHeadDim: number } | undefined {
+  const m = /\bMLA \(q_lora_rank (\d+|none), kv_lora_rank (\d+), qk_head_dim (\d+) \+ rope (\d+), v_head_dim (\d+)\)/.exec(notes);
+  if (!m) return undefined;
+  return { qLoraRank: m[1] === 'none' ? 0 : Number(m[1]), kvLoraRank: Number(m[2]), qkNopeHeadDim: Number(m[3]), qkRopeHeadDim: Number(m[4]), vHeadDim: Number(m[5]) };
+}
+
+/**
  * Cases whose flags say the hardware is a variant of the named GPU run on the variant's profile:
  * torchtitan's "H100" rows used 94 GiB HBM2e parts capped at 500 W.
  */
@@ -115,6 +126,10 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
   if (modelIn.mtpLayers === undefined) {
     const mtp = mtpLayersFromNotes(c.notes ?? '');
     if (mtp > 0) modelIn.mtpLayers = mtp;
+  }
+  if (modelIn.mla === undefined) {
+    const mla = mlaFromNotes(c.notes ?? '');
+    if (mla) modelIn.mla = mla;
   }
   const modelParsed = ModelSchema.safeParse(modelIn);
   if (!modelParsed.success) return { reason: `model: ${modelParsed.error.issues[0].path.join('.')}: ${modelParsed.error.issues[0].message}` };

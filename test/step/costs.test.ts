@@ -3,7 +3,7 @@ import { stepCosts } from '../../src/step/costs.js';
 import { loadScenario } from '../../src/io/load.js';
 import { evaluate } from '../../src/run/evaluate.js';
 import { scenarioFile } from './helpers.js';
-import { mtpLayersFromNotes, CaseSchema, caseToScenario } from '../../src/validation/cases.js';
+import { mtpLayersFromNotes, mlaFromNotes, CaseSchema, caseToScenario } from '../../src/validation/cases.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/io/load.js';
@@ -117,5 +117,35 @@ describe('exposed host time of dropless MoE layers', () => {
     const a = stepCosts(dense).stages[0].layers[0];
     const b = stepCosts({ ...dense, gpu: { ...dense.gpu, efficiency: { ...dense.gpu.efficiency, moeHost: { perLayer: 1, perLocalExpert: 1 } } } }).stages[0].layers[0];
     expect(b.forwardSeconds).toBe(a.forwardSeconds);
+  });
+});
+
+describe('multi-head latent attention in the step', () => {
+  const file = join(packageRoot, 'validation', 'cases-dev.json');
+  const all = (JSON.parse(readFileSync(file, 'utf8')) as unknown[]).map((c) => CaseSchema.parse(c));
+  const dsCase = all.find((c) => c.id === 'mbridge-26.04-pretrain-DeepSeekV3-GB200-256-MXFP8-gbs4096-primary')!;
+  const ds = caseToScenario(dsCase, packageProfiles()).scenario!;
+
+  it('reads the MLA shape from a case note', () => {
+    expect(mlaFromNotes('preset ...; MLA (q_lora_rank 1536, kv_lora_rank 512, qk_head_dim 128 + rope 64, v_head_dim 128); kvHeads set to heads')).toEqual({
+      qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128,
+    });
+    expect(mlaFromNotes('Qwen3 kv_channels=128')).toBeUndefined();
+    expect(ds.model.mla?.kvLoraRank).toBe(512);
+    expect(ds.model.qkHeadDim).toBe(192);
+    expect(ds.model.vHeadDim).toBe(128);
+  });
+
+  it('runs the attention kernel over 192/128 per head: 320/112 the work of hidden/heads = 56', () => {
+    const mha = { ...ds, model: { ...ds.model, mla: null, qkHeadDim: 56, vHeadDim: 56 } };
+    const a = stepCosts(ds).stages[0].layers[0];
+    const b = stepCosts(mha).stages[0].layers[0];
+    expect(a.attentionForwardSeconds / b.attentionForwardSeconds).toBeCloseTo(320 / 112, 9);
+    expect(a.attentionBackwardSeconds / b.attentionBackwardSeconds).toBeCloseTo(320 / 112, 9);
+  });
+
+  it('stores the latents and the wider Q/K, so activations grow over the 56-wide approximation', () => {
+    const mha = { ...ds, model: { ...ds.model, mla: null, qkHeadDim: 56, vHeadDim: 56 } };
+    expect(evaluate(ds).memory.perStageBytes[0]).toBeGreaterThan(evaluate(mha).memory.perStageBytes[0]);
   });
 });
