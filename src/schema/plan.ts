@@ -55,6 +55,10 @@ export const PlanSchema = z
         dp: z.boolean().default(true).describe('overlap DP reduce-scatter / all-gather with backward / forward'),
         tp: z.boolean().default(false).describe('overlap TP collectives with GEMMs (userbuffers / async TP)'),
         pp: z.boolean().default(true).describe('overlap PP sends with compute'),
+        ep: z
+          .boolean()
+          .default(false)
+          .describe("overlap MoE dispatch/combine all-to-alls with another micro-batch's compute (Megatron --overlap-moe-expert-parallel-comm / moe_a2a_overlap, DeepSeek-V3 DualPipe)"),
       })
       .prefault({}),
     gradientAccumulationFp32: z.boolean().default(true).describe('keep an fp32 main-gradient buffer (Megatron default)'),

@@ -45,23 +45,32 @@ interface StageTimes {
   epSeconds: number;
 }
 
-/** Exposed part of one layer's TP/CP/EP collectives under the plan's overlap switches. */
-export function exposedLayerComm(l: LayerCost, overlapTp: boolean, cpRing: boolean) {
+/**
+ * Exposed part of one layer's TP/CP/EP collectives under the plan's overlap switches. With EP
+ * overlap the forward's dispatch/combine hide behind the backward compute of the micro-batch it is
+ * paired with, and the backward's behind that micro-batch's forward (Megatron's 1F1B all-to-all
+ * overlap; DeepSeek-V3 §3.2.1 DualPipe); the pipeline's warm-up and cool-down, which have no
+ * partner, are not told apart here.
+ */
+export function exposedLayerComm(l: LayerCost, overlapTp: boolean, cpRing: boolean, overlapEp = false) {
   const tpF = overlapTp ? Math.max(0, l.tpForwardCommSeconds - l.overlappableGemmSeconds) : l.tpForwardCommSeconds;
   const tpB = overlapTp ? Math.max(0, l.tpBackwardCommSeconds - 2 * l.overlappableGemmSeconds) : l.tpBackwardCommSeconds;
   const cpF = cpRing ? Math.max(0, l.cpForwardCommSeconds - l.attentionForwardSeconds) : l.cpForwardCommSeconds;
   const cpB = cpRing ? Math.max(0, l.cpBackwardCommSeconds - l.attentionBackwardSeconds) : l.cpBackwardCommSeconds;
-  return { tpF, tpB, cpF, cpB, epF: l.epForwardCommSeconds, epB: l.epBackwardCommSeconds };
+  const epF = overlapEp ? Math.max(0, l.epForwardCommSeconds - (l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds)) : l.epForwardCommSeconds;
+  const epB = overlapEp ? Math.max(0, l.epBackwardCommSeconds - l.forwardSeconds) : l.epBackwardCommSeconds;
+  return { tpF, tpB, cpF, cpB, epF, epB };
 }
 
 /** Per-micro-batch times of each stage, with exposed intra-layer communication folded in. */
 export function stageTimes(sc: Scenario, costs: StepCosts): StageTimes[] {
   const overlapTp = sc.plan.overlap.tp;
+  const overlapEp = sc.plan.overlap.ep;
   const cpRing = sc.plan.cpMethod === 'ring';
   return costs.stages.map((st) => {
     const t: StageTimes = { forwardSeconds: st.extraForwardSeconds, backwardInputSeconds: st.extraBackwardSeconds, backwardWeightSeconds: 0, computeSeconds: st.extraForwardSeconds + st.extraBackwardSeconds, tpSeconds: 0, cpSeconds: 0, epSeconds: 0 };
     for (const l of st.layers) {
-      const e = exposedLayerComm(l, overlapTp, cpRing);
+      const e = exposedLayerComm(l, overlapTp, cpRing, overlapEp);
       t.forwardSeconds += l.forwardSeconds + e.tpF + e.cpF + e.epF;
       t.backwardInputSeconds += l.backwardInputSeconds + l.recomputeSeconds + e.tpB + e.cpB + e.epB;
       t.backwardWeightSeconds += l.backwardWeightSeconds;

@@ -234,6 +234,12 @@ export function stepCosts(sc: Scenario): StepCosts {
       forwardExtra += slow * Math.min(tpComm, gemms);
       backwardExtra += slow * Math.min(tpComm * (1 + fullRecomputeComm), 2 * gemms);
     }
+    // EP overlap: the backward's all-to-alls run beside the paired micro-batch's forward, the
+    // forward's beside its backward.
+    if (plan.overlap.ep && ep > 0) {
+      forwardExtra += slow * Math.min(ep * (1 + fullRecomputeComm), forward);
+      backwardExtra += slow * Math.min(ep, backward);
+    }
     const hostSeconds = isMoe ? moeHostSeconds : 0;
     return {
       moe: isMoe,

@@ -198,8 +198,8 @@ export interface PhaseTimes {
 }
 
 /** Per-layer phase time under the plan's overlap rules; `zb` separates W from B. Unscaled. */
-export function layerPhaseTimes(l: LayerCost, phase: Phase, overlapTp: boolean, cpRing: boolean, zb: boolean): PhaseTimes {
-  const e = exposedLayerComm(l, overlapTp, cpRing);
+export function layerPhaseTimes(l: LayerCost, phase: Phase, overlapTp: boolean, cpRing: boolean, zb: boolean, overlapEp = false): PhaseTimes {
+  const e = exposedLayerComm(l, overlapTp, cpRing, overlapEp);
   if (phase === 'F') {
     return { computeSeconds: l.forwardSeconds, tpSeconds: e.tpF, cpSeconds: e.cpF, epSeconds: e.epF, collectiveSeconds: l.tpForwardCommSeconds + l.cpForwardCommSeconds + l.epForwardCommSeconds };
   }
@@ -259,7 +259,7 @@ export function buildSegments(sc: Scenario, costs: StepCosts, chunks: ChunkLayou
         const segs: Segment[] = [];
         for (let k = 0; k < ch.numLayers; k++) {
           const l = st.layers[ch.firstLocalLayer + k];
-          const t = layerPhaseTimes(l, phase, overlapTp, cpRing, zb);
+          const t = layerPhaseTimes(l, phase, overlapTp, cpRing, zb, plan.overlap.ep);
           const seg: Segment = {
             layer: ch.firstGlobalLayer + k,
             name: `L${ch.firstGlobalLayer + k}`,

@@ -149,3 +149,39 @@ describe('multi-head latent attention in the step', () => {
     expect(evaluate(ds).memory.perStageBytes[0]).toBeGreaterThan(evaluate(mha).memory.perStageBytes[0]);
   });
 });
+
+describe('expert-parallel all-to-all overlap (plan.overlap.ep)', () => {
+  const layer = {
+    moe: true, forwardSeconds: 4e-3, backwardInputSeconds: 6e-3, backwardWeightSeconds: 3e-3, recomputeSeconds: 1e-3, overlappableGemmSeconds: 3e-3,
+    tpForwardCommSeconds: 0, tpBackwardCommSeconds: 0, cpForwardCommSeconds: 0, cpBackwardCommSeconds: 0,
+    epForwardCommSeconds: 9e-3, epBackwardCommSeconds: 9e-3, attentionForwardSeconds: 0, attentionBackwardSeconds: 0,
+  };
+  it("hides the forward's all-to-alls behind the partner's backward and the backward's behind its forward", async () => {
+    const { exposedLayerComm } = await import('../../src/step/analytic.js');
+    const off = exposedLayerComm(layer, false, false);
+    expect(off.epF).toBe(9e-3);
+    expect(off.epB).toBe(9e-3);
+    const on = exposedLayerComm(layer, false, false, true);
+    // Forward: 9 ms against 6 + 3 + 1 = 10 ms of backward work, all hidden; backward: 9 - 4 = 5 ms exposed.
+    expect(on.epF).toBe(0);
+    expect(on.epB).toBeCloseTo(5e-3, 12);
+  });
+  it('shortens a DeepSeek-V3 step in both engines, and the hidden all-to-alls slow the compute beside them', () => {
+    const off = loadScenario(scenarioFile('deepseek-v3'));
+    const on = loadScenario(scenarioFile('deepseek-v3'), { sets: ['plan.overlap.ep=true'] });
+    expect(off.plan.overlap.ep).toBe(false);
+    for (const engine of ['analytic', 'des'] as const) {
+      const a = evaluate(off, { engine }).step;
+      const b = evaluate(on, { engine }).step;
+      expect(b.breakdown.epSeconds).toBeLessThan(a.breakdown.epSeconds / 3);
+      expect(b.seconds).toBeLessThan(a.seconds);
+      expect(b.breakdown.computeSeconds).toBeGreaterThan(a.breakdown.computeSeconds);
+    }
+    const lOff = stepCosts(off).stages[1].layers.find((l) => l.moe)!;
+    const lOn = stepCosts(on).stages[1].layers.find((l) => l.moe)!;
+    // Slowdown: efficiency.overlapSlowdown × the overlapped all-to-all time on each side.
+    const slow = off.gpu.efficiency.overlapSlowdown;
+    expect(lOn.forwardSeconds - lOff.forwardSeconds).toBeCloseTo(slow * Math.min(lOff.epBackwardCommSeconds, lOff.forwardSeconds), 12);
+    expect(lOn.backwardInputSeconds - lOff.backwardInputSeconds).toBeCloseTo(slow * Math.min(lOff.epForwardCommSeconds, lOff.backwardInputSeconds), 12);
+  });
+});
