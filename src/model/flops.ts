@@ -5,7 +5,8 @@
  */
 import type { ResolvedModel } from './resolved.js';
 import type { Plan } from '../schema/plan.js';
-import { countParams, mlaNormParams } from './params.js';
+import { countParams, hasBiases, mlaNormParams } from './params.js';
+import { recomputedModules } from '../schema/plan.js';
 import { attentionWidths } from './resolved.js';
 
 export interface FlopsPerToken {
@@ -41,7 +42,7 @@ export function forwardAttentionFlopsPerToken(model: ResolvedModel): number {
 }
 
 /** FLOPs per token for training, model and hardware (with recompute). */
-export function flopsPerToken(model: ResolvedModel, recompute: Plan['recompute'] = 'none', attentionKernel: Plan['attentionKernel'] = 'flash'): FlopsPerToken {
+export function flopsPerToken(model: ResolvedModel, recompute: Plan['recompute'] = 'none', attentionKernel: Plan['attentionKernel'] = 'flash', recomputeModules?: Plan['recomputeModules']): FlopsPerToken {
   const forwardDense = 2 * activeMatmulParams(model);
   const forwardAttention = forwardAttentionFlopsPerToken(model);
   const modelFlops = 3 * (forwardDense + forwardAttention);
@@ -50,9 +51,20 @@ export function flopsPerToken(model: ResolvedModel, recompute: Plan['recompute']
   const d = model.hidden;
   const w = attentionWidths(model);
   const opSac = 2 * model.layers * (d * w.k + w.o * d + d * model.ffnHidden);
+  // Selective: the matmuls of the recomputed modules (recomputedModules); the norm and activation
+  // modules re-run no matmul.
+  const mods = recomputedModules({ recompute, recomputeModules, attentionKernel });
+  const c = countParams(model);
+  const mla = model.mla;
+  const mlaUp = mla ? (mla.qLoraRank > 0 ? mla.qLoraRank * model.heads * model.qkHeadDim : 0) + mla.kvLoraRank * model.heads * (mla.qkNopeHeadDim + mla.vHeadDim) : 0;
+  const selective =
+    (mods.has('core_attn') ? forwardAttention : 0) +
+    (mods.has('mla_up_proj') ? 2 * mlaUp * (model.layers + model.mtpLayers) : 0) +
+    (mods.has('mlp') ? 2 * (c.denseMlpPerLayer - (hasBiases(model) ? 2 : 1) * d) * c.denseLayers : 0) +
+    (mods.has('shared_experts') ? 2 * c.sharedExpertsPerLayer * c.moeLayers : 0);
   const recomputed =
     recompute === 'full' ? forwardDense + forwardAttention
-    : recompute === 'selective' && attentionKernel === 'unfused' ? forwardAttention
+    : recompute === 'selective' ? selective
     : recompute === 'op-sac' ? opSac
     : 0;
   return {

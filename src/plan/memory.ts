@@ -8,6 +8,7 @@ import type { ResolvedModel, ResolvedPlan } from './resolve.js';
 import type { Gpu } from '../schema/system.js';
 import { countParams, hasBiases, isMoeLayer } from '../model/params.js';
 import { attentionWidths } from '../model/resolved.js';
+import { recomputedModules } from '../schema/plan.js';
 
 export interface MemoryBreakdown {
   weightsBytes: number;
@@ -34,7 +35,7 @@ export interface MemoryEstimate {
 }
 
 /** Bytes of activations one layer stores for one token on one GPU (Korthikanti Table 2, re-derived). */
-export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel'>, moe = false): number {
+export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>, moe = false): number {
   const h = model.hidden;
   const t = plan.tp;
   const sp = plan.sequenceParallel ? t : 1;
@@ -56,18 +57,24 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   const mlaLatents = model.mla ? 2 * (model.mla.qLoraRank + model.mla.kvLoraRank + model.mla.qkRopeHeadDim) : 0;
   const replicated = 2 * h + 2 * h + 2 * h + 2 * h + (gptStyle ? 2 * h : 0) + mlaLatents;
   // Split by TP: Q, K, V (kept for flash-attention backward), the attention output (= the
-  // output projection input) and the FFN activations.
-  const ffn = moe && model.moe ? model.moe.expertFfnHidden * model.moe.topK + (model.moe.sharedExperts * (model.moe.sharedExpertFfnHidden ?? model.moe.expertFfnHidden)) : model.ffnHidden;
-  // Selective recompute with fused attention re-runs the cheap elementwise ops (norms, the FFN
-  // activation: Megatron-Core recompute_modules layernorm/moe_act, torchtitan op-level SAC), so
-  // the norm outputs and the activation output are not stored.
-  const selectiveElementwise = plan.recompute === 'selective' && plan.attentionKernel !== 'unfused';
-  const ffnActs = (model.ffnType === 'swiglu' ? 2 * (2 * ffn) : 2 * ffn) + (selectiveElementwise ? 0 : 2 * ffn); // gate+up (or fc1) outputs; activation output
-  const replicatedStored = selectiveElementwise ? replicated - 2 * h - 2 * h : replicated;
-  const split = 2 * (w.q + w.k + w.v) + 2 * w.o + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
+  // output projection input) and the FFN activations: gate+up (or fc1) outputs and the
+  // activation output, for the dense MLP, or the routed and shared experts of a MoE layer.
+  // Selective recompute drops what its modules re-run (recomputedModules): layernorm the two
+  // norm outputs, the activations their outputs, mla_up_proj Q/K/V (rebuilt from the stored
+  // latents), mlp and shared_experts everything inside those blocks but their input.
+  const mods = recomputedModules(plan);
+  const acts = (f: number, dropAll: boolean, dropAct: boolean) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + (dropAct ? 0 : 2 * f));
+  const m = moe ? model.moe : null;
+  const ffnActs = m
+    ? acts(m.expertFfnHidden * m.topK, false, mods.has('moe_act') || mods.has('activation')) +
+      acts(m.sharedExperts * (m.sharedExpertFfnHidden ?? m.expertFfnHidden), mods.has('shared_experts'), mods.has('activation'))
+    : acts(model.ffnHidden, mods.has('mlp'), mods.has('activation'));
+  const replicatedStored = mods.has('layernorm') ? replicated - 2 * h - 2 * h : replicated;
+  const qkv = model.mla && mods.has('mla_up_proj') ? 0 : 2 * (w.q + w.k + w.v);
+  const split = qkv + 2 * w.o + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
   // Materialised attention keeps scores, softmax, dropout mask and output per head: 5·a·s bytes
-  // per token (Korthikanti Table 2's 5as/h term); selective recompute drops exactly this term.
-  const scores = plan.attentionKernel === 'unfused' && plan.recompute !== 'selective' ? (5 * model.heads * model.seqLen) / t : 0;
+  // per token (Korthikanti Table 2's 5as/h term); recomputing the attention core drops exactly this term.
+  const scores = plan.attentionKernel === 'unfused' && !mods.has('core_attn') ? (5 * model.heads * model.seqLen) / t : 0;
   return replicatedStored / sp + split / t + scores;
 }
 

@@ -9,6 +9,8 @@ export const ScheduleSchema = z.enum(['gpipe', '1f1b', 'interleaved-1f1b', 'zero
  * output is recomputed); full (only each layer's input is kept).
  */
 export const RecomputeSchema = z.enum(['none', 'selective', 'op-sac', 'full']);
+/** Megatron-Core's recompute_modules (TransformerConfig.recompute_modules), minus "moe". */
+export const RecomputeModuleSchema = z.enum(['core_attn', 'layernorm', 'moe_act', 'mla_up_proj', 'mlp', 'shared_experts']);
 export const PrecisionSchema = z.enum(['bf16', 'fp8', 'fp4']);
 
 const GlobalBatchSchema = z.union([
@@ -31,6 +33,12 @@ export const PlanSchema = z
     microBatch: posInt(1e6).default(1).describe('sequences per micro-batch'),
     globalBatch: GlobalBatchSchema.describe('sequences per step (a number or {sequences}), or {tokens}'),
     recompute: RecomputeSchema.default('none'),
+    recomputeModules: z
+      .array(RecomputeModuleSchema)
+      .optional()
+      .describe(
+        "with recompute: selective, Megatron-Core's recompute_modules: core_attn (the attention kernel), layernorm (both norms), moe_act (the routed experts' activation), mla_up_proj (MLA's up-projections and RoPE), mlp (dense MLP layers), shared_experts. Default: core_attn with unfused attention, else the norms and every FFN activation",
+      ),
     precision: PrecisionSchema.default('bf16'),
     sequenceParallel: z.boolean().optional().describe('Megatron sequence parallelism; default: on when tp > 1'),
     attentionKernel: z
@@ -76,3 +84,16 @@ export const TrainingSchema = z
 
 export type Plan = z.output<typeof PlanSchema>;
 export type Training = z.output<typeof TrainingSchema>;
+export type RecomputeModule = z.output<typeof RecomputeModuleSchema>;
+
+/**
+ * What selective recompute re-runs, as Megatron-Core recompute_modules names it. Without an
+ * explicit list: the attention core when scores are materialised (Korthikanti 2022, Megatron's
+ * default core_attn), else the norms and every FFN activation ("activation", dense included: the
+ * cheap elementwise set that fused-attention stacks recompute). Empty unless recompute is selective.
+ */
+export function recomputedModules(plan: Pick<Plan, 'recompute' | 'recomputeModules' | 'attentionKernel'>): ReadonlySet<RecomputeModule | 'activation'> {
+  if (plan.recompute !== 'selective') return new Set();
+  if (plan.recomputeModules) return new Set(plan.recomputeModules);
+  return new Set(plan.attentionKernel === 'unfused' ? ['core_attn'] : ['layernorm', 'activation']);
+}

@@ -8,6 +8,7 @@
 import type { Scenario } from '../plan/resolve.js';
 import { countParams, isMoeLayer } from '../model/params.js';
 import { attentionWidths } from '../model/resolved.js';
+import { recomputedModules } from '../schema/plan.js';
 import { stageParams } from '../plan/memory.js';
 import { gemmSeconds, attentionSeconds, memoryBoundSeconds } from '../system/compute.js';
 import { placeGroup, type GroupPlacement } from '../system/topology.js';
@@ -108,10 +109,9 @@ export function stepCosts(sc: Scenario): StepCosts {
   // MLA: the down-projections (to the query and key/value latents) run whole on every TP rank, the
   // up-projections split by heads; otherwise one fused QKV projection split by heads.
   const mla = model.mla;
+  const mlaUpProj = mla ? (mla.qLoraRank > 0 ? gemm(T, mla.qLoraRank, w.q / tp) : 0) + gemm(T, mla.kvLoraRank, (model.heads * (mla.qkNopeHeadDim + mla.vHeadDim)) / tp) : 0;
   const qkvProj = mla
-    ? (mla.qLoraRank > 0 ? gemm(T, h, mla.qLoraRank) + gemm(T, mla.qLoraRank, w.q / tp) : gemm(T, h, w.q / tp)) +
-      gemm(T, h, mla.kvLoraRank + mla.qkRopeHeadDim) +
-      gemm(T, mla.kvLoraRank, (model.heads * (mla.qkNopeHeadDim + mla.vHeadDim)) / tp)
+    ? (mla.qLoraRank > 0 ? gemm(T, h, mla.qLoraRank) : gemm(T, h, w.q / tp)) + gemm(T, h, mla.kvLoraRank + mla.qkRopeHeadDim) + mlaUpProj
     : gemm(T, h, (w.q + w.k + w.v) / tp);
   const attnProj = qkvProj + gemm(T, w.o / tp, h);
   const mlpGemm = (tokens: number, ffn: number, shard: number) =>
@@ -158,6 +158,10 @@ export function stepCosts(sc: Scenario): StepCosts {
   const elementwiseBytes = (ffn: number, shard: number) =>
     T * ((2 * normBytesPerElement * h + 2 * 3 * 2 * h) / spDiv + ropeBytes + activationBytesPerElement * (ffn / shard));
   const elemDense = memoryBoundSeconds(gpu, elementwiseBytes(model.ffnHidden, tp));
+  // Pieces that Megatron's recompute_modules re-run (plan.recomputeModules).
+  const normSeconds = memoryBoundSeconds(gpu, (T * 2 * normBytesPerElement * h) / spDiv);
+  const ropeSeconds = memoryBoundSeconds(gpu, T * ropeBytes);
+  const actSeconds = (tokens: number, ffn: number, shard: number) => memoryBoundSeconds(gpu, tokens * activationBytesPerElement * (ffn / shard));
 
   const actBytes = T * h * 2;
   const tpComm = (() => {
@@ -172,7 +176,7 @@ export function stepCosts(sc: Scenario): StepCosts {
   const cpComm = cp === 1 ? 0 : plan.cpMethod === 'allgather' ? collectiveSeconds(node, placements.cp, 'all-gather', kvBytes) : (cp - 1) * p2pSeconds(node, placements.cp.nodes <= 1, kvBytes / cp);
 
   const moe = model.moe;
-  let moeLayer: { fwd: number; elem: number; gemmTotal: number; epComm: number } | null = null;
+  let moeLayer: { fwd: number; elem: number; gemmTotal: number; epComm: number; shared: number } | null = null;
   if (moe) {
     // Megatron's token dispatcher works on the sequence-parallel shard: with expert-TP etp < tp
     // each rank routes T·etp/tp tokens and holds whole (etp-split) experts.
@@ -189,7 +193,7 @@ export function stepCosts(sc: Scenario): StepCosts {
     // Dispatch and combine: each token's hidden state goes to topK experts and comes back.
     const a2aBytes = tokensIn * moe.topK * h * 2;
     const epComm = ep > 1 ? 2 * collectiveSeconds(node, placements.ep, 'all-to-all', a2aBytes) : 0;
-    moeLayer = { fwd: experts + shared + router, elem, gemmTotal: experts + shared + router, epComm };
+    moeLayer = { fwd: experts + shared + router, elem, gemmTotal: experts + shared + router, epComm, shared };
   }
 
   // Dropless MoE copies each layer's per-expert token counts to the host (to size the grouped
@@ -206,11 +210,23 @@ export function stepCosts(sc: Scenario): StepCosts {
     const elem = elemDense + (isMoe && moeLayer ? moeLayer.elem : 0);
     const gemms = attnProj + mlp;
     const forward = gemms + attnFwd + elem;
-    // Selective recompute: the attention core when scores are materialised (Korthikanti 2022),
-    // else the cheap elementwise ops (norms, FFN activation).
+    // Selective recompute re-runs its modules' forward (recomputedModules): by default the
+    // attention core when scores are materialised (Korthikanti 2022), else the norms and the FFN
+    // activations.
+    const mods = recomputedModules(plan);
+    const sharedFfn = moe && isMoe ? moe.sharedExperts * (moe.sharedExpertFfnHidden ?? moe.expertFfnHidden) : 0;
+    const routedAct = isMoe && moe ? actSeconds(((T * etp) / tp) * moe.topK, moe.expertFfnHidden, etp) : 0;
+    const unroutedAct = isMoe ? (sharedFfn > 0 ? actSeconds(T, sharedFfn, tp) : 0) : actSeconds(T, model.ffnHidden, tp);
+    const selective =
+      (mods.has('core_attn') ? attnFwd : 0) +
+      (mods.has('layernorm') ? normSeconds : 0) +
+      (mods.has('activation') ? routedAct + unroutedAct : mods.has('moe_act') ? routedAct : 0) +
+      (mods.has('mla_up_proj') && mla ? mlaUpProj + ropeSeconds : 0) +
+      (mods.has('mlp') && !isMoe ? denseMlp + unroutedAct : 0) +
+      (mods.has('shared_experts') && isMoe && moeLayer && sharedFfn > 0 ? moeLayer.shared + unroutedAct : 0);
     const recompute =
       plan.recompute === 'full' ? forward
-      : plan.recompute === 'selective' ? (plan.attentionKernel === 'unfused' ? attnFwd : elem)
+      : plan.recompute === 'selective' ? selective
       : plan.recompute === 'op-sac' ? elem + opSacRecomputeGemms
       : 0;
     const fullRecomputeComm = plan.recompute === 'full' ? 1 : 0;

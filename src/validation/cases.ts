@@ -83,6 +83,12 @@ export function mtpLayersFromNotes(notes: string): number {
   return /\bw\/ MTP\b/.test(notes) ? 1 : 0;
 }
 
+/** Megatron-Core recompute_modules from a flag like recompute-selective-modules-mla_up_proj+mlp. */
+export function recomputeModulesFromFlags(flags: readonly string[]): string[] | undefined {
+  const f = flags.find((x) => x.startsWith('recompute-selective-modules-'));
+  return f ? f.slice('recompute-selective-modules-'.length).split('+') : undefined;
+}
+
 /**
  * Multi-head latent attention as the case notes state it, e.g. "MLA (q_lora_rank 1536,
  * kv_lora_rank 512, qk_head_dim 128 + rope 64, v_head_dim 128)" (the case format has no field
@@ -153,6 +159,8 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     globalBatch: pick('globalBatchSequences'),
     // torchtitan's "selective" is per-op SAC (flag recompute-torchtitan-op-sac), a different policy.
     recompute: c.flags.includes('recompute-torchtitan-op-sac') ? 'op-sac' : pick('recompute') ?? 'none',
+    // Megatron-Core recompute_modules as the case flags list them (recompute-selective-modules-a+b).
+    recomputeModules: recomputeModulesFromFlags(c.flags),
     precision: pick('precision') ?? 'bf16',
     sequenceParallel: pick('sequenceParallel') ?? tp > 1,
     layersPerStage: model.layers % (pp * vpp) === 0 && model.layers % pp === 0 ? undefined : 'auto',

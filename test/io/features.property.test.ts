@@ -16,6 +16,16 @@ import { UserError } from '../../src/errors.js';
 const tiny = parseYaml(readFileSync(join(packageRoot, 'scenarios', 'tiny.yaml'), 'utf8')) as Record<string, unknown>;
 const model = parseYaml(readFileSync(join(packageRoot, 'models', 'tiny.yaml'), 'utf8')) as Record<string, unknown>;
 
+/** Parses a scenario, or checks that it failed with one clean UserError and gives undefined. */
+function parseOrCleanError(raw: Record<string, unknown>) {
+  try {
+    return parseScenario(raw, 'prop.yaml');
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return undefined;
+  }
+}
+
 function finiteDeep(v: unknown): boolean {
   if (typeof v === 'number') return Number.isFinite(v);
   if (Array.isArray(v)) return v.every(finiteDeep);
@@ -36,13 +46,8 @@ describe('MTP, eager elementwise and auto split: clean error or finite result', 
           const raw = structuredClone(tiny);
           raw.model = { ...model, layers, mtpLayers };
           raw.plan = { ...(raw.plan as object), pp, dp: 8 / (2 * pp), globalBatch: 8, layersPerStage: 'auto', elementwise, recompute };
-          let sc;
-          try {
-            sc = parseScenario(raw, 'prop.yaml');
-          } catch (e) {
-            expect(e).toBeInstanceOf(UserError);
-            return;
-          }
+          const sc = parseOrCleanError(raw);
+          if (!sc) return;
           expect(sc.plan.layersPerStage.reduce((a, b) => a + b, 0)).toBe(layers);
           expect(Math.min(...sc.plan.layersPerStage)).toBeGreaterThanOrEqual(1);
           const ev = evaluate(sc, { engine: 'analytic' });
@@ -55,6 +60,49 @@ describe('MTP, eager elementwise and auto split: clean error or finite result', 
         },
       ),
       { numRuns: 300, seed: 20261129 },
+    );
+  });
+});
+
+describe('MLA, recompute modules and EP overlap: clean error or finite result, and the expected directions', () => {
+  const modules = ['core_attn', 'layernorm', 'moe_act', 'mla_up_proj', 'mlp', 'shared_experts'] as const;
+  it('holds for 200 random combinations', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.subarray([...modules]),
+        fc.boolean(),
+        fc.constantFrom(1, 2, 4),
+        fc.integer({ min: 0, max: 2 }),
+        fc.constantFrom(0, 64, 128),
+        (mla, recomputeModules, overlapEp, ep, firstDenseLayers, qLoraRank) => {
+          const raw = structuredClone(tiny);
+          raw.model = {
+            ...model,
+            ffnType: 'swiglu',
+            moe: { experts: 8, topK: 2, expertFfnHidden: 256, sharedExperts: 1, firstDenseLayers },
+            ...(mla ? { mla: { qLoraRank, kvLoraRank: 64, qkNopeHeadDim: 64, qkRopeHeadDim: 32, vHeadDim: 64 } } : {}),
+          };
+          const plan = { ...(raw.plan as object), ep, recompute: 'selective', recomputeModules, overlap: { ep: overlapEp } };
+          raw.plan = plan;
+          const sc = parseOrCleanError(raw);
+          if (!sc) return;
+          for (const engine of ['analytic', 'des'] as const) {
+            const ev = evaluate(sc, { engine });
+            expect(finiteDeep(ev)).toBe(true);
+            // Recomputing never stores more, nor runs faster, than recomputing nothing.
+            const none = evaluate(parseScenario({ ...raw, plan: { ...plan, recompute: 'none', recomputeModules: undefined } }, 'prop.yaml'), { engine });
+            expect(ev.memory.perGpuBytes).toBeLessThanOrEqual(none.memory.perGpuBytes);
+            expect(ev.model.hardwareFlopsPerToken).toBeGreaterThanOrEqual(none.model.hardwareFlopsPerToken);
+            // Overlapping the all-to-alls never lengthens the step.
+            if (overlapEp) {
+              const exposed = evaluate(parseScenario({ ...raw, plan: { ...plan, overlap: { ep: false } } }, 'prop.yaml'), { engine });
+              expect(ev.step.seconds).toBeLessThanOrEqual(exposed.step.seconds * (1 + 1e-9));
+            }
+          }
+        },
+      ),
+      { numRuns: 200, seed: 20261130 },
     );
   });
 });

@@ -3,7 +3,7 @@ import { stepCosts } from '../../src/step/costs.js';
 import { loadScenario } from '../../src/io/load.js';
 import { evaluate } from '../../src/run/evaluate.js';
 import { scenarioFile } from './helpers.js';
-import { mtpLayersFromNotes, mlaFromNotes, CaseSchema, caseToScenario } from '../../src/validation/cases.js';
+import { mtpLayersFromNotes, mlaFromNotes, recomputeModulesFromFlags, CaseSchema, caseToScenario } from '../../src/validation/cases.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/io/load.js';
@@ -183,5 +183,57 @@ describe('expert-parallel all-to-all overlap (plan.overlap.ep)', () => {
     const slow = off.gpu.efficiency.overlapSlowdown;
     expect(lOn.forwardSeconds - lOff.forwardSeconds).toBeCloseTo(slow * Math.min(lOff.epBackwardCommSeconds, lOff.forwardSeconds), 12);
     expect(lOn.backwardInputSeconds - lOff.backwardInputSeconds).toBeCloseTo(slow * Math.min(lOff.epForwardCommSeconds, lOff.backwardInputSeconds), 12);
+  });
+});
+
+describe("Megatron's recompute_modules (plan.recomputeModules)", () => {
+  const ds = loadScenario(scenarioFile('deepseek-v3'));
+  const withModules = (mods: string[] | undefined) => ({ ...ds, plan: { ...ds.plan, recompute: 'selective' as const, recomputeModules: mods as never } });
+
+  it('reads the list from a case flag', () => {
+    expect(recomputeModulesFromFlags(['derived-dp', 'recompute-selective-modules-mla_up_proj+mlp'])).toEqual(['mla_up_proj', 'mlp']);
+    expect(recomputeModulesFromFlags(['derived-dp'])).toBeUndefined();
+  });
+
+  it('mla_up_proj stops storing Q, K and V: 2 x (128x192 + 128x192 + 128x128) bytes per token, split by TP 2', async () => {
+    const { activationBytesPerTokenLayer } = await import('../../src/plan/memory.js');
+    const a = activationBytesPerTokenLayer(ds.model, withModules([]).plan, true);
+    const b = activationBytesPerTokenLayer(ds.model, withModules(['mla_up_proj']).plan, true);
+    expect(a - b).toBe((2 * (128 * 192 + 128 * 192 + 128 * 128)) / 2);
+    // ... and re-runs the two up-projection GEMMs and RoPE in the backward.
+    const la = stepCosts(withModules([])).stages[1].layers[0];
+    const lb = stepCosts(withModules(['mla_up_proj'])).stages[1].layers[0];
+    expect(la.recomputeSeconds).toBe(0);
+    expect(lb.recomputeSeconds).toBeGreaterThan(0);
+    expect(lb.recomputeSeconds).toBeLessThan(0.1 * lb.forwardSeconds);
+  });
+
+  it('core_attn re-runs the attention forward even with a fused kernel, and HFU counts it', () => {
+    const l = stepCosts(withModules(['core_attn'])).stages[1].layers[0];
+    expect(l.recomputeSeconds).toBeCloseTo(l.attentionForwardSeconds, 12);
+    const e0 = evaluate(withModules([]));
+    const e1 = evaluate(withModules(['core_attn']));
+    const forwardAttention = (e0.model.flopsPerTokenFullAttention - e0.model.flopsPerToken) / 3;
+    expect(e1.model.hardwareFlopsPerToken - e0.model.hardwareFlopsPerToken).toBeCloseTo(forwardAttention, 0);
+  });
+
+  it('mlp recomputes only the dense layers: HFU grows by 2 x the dense MLP weights x 3 dense layers per token', () => {
+    const e0 = evaluate(withModules([]));
+    const e1 = evaluate(withModules(['mlp']));
+    expect(e1.model.hardwareFlopsPerToken - e0.model.hardwareFlopsPerToken).toBe(2 * 3 * 7168 * 18432 * 3);
+  });
+
+  it('without a list, selective keeps its default (norms and activations with fused attention), which layernorm + moe_act match on an all-MoE model', async () => {
+    const { activationBytesPerTokenLayer } = await import('../../src/plan/memory.js');
+    const d = activationBytesPerTokenLayer(ds.model, withModules(undefined).plan, true);
+    const noShared = { ...ds.model, moe: { ...ds.model.moe!, sharedExperts: 0 } };
+    expect(activationBytesPerTokenLayer(noShared, withModules(undefined).plan, true)).toBe(activationBytesPerTokenLayer(noShared, withModules(['layernorm', 'moe_act']).plan, true));
+    expect(d).toBeLessThan(activationBytesPerTokenLayer(ds.model, withModules(['layernorm', 'moe_act']).plan, true));
+  });
+
+  it("the H100 recipe's modules make the bundled DeepSeek-V3 scenario fit, as the published run did", () => {
+    expect(ds.plan.recomputeModules).toEqual(['mla_up_proj', 'mlp']);
+    expect(evaluate(ds).feasible).toBe(true);
+    expect(evaluate(withModules(undefined)).feasible).toBe(false);
   });
 });
