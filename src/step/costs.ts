@@ -158,6 +158,10 @@ export function stepCosts(sc: Scenario): StepCosts {
   const elementwiseBytes = (ffn: number, shard: number) =>
     T * ((2 * normBytesPerElement * h + 2 * 3 * 2 * h) / spDiv + ropeBytes + activationBytesPerElement * (ffn / shard));
   const elemDense = memoryBoundSeconds(gpu, elementwiseBytes(model.ffnHidden, tp));
+  // A MoE layer has no dense FFN: its unrouted activation is the shared experts' (the routed
+  // experts' activation and permutation traffic are in moeLayer.elem).
+  const sharedFfnTotal = model.moe ? model.moe.sharedExperts * (model.moe.sharedExpertFfnHidden ?? model.moe.expertFfnHidden) : 0;
+  const elemMoeUnrouted = memoryBoundSeconds(gpu, elementwiseBytes(sharedFfnTotal, tp));
   // Pieces that Megatron's recompute_modules re-run (plan.recomputeModules).
   const normSeconds = memoryBoundSeconds(gpu, (T * 2 * normBytesPerElement * h) / spDiv);
   const ropeSeconds = memoryBoundSeconds(gpu, T * ropeBytes);
@@ -207,7 +211,7 @@ export function stepCosts(sc: Scenario): StepCosts {
   const gradBytes = plan.gradReduceFp32 ? 4 : 2;
   const layerCost = (isMoe: boolean): LayerCost => {
     const mlp = isMoe && moeLayer ? moeLayer.fwd : denseMlp;
-    const elem = elemDense + (isMoe && moeLayer ? moeLayer.elem : 0);
+    const elem = isMoe && moeLayer ? elemMoeUnrouted + moeLayer.elem : elemDense;
     const gemms = attnProj + mlp;
     const forward = gemms + attnFwd + elem;
     // Selective recompute re-runs its modules' forward (recomputedModules): by default the

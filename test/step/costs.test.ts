@@ -237,3 +237,17 @@ describe("Megatron's recompute_modules (plan.recomputeModules)", () => {
     expect(evaluate(withModules(undefined)).feasible).toBe(false);
   });
 });
+
+describe('MoE layers have no dense FFN', () => {
+  it("their time does not depend on the dense layers' ffnHidden; the dense layers' does", () => {
+    const ds = loadScenario(scenarioFile('deepseek-v3'));
+    const wider = { ...ds, model: { ...ds.model, ffnHidden: 2 * ds.model.ffnHidden } };
+    const a = stepCosts(ds).stages[0].layers;
+    const b = stepCosts(wider).stages[0].layers;
+    const moe = a.findIndex((l) => l.moe);
+    const dense = a.findIndex((l) => !l.moe);
+    expect(b[moe].forwardSeconds).toBe(a[moe].forwardSeconds);
+    expect(b[moe].backwardInputSeconds).toBe(a[moe].backwardInputSeconds);
+    expect(b[dense].forwardSeconds).toBeGreaterThan(a[dense].forwardSeconds);
+  });
+});
