@@ -49,7 +49,10 @@ export const ModelSchema = z
     if (m.heads % kv !== 0) {
       ctx.addIssue({ code: 'custom', path: ['kvHeads'], message: `heads (${m.heads}) must be a multiple of kvHeads (${kv})` });
     }
-    if (m.headDim === undefined && m.hidden % m.heads !== 0) {
+    if (m.mla && m.kvHeads !== undefined && m.kvHeads !== m.heads) {
+      ctx.addIssue({ code: 'custom', path: ['kvHeads'], message: `MLA gives every query head its own key and value: kvHeads (${m.kvHeads}) must equal heads (${m.heads}) or be left out` });
+    }
+    if (!m.mla && m.headDim === undefined && m.hidden % m.heads !== 0) {
       ctx.addIssue({ code: 'custom', path: ['headDim'], message: `hidden (${m.hidden}) is not divisible by heads (${m.heads}); give headDim` });
     }
     if (m.moe) {

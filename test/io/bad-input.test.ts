@@ -192,6 +192,15 @@ describe('bad input: the core names file, field path and reason', () => {
       expect(e.message).toContain('kvHeads (6)');
     });
 
+    it('MLA with fewer key/value heads than query heads', () => {
+      const file = writeTiny('mla-kvheads.yaml', (s) => {
+        s.model = { ...tinyModel(), kvHeads: 2, mla: { kvLoraRank: 32, qkNopeHeadDim: 32, qkRopeHeadDim: 16, vHeadDim: 32 } };
+      });
+      const e = loadError(file);
+      expect([e.file, e.fieldPath]).toEqual([file, 'model.kvHeads']);
+      expect(e.message).toContain('MLA');
+    });
+
     it('tp·cp·pp·dp differs from the GPU count', () => {
       const file = writeTiny('product.yaml', (s) => { s.plan.dp = 3; });
       const e = loadError(file);
