@@ -218,7 +218,7 @@ export function stepCosts(sc: Scenario): StepCosts {
     // attention core when scores are materialised (Korthikanti 2022), else the norms and the FFN
     // activations.
     const mods = recomputedModules(plan);
-    const sharedFfn = moe && isMoe ? moe.sharedExperts * (moe.sharedExpertFfnHidden ?? moe.expertFfnHidden) : 0;
+    const sharedFfn = isMoe ? sharedFfnTotal : 0;
     const routedAct = isMoe && moe ? actSeconds(((T * etp) / tp) * moe.topK, moe.expertFfnHidden, etp) : 0;
     const unroutedAct = isMoe ? (sharedFfn > 0 ? actSeconds(T, sharedFfn, tp) : 0) : actSeconds(T, model.ffnHidden, tp);
     const selective =
