@@ -51,6 +51,12 @@ export function isMoeLayer(model: ResolvedModel, i: number): boolean {
   return (i - model.moe.firstDenseLayers) % model.moe.moeLayerFrequency === model.moe.moeLayerFrequency - 1;
 }
 
+/** Summed inner width of a MoE layer's shared experts (0 without MoE). */
+export function sharedExpertsFfnTotal(model: ResolvedModel): number {
+  const moe = model.moe;
+  return moe ? moe.sharedExperts * (moe.sharedExpertFfnHidden ?? moe.expertFfnHidden) : 0;
+}
+
 /** Weights of one FFN of inner size f: SwiGLU has gate, up and down matrices; GELU has two. */
 export function mlpParams(hidden: number, ffn: number, ffnType: 'swiglu' | 'gelu', bias: boolean): number {
   return ffnType === 'swiglu' ? 3 * hidden * ffn : 2 * hidden * ffn + (bias ? ffn + hidden : 0);

@@ -6,7 +6,7 @@
  */
 import type { ResolvedModel, ResolvedPlan } from './resolve.js';
 import type { Gpu } from '../schema/system.js';
-import { countParams, hasBiases, isMoeLayer } from '../model/params.js';
+import { countParams, hasBiases, isMoeLayer, sharedExpertsFfnTotal } from '../model/params.js';
 import { attentionWidths } from '../model/resolved.js';
 import { recomputedModules } from '../schema/plan.js';
 
@@ -67,7 +67,7 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   const m = moe ? model.moe : null;
   const ffnActs = m
     ? acts(m.expertFfnHidden * m.topK, false, mods.has('moe_act') || mods.has('activation')) +
-      acts(m.sharedExperts * (m.sharedExpertFfnHidden ?? m.expertFfnHidden), mods.has('shared_experts'), mods.has('activation'))
+      acts(sharedExpertsFfnTotal(model), mods.has('shared_experts'), mods.has('activation'))
     : acts(model.ffnHidden, mods.has('mlp'), mods.has('activation'));
   const replicatedStored = mods.has('layernorm') ? replicated - 2 * h - 2 * h : replicated;
   const qkv = model.mla && mods.has('mla_up_proj') ? 0 : 2 * (w.q + w.k + w.v);

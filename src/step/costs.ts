@@ -6,7 +6,7 @@
  * the ops are scheduled.
  */
 import type { Scenario } from '../plan/resolve.js';
-import { countParams, isMoeLayer } from '../model/params.js';
+import { countParams, isMoeLayer, sharedExpertsFfnTotal } from '../model/params.js';
 import { attentionWidths } from '../model/resolved.js';
 import { recomputedModules } from '../schema/plan.js';
 import { stageParams } from '../plan/memory.js';
@@ -160,7 +160,7 @@ export function stepCosts(sc: Scenario): StepCosts {
   const elemDense = memoryBoundSeconds(gpu, elementwiseBytes(model.ffnHidden, tp));
   // A MoE layer has no dense FFN: its unrouted activation is the shared experts' (the routed
   // experts' activation and permutation traffic are in moeLayer.elem).
-  const sharedFfnTotal = model.moe ? model.moe.sharedExperts * (model.moe.sharedExpertFfnHidden ?? model.moe.expertFfnHidden) : 0;
+  const sharedFfnTotal = sharedExpertsFfnTotal(model);
   const elemMoeUnrouted = memoryBoundSeconds(gpu, elementwiseBytes(sharedFfnTotal, tp));
   // Pieces that Megatron's recompute_modules re-run (plan.recomputeModules).
   const normSeconds = memoryBoundSeconds(gpu, (T * 2 * normBytesPerElement * h) / spDiv);
