@@ -20,6 +20,8 @@ export function renderEvaluation(ev: Evaluation, extra: string[] = []): string {
   out.push('');
   out.push(`Model    ${formatCount(ev.model.paramsTotal)} parameters (${formatCount(ev.model.paramsActive)} active) · ${formatFlop(ev.model.flopsPerToken)} per token (causal attention; ${formatFlop(ev.model.flopsPerTokenFullAttention)} with full)`);
   out.push(`Layout   TP${L.tp} CP${L.cp} PP${L.pp}${schedule} DP${L.dp}${L.ep > 1 ? ` EP${L.ep}` : ''} · ZeRO-${L.zeroStage} · ${L.numMicroBatches} micro-batches of ${L.microBatch} · global batch ${int(L.globalBatchSequences)} sequences`);
+  const modules = L.recomputeModules ? ` (${L.recomputeModules.join(', ') || 'no modules'})` : '';
+  out.push(`Compute  ${L.precision} · recompute ${L.recompute}${modules} · overlapped: ${L.overlap.length ? L.overlap.map((k) => k.toUpperCase()).join(', ') : 'none'}`);
   out.push('');
   const m = ev.memory;
   const frac = m.perGpuBytes / m.capacityBytes;

@@ -20,7 +20,11 @@ export interface Evaluation {
   reasons: string[];
   notes: string[];
   model: { paramsTotal: number; paramsActive: number; flopsPerToken: number; flopsPerTokenFullAttention: number; hardwareFlopsPerToken: number };
-  layout: { tp: number; cp: number; pp: number; vpp: number; dp: number; ep: number; schedule: string; zeroStage: number; microBatch: number; numMicroBatches: number; globalBatchSequences: number; gpus: number; nodes: number };
+  layout: {
+    tp: number; cp: number; pp: number; vpp: number; dp: number; ep: number; schedule: string; zeroStage: number; microBatch: number; numMicroBatches: number; globalBatchSequences: number; gpus: number; nodes: number;
+    /** GEMM precision, recompute policy (with Megatron's module list when given) and the overlap switches that are on. */
+    precision: string; recompute: string; recomputeModules: string[] | null; overlap: string[];
+  };
   memory: { perGpuBytes: number; capacityBytes: number; breakdown: MemoryBreakdown; peakStage: number; perStageBytes: number[]; inFlightMicroBatches: number };
   step: { seconds: number; breakdown: StepBreakdown; bubbleFraction: number; tokensPerStep: number; analyticSeconds: number };
   throughput: { tokensPerSecond: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; hfu: number; mfuAtPrecisionPeak: number; peakTflops: number };
@@ -79,7 +83,11 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
     reasons,
     notes,
     model: { paramsTotal: params.total, paramsActive: params.active, flopsPerToken: flops.model, flopsPerTokenFullAttention: flops.modelFullAttention, hardwareFlopsPerToken: flops.hardware },
-    layout: { tp: p.tp, cp: p.cp, pp: p.pp, vpp: p.vpp, dp: p.dp, ep: p.ep, schedule: p.schedule, zeroStage: p.zeroStage, microBatch: p.microBatch, numMicroBatches: p.numMicroBatches, globalBatchSequences: p.globalBatchSequences, gpus, nodes: sc.cluster.nodes },
+    layout: {
+      tp: p.tp, cp: p.cp, pp: p.pp, vpp: p.vpp, dp: p.dp, ep: p.ep, schedule: p.schedule, zeroStage: p.zeroStage, microBatch: p.microBatch, numMicroBatches: p.numMicroBatches, globalBatchSequences: p.globalBatchSequences, gpus, nodes: sc.cluster.nodes,
+      precision: p.precision, recompute: p.recompute, recomputeModules: p.recompute === 'selective' ? p.recomputeModules ?? null : null,
+      overlap: (['tp', 'dp', 'pp', 'ep'] as const).filter((k) => p.overlap[k]),
+    },
     memory,
     step: { seconds: step.stepSeconds, breakdown: step.breakdown, bubbleFraction: step.bubbleFraction, tokensPerStep, analyticSeconds: analytic.stepSeconds },
     throughput: {
