@@ -5,7 +5,7 @@
  */
 import type { ResolvedModel } from './resolved.js';
 import type { Plan } from '../schema/plan.js';
-import { countParams, hasBiases, mlaNormParams } from './params.js';
+import { countParams, hasBiases, mlaNormParams, mlaUpProjectionParams, mlpParams } from './params.js';
 import { recomputedModules } from '../schema/plan.js';
 import { attentionWidths } from './resolved.js';
 
@@ -55,12 +55,10 @@ export function flopsPerToken(model: ResolvedModel, recompute: Plan['recompute']
   // modules re-run no matmul.
   const mods = recomputedModules({ recompute, recomputeModules, attentionKernel });
   const c = countParams(model);
-  const mla = model.mla;
-  const mlaUp = mla ? (mla.qLoraRank > 0 ? mla.qLoraRank * model.heads * model.qkHeadDim : 0) + mla.kvLoraRank * model.heads * (mla.qkNopeHeadDim + mla.vHeadDim) : 0;
   const selective =
     (mods.has('core_attn') ? forwardAttention : 0) +
-    (mods.has('mla_up_proj') ? 2 * mlaUp * (model.layers + model.mtpLayers) : 0) +
-    (mods.has('mlp') ? 2 * (c.denseMlpPerLayer - (hasBiases(model) ? 2 : 1) * d) * c.denseLayers : 0) +
+    (mods.has('mla_up_proj') ? 2 * mlaUpProjectionParams(model) * (model.layers + model.mtpLayers) : 0) +
+    (mods.has('mlp') ? 2 * mlpParams(d, model.ffnHidden, model.ffnType, hasBiases(model)) * c.denseLayers : 0) +
     (mods.has('shared_experts') ? 2 * c.sharedExpertsPerLayer * c.moeLayers : 0);
   const recomputed =
     recompute === 'full' ? forwardDense + forwardAttention

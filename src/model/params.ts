@@ -72,12 +72,18 @@ export function attentionProjectionParams(model: ResolvedModel): number {
   const h = model.hidden;
   const mla = model.mla;
   if (mla) {
-    const q = mla.qLoraRank > 0 ? h * mla.qLoraRank + mla.qLoraRank + mla.qLoraRank * model.heads * model.qkHeadDim : h * model.heads * model.qkHeadDim;
-    const kv = h * (mla.kvLoraRank + mla.qkRopeHeadDim) + mla.kvLoraRank + mla.kvLoraRank * model.heads * (mla.qkNopeHeadDim + mla.vHeadDim);
-    return q + kv + model.heads * mla.vHeadDim * h;
+    const down = (mla.qLoraRank > 0 ? h * mla.qLoraRank : h * model.heads * model.qkHeadDim) + h * (mla.kvLoraRank + mla.qkRopeHeadDim);
+    return down + mlaNormParams(model) + mlaUpProjectionParams(model) + model.heads * mla.vHeadDim * h;
   }
   const w = attentionWidths(model);
   return h * (w.q + w.k + w.v) + w.o * h + (hasBiases(model) ? w.q + w.k + w.v + h : 0);
+}
+
+/** Weights of MLA's up-projections from the latents to per-head Q (when r_q > 0) and K/V (0 without MLA). */
+export function mlaUpProjectionParams(model: ResolvedModel): number {
+  const mla = model.mla;
+  if (!mla) return 0;
+  return (mla.qLoraRank > 0 ? mla.qLoraRank * model.heads * model.qkHeadDim : 0) + mla.kvLoraRank * model.heads * (mla.qkNopeHeadDim + mla.vHeadDim);
 }
 
 /** Norm gains of MLA's low-rank latents (query and key/value), which are not matmul weights. */
