@@ -39,6 +39,7 @@ export const GpuSchema = z
         attentionFlash1Backward: efficiency().optional().describe('first-generation fused kernels, backward (default: half the FlashAttention-2 figure)'),
         hbm: efficiency().describe('achieved fraction of HBM bandwidth in memory-bound kernels'),
         overlapSlowdown: z.number().min(0).max(1).default(0).describe('fraction by which compute slows while a collective runs beside it (NCCL takes SMs and HBM bandwidth)'),
+        epOverlap: fraction().default(1).describe("share of the expert-parallel all-to-all that plan.overlap.ep hides behind the paired micro-batch's compute, of what the compute could cover (1 = all of it)"),
         fp8Overhead: fraction().default(0).describe('extra time per fp8 GEMM for casts and scaling, as a fraction of its fp8 time'),
         moeHost: z
           .strictObject({

@@ -57,8 +57,10 @@ export function exposedLayerComm(l: LayerCost, overlapTp: boolean, cpRing: boole
   const tpB = overlapTp ? Math.max(0, l.tpBackwardCommSeconds - 2 * l.overlappableGemmSeconds) : l.tpBackwardCommSeconds;
   const cpF = cpRing ? Math.max(0, l.cpForwardCommSeconds - l.attentionForwardSeconds) : l.cpForwardCommSeconds;
   const cpB = cpRing ? Math.max(0, l.cpBackwardCommSeconds - l.attentionBackwardSeconds) : l.cpBackwardCommSeconds;
-  const epF = overlapEp ? Math.max(0, l.epForwardCommSeconds - (l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds)) : l.epForwardCommSeconds;
-  const epB = overlapEp ? Math.max(0, l.epBackwardCommSeconds - l.forwardSeconds) : l.epBackwardCommSeconds;
+  // EP overlap hides the share epOverlapFraction of what the paired micro-batch's compute covers.
+  const hide = overlapEp ? l.epOverlapFraction : 0;
+  const epF = l.epForwardCommSeconds - hide * Math.min(l.epForwardCommSeconds, l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds);
+  const epB = l.epBackwardCommSeconds - hide * Math.min(l.epBackwardCommSeconds, l.forwardSeconds);
   return { tpF, tpB, cpF, cpB, epF, epB };
 }
 
