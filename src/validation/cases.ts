@@ -10,6 +10,7 @@ import { PlanSchema, TrainingSchema } from '../schema/plan.js';
 import { SimulationSchema } from '../schema/scenario.js';
 import { resolveModel, resolvePlan, type Scenario } from '../plan/resolve.js';
 import { evaluate, type Evaluation, type EngineName } from '../run/evaluate.js';
+import { recipeSettings } from './recipes.js';
 
 const num = z.number().nullable().optional();
 
@@ -143,6 +144,9 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
 
   const l = c.layout as Record<string, unknown>;
   const software = sourceSoftware(c.source.title);
+  const recomputeModules = recomputeModulesFromFlags(c.flags);
+  // Megatron-Bridge recipe settings the case format has no field for (src/validation/recipes.ts).
+  const recipe = sourceKey(c.source.title) === 'NVIDIA-NeMo/Megatron-Bridge' ? recipeSettings(c, recomputeModules)?.set : undefined;
   const pick = (k: string) => (l[k] === null ? undefined : l[k]);
   const tp = (pick('tp') as number) ?? 1;
   const pp = (pick('pp') as number) ?? 1;
@@ -160,7 +164,7 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     // torchtitan's "selective" is per-op SAC (flag recompute-torchtitan-op-sac), a different policy.
     recompute: c.flags.includes('recompute-torchtitan-op-sac') ? 'op-sac' : pick('recompute') ?? 'none',
     // Megatron-Core recompute_modules as the case flags list them (recompute-selective-modules-a+b).
-    recomputeModules: recomputeModulesFromFlags(c.flags),
+    recomputeModules,
     precision: pick('precision') ?? 'bf16',
     sequenceParallel: pick('sequenceParallel') ?? tp > 1,
     layersPerStage: model.layers % (pp * vpp) === 0 && model.layers % pp === 0 ? undefined : 'auto',
@@ -168,9 +172,9 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     elementwise: elementwiseMode(c),
     // Megatron-Bridge 26.06+ MoE recipes: experts padded to capacity 1.5 and the whole iteration
     // captured in one CUDA graph (flag moe-expert-capacity-1.5-padded-full-iteration-cuda-graph).
-    cudaGraphs: c.flags.some((f) => f.includes('full-iteration-cuda-graph')) ? 'full-iteration' : 'none',
+    cudaGraphs: c.flags.some((f) => f.includes('full-iteration-cuda-graph')) || recipe?.fullIterationCudaGraph ? 'full-iteration' : 'none',
     gradReduceFp32: software.gradReduceFp32,
-    overlap: { tp: software.overlapTp },
+    overlap: { tp: software.overlapTp, ...(recipe?.overlapEp ? { ep: true } : {}) },
   };
   const planParsed = PlanSchema.safeParse(planIn);
   if (!planParsed.success) return { reason: `layout: ${planParsed.error.issues[0].path.join('.')}: ${planParsed.error.issues[0].message}` };
