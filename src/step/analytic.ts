@@ -52,27 +52,31 @@ interface StageTimes {
  * overlap; DeepSeek-V3 §3.2.1 DualPipe); the pipeline's warm-up and cool-down, which have no
  * partner, are not told apart here.
  */
-export function exposedLayerComm(l: LayerCost, overlapTp: boolean, cpRing: boolean, overlapEp = false) {
+export function exposedLayerComm(l: LayerCost, overlapTp: boolean, cpRing: boolean, epHidden = 0) {
   const tpF = overlapTp ? Math.max(0, l.tpForwardCommSeconds - l.overlappableGemmSeconds) : l.tpForwardCommSeconds;
   const tpB = overlapTp ? Math.max(0, l.tpBackwardCommSeconds - 2 * l.overlappableGemmSeconds) : l.tpBackwardCommSeconds;
   const cpF = cpRing ? Math.max(0, l.cpForwardCommSeconds - l.attentionForwardSeconds) : l.cpForwardCommSeconds;
   const cpB = cpRing ? Math.max(0, l.cpBackwardCommSeconds - l.attentionBackwardSeconds) : l.cpBackwardCommSeconds;
-  // EP overlap hides the share epOverlapFraction of what the paired micro-batch's compute covers.
-  const hide = overlapEp ? l.epOverlapFraction : 0;
-  const epF = l.epForwardCommSeconds - hide * Math.min(l.epForwardCommSeconds, l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds);
-  const epB = l.epBackwardCommSeconds - hide * Math.min(l.epBackwardCommSeconds, l.forwardSeconds);
+  // EP overlap hides the share epHidden (0 when off) of what the paired micro-batch's compute covers.
+  const epF = l.epForwardCommSeconds - epHidden * Math.min(l.epForwardCommSeconds, l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds);
+  const epB = l.epBackwardCommSeconds - epHidden * Math.min(l.epBackwardCommSeconds, l.forwardSeconds);
   return { tpF, tpB, cpF, cpB, epF, epB };
+}
+
+/** Share of the EP all-to-all that overlap hides of what the paired compute covers: the profile's epOverlap, 0 when plan.overlap.ep is off. */
+export function epHiddenShare(sc: Scenario): number {
+  return sc.plan.overlap.ep ? sc.gpu.efficiency.epOverlap : 0;
 }
 
 /** Per-micro-batch times of each stage, with exposed intra-layer communication folded in. */
 export function stageTimes(sc: Scenario, costs: StepCosts): StageTimes[] {
   const overlapTp = sc.plan.overlap.tp;
-  const overlapEp = sc.plan.overlap.ep;
+  const epHidden = epHiddenShare(sc);
   const cpRing = sc.plan.cpMethod === 'ring';
   return costs.stages.map((st) => {
     const t: StageTimes = { forwardSeconds: st.extraForwardSeconds, backwardInputSeconds: st.extraBackwardSeconds, backwardWeightSeconds: 0, computeSeconds: st.extraForwardSeconds + st.extraBackwardSeconds, tpSeconds: 0, cpSeconds: 0, epSeconds: 0 };
     for (const l of st.layers) {
-      const e = exposedLayerComm(l, overlapTp, cpRing, overlapEp);
+      const e = exposedLayerComm(l, overlapTp, cpRing, epHidden);
       t.forwardSeconds += l.forwardSeconds + e.tpF + e.cpF + e.epF;
       t.backwardInputSeconds += l.backwardInputSeconds + l.recomputeSeconds + e.tpB + e.cpB + e.epB;
       t.backwardWeightSeconds += l.backwardWeightSeconds;

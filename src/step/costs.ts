@@ -32,8 +32,6 @@ export interface LayerCost {
   cpBackwardCommSeconds: number;
   epForwardCommSeconds: number;
   epBackwardCommSeconds: number;
-  /** With EP overlap on, the share of the all-to-all the paired micro-batch's compute hides (profile efficiency.epOverlap). */
-  epOverlapFraction: number;
   /** Attention compute a ring-CP exchange can hide behind. */
   attentionForwardSeconds: number;
   attentionBackwardSeconds: number;
@@ -276,7 +274,6 @@ export function stepCosts(sc: Scenario): StepCosts {
       cpBackwardCommSeconds: cpComm * (1 + fullRecomputeComm),
       epForwardCommSeconds: ep,
       epBackwardCommSeconds: ep * (1 + fullRecomputeComm),
-      epOverlapFraction: gpu.efficiency.epOverlap,
       attentionForwardSeconds: attnFwd,
       attentionBackwardSeconds: attnBwd,
     };

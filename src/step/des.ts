@@ -50,7 +50,7 @@
  */
 import type { Scenario } from '../plan/resolve.js';
 import type { LayerCost, StepCosts } from './costs.js';
-import { exposedLayerComm, type StepBreakdown, type StepResult } from './analytic.js';
+import { exposedLayerComm, epHiddenShare, type StepBreakdown, type StepResult } from './analytic.js';
 import { Simulation, SharedLink, type SimProcess } from '../sim/index.js';
 import { stageSchedule, inFlightFormula, type Phase, type ScheduleName } from './schedules.js';
 import { countParams } from '../model/params.js';
@@ -198,8 +198,8 @@ export interface PhaseTimes {
 }
 
 /** Per-layer phase time under the plan's overlap rules; `zb` separates W from B. Unscaled. */
-export function layerPhaseTimes(l: LayerCost, phase: Phase, overlapTp: boolean, cpRing: boolean, zb: boolean, overlapEp = false): PhaseTimes {
-  const e = exposedLayerComm(l, overlapTp, cpRing, overlapEp);
+export function layerPhaseTimes(l: LayerCost, phase: Phase, overlapTp: boolean, cpRing: boolean, zb: boolean, epHidden = 0): PhaseTimes {
+  const e = exposedLayerComm(l, overlapTp, cpRing, epHidden);
   if (phase === 'F') {
     return { computeSeconds: l.forwardSeconds, tpSeconds: e.tpF, cpSeconds: e.cpF, epSeconds: e.epF, collectiveSeconds: l.tpForwardCommSeconds + l.cpForwardCommSeconds + l.epForwardCommSeconds };
   }
@@ -238,6 +238,7 @@ export function buildSegments(sc: Scenario, costs: StepCosts, chunks: ChunkLayou
   const { model, plan } = sc;
   const overlapTp = plan.overlap.tp;
   const cpRing = plan.cpMethod === 'ring';
+  const epHidden = epHiddenShare(sc);
   const pp = chunks.length;
   const pc = countParams(model);
   const moe = model.moe;
@@ -259,7 +260,7 @@ export function buildSegments(sc: Scenario, costs: StepCosts, chunks: ChunkLayou
         const segs: Segment[] = [];
         for (let k = 0; k < ch.numLayers; k++) {
           const l = st.layers[ch.firstLocalLayer + k];
-          const t = layerPhaseTimes(l, phase, overlapTp, cpRing, zb, plan.overlap.ep);
+          const t = layerPhaseTimes(l, phase, overlapTp, cpRing, zb, epHidden);
           const seg: Segment = {
             layer: ch.firstGlobalLayer + k,
             name: `L${ch.firstGlobalLayer + k}`,

@@ -10,7 +10,7 @@ import { PlanSchema, TrainingSchema } from '../schema/plan.js';
 import { SimulationSchema } from '../schema/scenario.js';
 import { resolveModel, resolvePlan, type Scenario } from '../plan/resolve.js';
 import { evaluate, type Evaluation, type EngineName } from '../run/evaluate.js';
-import { recipeSettings } from './recipes.js';
+import { recipeSettings, hasFullIterationFlag } from './recipes.js';
 
 const num = z.number().nullable().optional();
 
@@ -172,7 +172,7 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     elementwise: elementwiseMode(c),
     // Megatron-Bridge 26.06+ MoE recipes: experts padded to capacity 1.5 and the whole iteration
     // captured in one CUDA graph (flag moe-expert-capacity-1.5-padded-full-iteration-cuda-graph).
-    cudaGraphs: c.flags.some((f) => f.includes('full-iteration-cuda-graph')) || recipe?.fullIterationCudaGraph ? 'full-iteration' : 'none',
+    cudaGraphs: hasFullIterationFlag(c) || recipe?.fullIterationCudaGraph ? 'full-iteration' : 'none',
     gradReduceFp32: software.gradReduceFp32,
     overlap: { tp: software.overlapTp, ...(recipe?.overlapEp ? { ep: true } : {}) },
   };

@@ -102,9 +102,14 @@ const RECIPES: readonly RecipeEntry[] = [
   },
 ];
 
+/** Whether a case's flags record a full-iteration CUDA graph (moe-expert-capacity-1.5-padded-full-iteration-cuda-graph). */
+export function hasFullIterationFlag(c: ValidationCase): boolean {
+  return c.flags.some((f) => f.includes('full-iteration-cuda-graph'));
+}
+
 /** The CUDA-graph mode a case records, if it records one. */
 function recordedCudaGraphs(c: ValidationCase): RecipeEntry['cudaGraphs'] | undefined {
-  if (c.flags.some((f) => f.includes('full-iteration-cuda-graph'))) return 'full_iteration';
+  if (hasFullIterationFlag(c)) return 'full_iteration';
   const m = /CUDA graphs (\w+)/.exec(c.notes ?? '');
   if (m) return m[1] === 'full_iteration' ? 'full_iteration' : m[1] === 'transformer_engine' ? 'transformer_engine' : undefined;
   return undefined;

@@ -154,19 +154,19 @@ describe('expert-parallel all-to-all overlap (plan.overlap.ep)', () => {
   const layer = {
     moe: true, forwardSeconds: 4e-3, backwardInputSeconds: 6e-3, backwardWeightSeconds: 3e-3, recomputeSeconds: 1e-3, overlappableGemmSeconds: 3e-3,
     tpForwardCommSeconds: 0, tpBackwardCommSeconds: 0, cpForwardCommSeconds: 0, cpBackwardCommSeconds: 0,
-    epForwardCommSeconds: 9e-3, epBackwardCommSeconds: 9e-3, epOverlapFraction: 1, attentionForwardSeconds: 0, attentionBackwardSeconds: 0,
+    epForwardCommSeconds: 9e-3, epBackwardCommSeconds: 9e-3, attentionForwardSeconds: 0, attentionBackwardSeconds: 0,
   };
   it("hides the forward's all-to-alls behind the partner's backward and the backward's behind its forward", async () => {
     const { exposedLayerComm } = await import('../../src/step/analytic.js');
     const off = exposedLayerComm(layer, false, false);
     expect(off.epF).toBe(9e-3);
     expect(off.epB).toBe(9e-3);
-    const on = exposedLayerComm(layer, false, false, true);
+    const on = exposedLayerComm(layer, false, false, 1);
     // Forward: 9 ms against 6 + 3 + 1 = 10 ms of backward work, all hidden; backward: 9 - 4 = 5 ms exposed.
     expect(on.epF).toBe(0);
     expect(on.epB).toBeCloseTo(5e-3, 12);
     // A profile that hides 70% of what the compute covers: forward 9 - 0.7 x 9, backward 9 - 0.7 x 4.
-    const partial = exposedLayerComm({ ...layer, epOverlapFraction: 0.7 }, false, false, true);
+    const partial = exposedLayerComm(layer, false, false, 0.7);
     expect(partial.epF).toBeCloseTo(2.7e-3, 12);
     expect(partial.epB).toBeCloseTo(6.2e-3, 12);
   });

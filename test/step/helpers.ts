@@ -58,7 +58,6 @@ export function layer(forwardSeconds: number, backwardInputSeconds: number, back
     tpForwardCommSeconds: 0,
     tpBackwardCommSeconds: 0,
     cpForwardCommSeconds: 0,
-    epOverlapFraction: 1,
     cpBackwardCommSeconds: 0,
     epForwardCommSeconds: 0,
     epBackwardCommSeconds: 0,
