@@ -80,7 +80,7 @@ describe('memory properties', () => {
 
 describe('memory uses the schedule simulator\'s in-flight counts', () => {
   it('inFlightMicroBatches equals the DES schedule formula on every stage (sweep)', async () => {
-    const { inFlightFormula } = await import('../../src/step/schedules.js');
+    const { inFlightFormula } = await import('../../src/plan/pipeline.js');
     for (const schedule of ['1f1b', 'interleaved-1f1b', 'gpipe'] as const)
       for (const pp of [2, 4, 8, 16])
         for (const vpp of schedule === 'interleaved-1f1b' ? [2, 4, 8] : [1])
