@@ -48,7 +48,12 @@ export function inFlightFormula(schedule: ScheduleName, pp: number, vpp: number,
 
 /** The schedule a plan runs, with the counts every consumer reads. */
 export interface PipelineShape {
-  /** The schedule as run: zero-bubble on a single rank is plain 1F1B (no bubble to fill, W stays inside B). */
+  /**
+   * The schedule as run. A single rank has no pipeline: whatever the plan names, it runs each
+   * micro-batch's forward then backward (gradient accumulation; Megatron's
+   * forward_backward_no_pipelining), which is 1F1B on one rank, holding one micro-batch. So
+   * zero-bubble's W stays inside B and GPipe does not hold all m.
+   */
   schedule: ScheduleName;
   pp: number;
   /** Model chunks per rank as run (1 unless interleaved). */
@@ -61,7 +66,7 @@ export interface PipelineShape {
 /** The pipeline shape of a resolved plan. */
 export function pipelineShape(plan: Pick<Plan, 'pp' | 'vpp'> & { schedule: ScheduleName; numMicroBatches: number }): PipelineShape {
   const { pp, numMicroBatches: m } = plan;
-  const schedule: ScheduleName = pp === 1 && plan.schedule === 'zero-bubble' ? '1f1b' : plan.schedule;
+  const schedule: ScheduleName = pp === 1 ? '1f1b' : plan.schedule;
   const vpp = schedule === 'interleaved-1f1b' ? plan.vpp : 1;
   const inFlight: number[] = [];
   for (let s = 0; s < pp; s++) inFlight.push(inFlightFormula(schedule, pp, vpp, m, s));

@@ -74,7 +74,7 @@ export function desOpCount(plan: Pick<Scenario['plan'], 'pp' | 'vpp' | 'schedule
 /** Runs one training step on the discrete-event core and returns the step time with its detail. */
 export function desStep(sc: Scenario, costs: StepCosts): DesStepResult {
   const plan = sc.plan;
-  // The schedule as run (plan/pipeline.ts): zero-bubble on a single rank is plain 1F1B.
+  // The schedule as run (plan/pipeline.ts): a single rank runs plain 1F1B (no pipeline).
   const { schedule, pp, vpp } = planLayout(sc.model, plan).pipeline;
   const m = costs.numMicroBatches;
   const zb = schedule === 'zero-bubble';
