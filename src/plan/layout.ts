@@ -108,13 +108,17 @@ function deriveLayout(model: ResolvedModel, plan: ResolvedPlan): ParallelLayout 
   };
 }
 
-const memo = new WeakMap<ResolvedPlan, { model: ResolvedModel; layout: ParallelLayout }>();
+/**
+ * The last layout derived: memory, the step costs and the DES ask for the same plan one after the
+ * other, and a search makes a fresh plan per candidate, so one entry is all a memo needs (a
+ * WeakMap keyed by every candidate plan costs more in garbage collection than it saves).
+ */
+let last: { model: ResolvedModel; plan: ResolvedPlan; layout: ParallelLayout } | null = null;
 
-/** The layout of `plan` for `model`, derived on first use; resolved plans and models are treated as immutable. */
+/** The layout of `plan` for `model`, derived once for consecutive calls with the same pair; resolved plans and models are treated as immutable. */
 export function planLayout(model: ResolvedModel, plan: ResolvedPlan): ParallelLayout {
-  const hit = memo.get(plan);
-  if (hit && hit.model === model) return hit.layout;
+  if (last !== null && last.plan === plan && last.model === model) return last.layout;
   const layout = deriveLayout(model, plan);
-  memo.set(plan, { model, layout });
+  last = { model, plan, layout };
   return layout;
 }

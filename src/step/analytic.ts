@@ -9,7 +9,7 @@
  *   the parameter all-gather behind the first forward; ZeRO-3 does both per micro-batch.
  */
 import type { Scenario } from '../plan/resolve.js';
-import type { StepCosts } from './costs.js';
+import type { StepCosts, LayerCost } from './costs.js';
 import type { StepResult } from './result.js';
 import { exposedLayerComm, epHiddenShare } from './overlap.js';
 
@@ -23,22 +23,54 @@ interface StageTimes {
   epSeconds: number;
 }
 
+/** One layer's contribution to its stage's times. */
+interface LayerTerms {
+  forward: number;
+  backwardInput: number;
+  compute: number;
+  tp: number;
+  cp: number;
+  ep: number;
+}
+
 /** Per-micro-batch times of each stage, with exposed intra-layer communication folded in. */
 export function stageTimes(sc: Scenario, costs: StepCosts): StageTimes[] {
   const overlapTp = sc.plan.overlap.tp;
   const epHidden = epHiddenShare(sc);
   const cpRing = sc.plan.cpMethod === 'ring';
+  // A stage's layers are a few distinct LayerCost objects (dense, MoE): their per-layer terms are
+  // computed once per object and summed per layer in order.
+  const seen: LayerCost[] = [];
+  const terms: LayerTerms[] = [];
+  const termsOf = (l: LayerCost): LayerTerms => {
+    const i = seen.indexOf(l);
+    let x = i >= 0 ? terms[i] : undefined;
+    if (!x) {
+      const e = exposedLayerComm(l, overlapTp, cpRing, epHidden);
+      x = {
+        forward: l.forwardSeconds + e.tpF + e.cpF + e.epF,
+        backwardInput: l.backwardInputSeconds + l.recomputeSeconds + e.tpB + e.cpB + e.epB,
+        compute: l.forwardSeconds + l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds,
+        tp: e.tpF + e.tpB,
+        cp: e.cpF + e.cpB,
+        ep: e.epF + e.epB,
+      };
+      seen.push(l);
+      terms.push(x);
+    }
+    return x;
+  };
   return costs.stages.map((st) => {
     const t: StageTimes = { forwardSeconds: st.extraForwardSeconds, backwardInputSeconds: st.extraBackwardSeconds, backwardWeightSeconds: 0, computeSeconds: st.extraForwardSeconds + st.extraBackwardSeconds, tpSeconds: 0, cpSeconds: 0, epSeconds: 0 };
     for (const l of st.layers) {
-      const e = exposedLayerComm(l, overlapTp, cpRing, epHidden);
-      t.forwardSeconds += l.forwardSeconds + e.tpF + e.cpF + e.epF;
-      t.backwardInputSeconds += l.backwardInputSeconds + l.recomputeSeconds + e.tpB + e.cpB + e.epB;
+      const x = termsOf(l);
+      t.forwardSeconds += x.forward;
+      t.backwardInputSeconds += x.backwardInput;
       t.backwardWeightSeconds += l.backwardWeightSeconds;
-      t.computeSeconds += l.forwardSeconds + l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds;
-      t.tpSeconds += e.tpF + e.tpB;
-      t.cpSeconds += e.cpF + e.cpB;
-      t.epSeconds += e.epF + e.epB;
+      t.computeSeconds += x.compute;
+      t.tpSeconds += x.tp;
+      t.cpSeconds += x.cp;
+      t.epSeconds += x.ep;
     }
     return t;
   });

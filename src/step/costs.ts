@@ -107,11 +107,18 @@ export function stepCosts(sc: Scenario): StepCosts {
   const dp: DpCost[] = [];
   const optimizerSeconds: number[] = [];
   const zero = plan.zeroStage;
-  for (const st of stages) {
+  stages.forEach((st, i) => {
+    // Middle stages usually hold the same parameters: their collectives and optimizer are the previous stage's.
+    const prev = stages[i - 1];
+    if (prev && prev.denseParams === st.denseParams && prev.expertParams === st.expertParams) {
+      dp.push(dp[i - 1]);
+      optimizerSeconds.push(optimizerSeconds[i - 1]);
+      return;
+    }
     dp.push(dpCost(sc, placements, st));
     const localParams = st.denseParams / (zero >= 1 ? layout.dpCp : 1) + st.expertParams / (zero >= 1 ? layout.expertDp : 1);
     optimizerSeconds.push(optimizerStepSeconds(gpu, localParams));
-  }
+  });
 
   return {
     stages,
