@@ -31,19 +31,19 @@ export function interleavedGroupSize(pp: number, m: number): number {
   return m;
 }
 
-/** Forward micro-chunks rank `stage` runs before its first backward. */
-export function warmupMicroChunks(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number): number {
+/** Forward micro-chunks rank `stage` runs before its first backward (`group`: the interleaved schedule's, when the caller has it). */
+export function warmupMicroChunks(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number, group?: number): number {
   if (schedule === 'gpipe') return m;
-  if (schedule === 'interleaved-1f1b') return Math.min(m * vpp, (pp - stage - 1) * 2 + (vpp - 1) * interleavedGroupSize(pp, m));
+  if (schedule === 'interleaved-1f1b') return Math.min(m * vpp, (pp - stage - 1) * 2 + (vpp - 1) * (group ?? interleavedGroupSize(pp, m)));
   return Math.min(m, pp - stage - 1);
 }
 
 /** Peak micro-batches (in whole-micro-batch units: a chunk counts 1/vpp) whose activations rank `stage` holds, by the schedule's formula. */
-export function inFlightFormula(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number): number {
+export function inFlightFormula(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number, group?: number): number {
   if (pp === 1) return 1;
   // Forward micro-chunks started before the first backward completes: the warm-up plus the
   // steady-state forward that precedes the first backward (Korthikanti et al. 2022 §4.2.3).
-  return Math.min(m * vpp, warmupMicroChunks(schedule, pp, vpp, m, stage) + 1) / vpp;
+  return Math.min(m * vpp, warmupMicroChunks(schedule, pp, vpp, m, stage, group) + 1) / vpp;
 }
 
 /** The schedule a plan runs, with the counts every consumer reads. */
@@ -68,7 +68,8 @@ export function pipelineShape(plan: Pick<Plan, 'pp' | 'vpp'> & { schedule: Sched
   const { pp, numMicroBatches: m } = plan;
   const schedule: ScheduleName = pp === 1 ? '1f1b' : plan.schedule;
   const vpp = schedule === 'interleaved-1f1b' ? plan.vpp : 1;
+  const group = schedule === 'interleaved-1f1b' ? interleavedGroupSize(pp, m) : pp;
   const inFlight: number[] = [];
-  for (let s = 0; s < pp; s++) inFlight.push(inFlightFormula(schedule, pp, vpp, m, s));
+  for (let s = 0; s < pp; s++) inFlight.push(inFlightFormula(schedule, pp, vpp, m, s, group));
   return { schedule, pp, vpp, numMicroBatches: m, inFlight };
 }
