@@ -1,9 +1,8 @@
 /**
  * Closed-form step time from the op costs: per-stage micro-batch time with the exposed part of
  * each collective, the pipeline fill/drain by schedule, PP sends on the critical path, the
- * exposed DP collectives and the optimizer. Overlap rules:
- * - TP: on the compute stream, unless overlap.tp, when it hides behind the GEMMs it pairs with.
- * - CP all-gather (Llama 3) and EP all-to-all: exposed; ring CP hides behind attention.
+ * exposed DP collectives and the optimizer. Overlap rules: TP, CP and EP inside a layer as
+ * overlap.ts has them (shared with the DES), and:
  * - PP sends: only the fill and drain chain is exposed when overlap.pp.
  * - DP (ZeRO 0-2): the gradient reduce-scatter hides behind the last micro-batch's backward and
  *   the parameter all-gather behind the first forward; ZeRO-3 does both per micro-batch.
