@@ -5,7 +5,7 @@
 import { UserError } from '../errors.js';
 import type { Model } from '../schema/model.js';
 import { resolveModel, type ResolvedModel } from '../model/resolved.js';
-import { countParams } from '../model/params.js';
+import { modelFacts } from '../model/facts.js';
 import { forwardAttentionFlopsPerToken } from '../model/flops.js';
 
 export { resolveModel, type ResolvedModel };
@@ -101,7 +101,7 @@ export function autoLayerSplit(layers: number, pp: number, lastStageExtra = 0): 
 export function mtpLayerEquivalents(model: ResolvedModel): number {
   const mtp = model.mtpLayers;
   if (mtp === 0) return 0;
-  const c = countParams(model);
+  const c = modelFacts(model).params;
   const h = model.hidden;
   const layerMatmulParams = (c.active - c.embedding - c.lmHead - c.finalNorm - mtp * c.mtpModuleActive) / model.layers;
   const layerFlops = 2 * layerMatmulParams + forwardAttentionFlopsPerToken(model) / (model.layers + mtp);
