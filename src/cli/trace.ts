@@ -3,10 +3,9 @@ import type { CommandModule } from 'yargs';
 import { writeFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadScenario } from '../io/load.js';
-import { stepCosts } from '../step/costs.js';
-import { desStep, desOpCount, MAX_DES_OPS } from '../step/des.js';
-import { buildChromeTrace, chromeTraceJson } from '../step/trace.js';
-import { renderPipelineTimeline } from '../step/timeline.js';
+import { tracedStep } from '../run/evaluate.js';
+import { buildChromeTrace, chromeTraceJson } from '../report/chrome-trace.js';
+import { renderPipelineTimeline } from '../report/timeline.js';
 import { UserError } from '../errors.js';
 import { formatSeconds, formatPercent } from '../units/format.js';
 import { reportError, setsOption } from './common.js';
@@ -50,12 +49,7 @@ export const traceCommand: CommandModule<object, Args> = {
       const output = String(args.output ?? '');
       if (output.trim() === '') throw new UserError('needs a file name', undefined, '--output', "e.g. -o step.json, or '-' for stdout");
       const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: args.gpus });
-      const costs = stepCosts(sc);
-      const ops = desOpCount(sc.plan, costs.numMicroBatches);
-      if (ops > MAX_DES_OPS) {
-        throw new UserError(`a trace of ${ops.toLocaleString('en-US')} ops (m = ${costs.numMicroBatches} micro-batches) is too large to simulate and view`, args.scenario, 'plan.globalBatch', `at most ${MAX_DES_OPS.toLocaleString('en-US')} ops; trace a smaller global batch`);
-      }
-      const result = desStep(sc, costs);
+      const result = tracedStep(sc);
       const trace = buildChromeTrace(sc, result);
       writeOutput(output, chromeTraceJson(trace));
       if (!args.quiet) {

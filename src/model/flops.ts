@@ -5,7 +5,8 @@
  */
 import type { ResolvedModel } from './resolved.js';
 import type { Plan } from '../schema/plan.js';
-import { countParams, hasBiases, mlaNormParams, mlaUpProjectionParams, mlpParams } from './params.js';
+import { hasBiases, mlaNormParams, mlaUpProjectionParams, mlpParams } from './params.js';
+import { modelFacts } from './facts.js';
 import { recomputedModules } from '../schema/plan.js';
 import { attentionWidths } from './resolved.js';
 
@@ -24,7 +25,7 @@ export interface FlopsPerToken {
 
 /** Weights that take part in matmuls for one token (active experts, LM head; no embedding lookup, no norms). */
 export function activeMatmulParams(model: ResolvedModel): number {
-  const c = countParams(model);
+  const c = modelFacts(model).params;
   const embeddingLookup = model.vocab * model.hidden + (model.positionEmbedding === 'learned' ? model.seqLen * model.hidden : 0);
   // The LM head is a matmul even when tied to the embedding; each MTP module runs it again.
   const mtp = model.mtpLayers;
@@ -54,7 +55,7 @@ export function flopsPerToken(model: ResolvedModel, recompute: Plan['recompute']
   // Selective: the matmuls of the recomputed modules (recomputedModules); the norm and activation
   // modules re-run no matmul.
   const mods = recomputedModules({ recompute, recomputeModules, attentionKernel });
-  const c = countParams(model);
+  const c = modelFacts(model).params;
   const selective =
     (mods.has('core_attn') ? forwardAttention : 0) +
     (mods.has('mla_up_proj') ? 2 * mlaUpProjectionParams(model) * (model.layers + model.mtpLayers) : 0) +

@@ -6,9 +6,12 @@
  */
 import type { ResolvedModel, ResolvedPlan } from './resolve.js';
 import type { Gpu } from '../schema/system.js';
-import { countParams, hasBiases, isMoeLayer, sharedExpertsFfnTotal } from '../model/params.js';
+import { hasBiases, sharedExpertsFfnTotal } from '../model/params.js';
 import { attentionWidths } from '../model/resolved.js';
-import { recomputedModules } from '../schema/plan.js';
+import { modelFacts } from '../model/facts.js';
+import { recomputedModules, type RecomputeModule } from '../schema/plan.js';
+import { pipelineShape } from './pipeline.js';
+import { planLayout, sequenceParallelDivisor } from './layout.js';
 
 export interface MemoryBreakdown {
   weightsBytes: number;
@@ -35,10 +38,15 @@ export interface MemoryEstimate {
 }
 
 /** Bytes of activations one layer stores for one token on one GPU (Korthikanti Table 2, re-derived). */
-export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>, moe = false): number {
+export function activationBytesPerTokenLayer(
+  model: ResolvedModel,
+  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>,
+  moe = false,
+  mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
+): number {
   const h = model.hidden;
   const t = plan.tp;
-  const sp = plan.sequenceParallel ? t : 1;
+  const sp = sequenceParallelDivisor(plan);
   if (plan.recompute === 'full') return (2 * h) / sp; // only the layer input (Korthikanti: 2sbh, /t with SP)
   if (plan.recompute === 'op-sac') {
     // torchtitan op-level SAC saves the attention output and every other matmul output (of wq,
@@ -62,7 +70,6 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   // Selective recompute drops what its modules re-run (recomputedModules): layernorm the two
   // norm outputs, the activations their outputs, mla_up_proj Q/K/V (rebuilt from the stored
   // latents), mlp and shared_experts everything inside those blocks but their input.
-  const mods = recomputedModules(plan);
   const acts = (f: number, dropAll: boolean, dropAct: boolean) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + (dropAct ? 0 : 2 * f));
   const m = moe ? model.moe : null;
   const ffnActs = m
@@ -79,74 +86,46 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
 }
 
 /**
- * Micro-batches whose activations pipeline stage `stage` holds at its peak, by schedule: the
- * forward passes started before its first backward. 1F1B: pp - stage (Narayanan §2.2.1);
- * interleaved: Megatron's warm-up of (pp - stage - 1)·2 + (vpp - 1)·pp model chunks plus one,
- * each 1/vpp of a micro-batch, which on stage 0 is Korthikanti §4.2.3's pp·(1 + (pp-1)/(pp·vpp));
- * never more than the m micro-batches of the step; GPipe holds all m.
+ * Micro-batches whose activations pipeline stage `stage` holds at its peak: the forward passes
+ * started before its first backward, as the schedule the DES runs has them (pipeline.ts
+ * inFlightFormula: 1F1B pp - stage, Narayanan §2.2.1; interleaved Megatron's warm-up with its
+ * micro-batch group, which is pp only when pp divides m; GPipe all m).
  */
 export function inFlightMicroBatches(plan: Pick<ResolvedPlan, 'pp' | 'vpp' | 'schedule' | 'numMicroBatches'>, stage = 0): number {
-  const { pp, vpp, numMicroBatches: m } = plan;
-  if (pp === 1) return 1;
-  if (plan.schedule === 'gpipe') return m;
-  if (plan.schedule === 'interleaved-1f1b') return Math.min(m * vpp, (pp - stage - 1) * 2 + (vpp - 1) * pp + 1) / vpp;
-  return Math.min(m, pp - stage);
-}
-
-/** Parameters one GPU of each pipeline stage holds (before ZeRO sharding): dense ones split by TP, routed experts by EP·ETP; embedding on the first stage, final norm and LM head (or its tied copy) on the last. */
-export function stageParams(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'pp' | 'ep' | 'etp' | 'layersPerStage'>): { denseParams: number; expertParams: number }[] {
-  const c = countParams(model);
-  const { tp, pp, ep, etp } = plan;
-  const out: { denseParams: number; expertParams: number }[] = [];
-  let layerIndex = 0;
-  for (let s = 0; s < pp; s++) {
-    let denseParams = 0;
-    let expertParams = 0;
-    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {
-      denseParams += c.attentionPerLayer / tp;
-      if (model.moe && isMoeLayer(model, layerIndex)) {
-        denseParams += (c.sharedExpertsPerLayer + c.routerPerLayer) / tp;
-        expertParams += ((model.moe.experts / ep) * c.expertMlp) / etp;
-      } else denseParams += c.denseMlpPerLayer / tp;
-    }
-    if (s === 0) denseParams += c.embedding / tp;
-    if (s === pp - 1) {
-      denseParams += (c.finalNorm + (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead)) / tp;
-      // MTP modules sit after the last layer, next to the LM head they share (Megatron places them on the last stage).
-      denseParams += (model.mtpLayers * (c.mtpModule - c.mtpModuleExperts)) / tp;
-      expertParams += (model.mtpLayers * (c.mtpModuleExperts / ep)) / etp;
-    }
-    out.push({ denseParams, expertParams });
-  }
-  return out;
+  return pipelineShape(plan).inFlight[stage];
 }
 
 /** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
 export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): MemoryEstimate {
-  const c = countParams(model);
-  const { tp, cp, pp, dp, ep, etp, zeroStage, microBatch } = plan;
-  // Experts are sharded by EP·ETP; their data-parallel group is what is left of tp·cp·dp.
-  const expertDp = Math.max(1, (tp * cp * dp) / (ep * etp));
-  const tokensPerMicroBatch = (microBatch * model.seqLen) / cp;
+  const { params: c, moeLayer, mtpMoe } = modelFacts(model);
+  const layout = planLayout(model, plan);
+  const { tp, pp, zeroStage } = plan;
+  const { dpCp, expertDp, tokensPerMicroBatch, spDivisor } = layout;
   const fp8Cache = plan.precision === 'bf16' ? 0 : 1; // Transformer Engine keeps an fp8 (transposed) weight copy
   const gradBytes = plan.gradientAccumulationFp32 ? 4 : 2;
   const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
-  const inFlight = inFlightMicroBatches(plan);
+  const inFlight = layout.pipeline.inFlight;
+  // Activation bytes per token of a layer of each kind (the per-layer loop below only sums them).
+  const actDense = activationBytesPerTokenLayer(model, plan, false, layout.recomputed);
+  const actMoe = model.moe ? activationBytesPerTokenLayer(model, plan, true, layout.recomputed) : actDense;
+  // Working set of the layer being computed: its backward gradients, and under ZeRO-3 the
+  // gathered parameters of the current and the prefetched layer.
+  const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;
+  const transientBytes = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }) * tokensPerMicroBatch * 2 + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
   const perStage: { total: number; b: MemoryBreakdown }[] = [];
-  const params = stageParams(model, plan);
   let layerIndex = 0;
   for (let s = 0; s < pp; s++) {
-    const { denseParams, expertParams } = params[s];
+    const { denseParams, expertParams } = layout.stageShards[s];
     let actPerToken = 0;
-    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) actPerToken += activationBytesPerTokenLayer(model, plan, isMoeLayer(model, layerIndex));
+    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) actPerToken += moeLayer[layerIndex] ? actMoe : actDense;
     // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
-    const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dp * cp) + expertParams / shard(3, expertDp));
-    const gradientsBytes = gradBytes * (denseParams / shard(2, dp * cp) + expertParams / shard(2, expertDp));
-    const optimizerBytes = 12 * (denseParams / shard(1, dp * cp) + expertParams / shard(1, expertDp));
-    const held = inFlightMicroBatches(plan, s);
+    const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dpCp) + expertParams / shard(3, expertDp));
+    const gradientsBytes = gradBytes * (denseParams / shard(2, dpCp) + expertParams / shard(2, expertDp));
+    const optimizerBytes = 12 * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
+    const held = inFlight[s];
     let activationsBytes = actPerToken * tokensPerMicroBatch * held;
-    if (s === 0) activationsBytes += ((2 * model.hidden) / (plan.sequenceParallel ? tp : 1)) * tokensPerMicroBatch * held; // embedding output
+    if (s === 0) activationsBytes += ((2 * model.hidden) / spDivisor) * tokensPerMicroBatch * held; // embedding output
     // Last stage, one micro-batch, split by TP (vocab-parallel): bf16 logits, their fp32 copy for
     // the cross-entropy and its fp32 gradient, 10 bytes per logit (torchtitan upcasts logits
     // with .float() before the loss; Megatron's fused vocab-parallel CE also works in fp32).
@@ -154,13 +133,9 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const logitsBytes = s === pp - 1 ? ((2 + 4 + 4) * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
     // MTP modules: the block's activations plus the projection's 2h input and two norm inputs, per token.
     if (s === pp - 1 && model.mtpLayers > 0) {
-      const mtpAct = activationBytesPerTokenLayer(model, plan, isMoeLayer(model, model.layers - 1)) + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / (plan.sequenceParallel ? tp : 1);
+      const mtpAct = (mtpMoe ? actMoe : actDense) + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor;
       activationsBytes += model.mtpLayers * mtpAct * tokensPerMicroBatch * held;
     }
-    // Working set of the layer being computed: its backward gradients, and under ZeRO-3 the
-    // gathered parameters of the current and the prefetched layer.
-    const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;
-    const transientBytes = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }) * tokensPerMicroBatch * 2 + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
     const frameworkBytes = gpu.memory.reserved;
     const allocated = weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + logitsBytes + transientBytes;
     const fragmentationBytes = allocated * gpu.memory.fragmentation;
@@ -175,6 +150,6 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     peakStage,
     breakdown: perStage[peakStage].b,
     perStageBytes: perStage.map((p) => p.total),
-    inFlightMicroBatches: inFlight,
+    inFlightMicroBatches: inFlight[0],
   };
 }

@@ -5,7 +5,7 @@
 import { UserError } from '../errors.js';
 import type { Model } from '../schema/model.js';
 import { resolveModel, type ResolvedModel } from '../model/resolved.js';
-import { countParams } from '../model/params.js';
+import { modelFacts } from '../model/facts.js';
 import { forwardAttentionFlopsPerToken } from '../model/flops.js';
 
 export { resolveModel, type ResolvedModel };
@@ -68,12 +68,20 @@ export interface ResolveInputs {
  */
 export function autoLayerSplit(layers: number, pp: number, lastStageExtra = 0): number[] {
   if (pp === 1) return [layers];
-  const caps = (bound: number) => [...Array(pp).keys()].map((s) => Math.max(1, Math.floor(s === pp - 1 ? bound - lastStageExtra + 1e-9 : bound)));
+  const cap = (s: number, bound: number) => Math.max(1, Math.floor(s === pp - 1 ? bound - lastStageExtra + 1e-9 : bound));
+  const capSum = (bound: number) => {
+    let sum = 0;
+    for (let s = 0; s < pp; s++) sum += cap(s, bound);
+    return sum;
+  };
   let bound = Math.ceil(layers / pp);
-  while (caps(bound).reduce((a, b) => a + b, 0) < layers) bound++;
-  const split = caps(bound);
-  let surplus = split.reduce((a, b) => a + b, 0) - layers;
-  const order = [pp - 1, 0, ...[...Array(pp).keys()].slice(1, -1).reverse()];
+  while (capSum(bound) < layers) bound++;
+  const split: number[] = [];
+  for (let s = 0; s < pp; s++) split.push(cap(s, bound));
+  let surplus = capSum(bound) - layers;
+  // Give back from the last stage, then the first, then the middle ones from the end.
+  const order = [pp - 1, 0];
+  for (let s = pp - 2; s >= 1; s--) order.push(s);
   while (surplus > 0) {
     let moved = false;
     for (const s of order) {
@@ -93,7 +101,7 @@ export function autoLayerSplit(layers: number, pp: number, lastStageExtra = 0): 
 export function mtpLayerEquivalents(model: ResolvedModel): number {
   const mtp = model.mtpLayers;
   if (mtp === 0) return 0;
-  const c = countParams(model);
+  const c = modelFacts(model).params;
   const h = model.hidden;
   const layerMatmulParams = (c.active - c.embedding - c.lmHead - c.finalNorm - mtp * c.mtpModuleActive) / model.layers;
   const layerFlops = 2 * layerMatmulParams + forwardAttentionFlopsPerToken(model) / (model.layers + mtp);
@@ -159,20 +167,35 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
     problems.push({ field: 'plan.globalBatch', reason: `global batch (${globalBatchSequences} sequences) is not divisible by dp(${dp})·microBatch(${microBatch}) = ${dp * microBatch}` });
   }
   if (problems.length > 0) return { problems };
-  const { globalBatch: _gb, layersPerStage: _lps, ...rest } = plan;
-  return {
-    problems,
-    plan: {
-      ...rest,
-      dp,
-      etp,
-      schedule,
-      sequenceParallel: plan.sequenceParallel ?? tp > 1,
-      globalBatchSequences,
-      numMicroBatches,
-      layersPerStage,
-    },
+  // Every field listed (the mapped type makes a new Plan field a compile error here): object rest
+  // and spread of the plan cost a layout search several microseconds per candidate.
+  const resolved: { [K in keyof Required<ResolvedPlan>]: ResolvedPlan[K] } = {
+    tp,
+    cp,
+    pp,
+    vpp,
+    schedule,
+    dp,
+    zeroStage: plan.zeroStage,
+    ep,
+    etp,
+    microBatch,
+    recompute: plan.recompute,
+    recomputeModules: plan.recomputeModules,
+    precision: plan.precision,
+    sequenceParallel: plan.sequenceParallel ?? tp > 1,
+    attentionKernel: plan.attentionKernel,
+    elementwise: plan.elementwise,
+    cudaGraphs: plan.cudaGraphs,
+    cpMethod: plan.cpMethod,
+    overlap: plan.overlap,
+    gradientAccumulationFp32: plan.gradientAccumulationFp32,
+    gradReduceFp32: plan.gradReduceFp32,
+    globalBatchSequences,
+    numMicroBatches,
+    layersPerStage,
   };
+  return { problems, plan: resolved };
 }
 
 /** Resolves a validated scenario; impossible layouts throw a UserError naming the field. */

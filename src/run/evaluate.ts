@@ -1,12 +1,15 @@
 /** One plan evaluated end to end: parameters, FLOPs, memory fit, step time, throughput, run totals. */
 import type { Scenario } from '../plan/resolve.js';
-import { countParams } from '../model/params.js';
+import { modelFacts } from '../model/facts.js';
 import { flopsPerToken } from '../model/flops.js';
 import { estimateMemory, type MemoryBreakdown } from '../plan/memory.js';
 import { peakFlopsPerSecond } from '../system/compute.js';
 import { stepCosts } from '../step/costs.js';
-import { analyticStep, type StepBreakdown, type StepResult } from '../step/analytic.js';
-import { desStep, desOpCount, MAX_DES_OPS, type DesStepResult } from '../step/des.js';
+import { analyticStep } from '../step/analytic.js';
+import type { StepBreakdown, StepResult } from '../step/result.js';
+import { desStep, desOpCount, MAX_DES_OPS } from '../step/des.js';
+import type { DesStepResult } from '../step/des/types.js';
+import { UserError } from '../errors.js';
 import { runTotals, type RunTotals } from './totals.js';
 import type { FailureSummary } from './failures.js';
 import { formatGiB } from '../units/format.js';
@@ -33,6 +36,21 @@ export interface Evaluation {
   failures?: FailureSummary;
 }
 
+/** Whether the DES may simulate this plan's step: its op count against MAX_DES_OPS (every (stage, chunk, micro-batch, phase) op is scheduled). */
+export function desStepSize(sc: Scenario): { ops: number; fits: boolean } {
+  const ops = desOpCount(sc.plan);
+  return { ops, fits: ops <= MAX_DES_OPS };
+}
+
+/** One step on the discrete-event engine, for the trace; a step too large to simulate is a user error naming the field that sizes it. */
+export function tracedStep(sc: Scenario): DesStepResult {
+  const { ops, fits } = desStepSize(sc);
+  if (!fits) {
+    throw new UserError(`a trace of ${ops.toLocaleString('en-US')} ops (m = ${sc.plan.numMicroBatches} micro-batches) is too large to simulate and view`, sc.file, 'plan.globalBatch', `at most ${MAX_DES_OPS.toLocaleString('en-US')} ops; trace a smaller global batch`);
+  }
+  return desStep(sc, stepCosts(sc));
+}
+
 /** Evaluates a resolved scenario; the step engine defaults to the scenario's (discrete-event). */
 export function evaluate(sc: Scenario, options: { engine?: EngineName } = {}): Evaluation {
   return evaluateDetailed(sc, options).evaluation;
@@ -41,15 +59,15 @@ export function evaluate(sc: Scenario, options: { engine?: EngineName } = {}): E
 /** Like evaluate, also returning the engine's own step result (the DES's op records feed the timeline and trace). */
 export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } = {}): { evaluation: Evaluation; step: StepResult | DesStepResult } {
   const engineName = options.engine ?? sc.simulation.engine;
-  const params = countParams(sc.model);
+  const params = modelFacts(sc.model).params;
   const flops = flopsPerToken(sc.model, sc.plan.recompute, sc.plan.attentionKernel, sc.plan.recomputeModules);
   const memory = estimateMemory(sc.model, sc.plan, sc.gpu);
   const costs = stepCosts(sc);
   const analytic = analyticStep(sc, costs);
   // The DES schedules every (stage, chunk, micro-batch, phase) op: bound its work so a huge
   // global batch cannot stall a run; beyond the bound the closed form answers, and says so.
-  const desOps = desOpCount(sc.plan, costs.numMicroBatches);
-  const useDes = engineName === 'des' && desOps <= MAX_DES_OPS;
+  const { ops: desOps, fits } = desStepSize(sc);
+  const useDes = engineName === 'des' && fits;
   const step = useDes ? desStep(sc, costs) : analytic;
   const tokensPerStep = sc.plan.globalBatchSequences * sc.model.seqLen;
   const gpus = sc.cluster.gpus;

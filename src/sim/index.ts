@@ -9,6 +9,7 @@ export {
   type RunResult,
   type StopReason,
 } from './engine.js';
-export { FifoStream, SharedLink, Network, type DoneCallback, type LinkStats } from './resources.js';
+export { SharedLink } from './shared-link.js';
+export { type DoneCallback } from './flows.js';
 export { Rng, createRng, deriveSeed, type Seed } from './rng.js';
 export { invariant, InvariantError } from './invariant.js';

@@ -1,39 +1,16 @@
 /**
  * Closed-form step time from the op costs: per-stage micro-batch time with the exposed part of
  * each collective, the pipeline fill/drain by schedule, PP sends on the critical path, the
- * exposed DP collectives and the optimizer. Overlap rules:
- * - TP: on the compute stream, unless overlap.tp, when it hides behind the GEMMs it pairs with.
- * - CP all-gather (Llama 3) and EP all-to-all: exposed; ring CP hides behind attention.
+ * exposed DP collectives and the optimizer. Overlap rules: TP, CP and EP inside a layer as
+ * overlap.ts has them (shared with the DES), and:
  * - PP sends: only the fill and drain chain is exposed when overlap.pp.
  * - DP (ZeRO 0-2): the gradient reduce-scatter hides behind the last micro-batch's backward and
  *   the parameter all-gather behind the first forward; ZeRO-3 does both per micro-batch.
  */
 import type { Scenario } from '../plan/resolve.js';
 import type { StepCosts, LayerCost } from './costs.js';
-
-export interface StepBreakdown {
-  /** Compute on the slowest stage: forward, backward, recompute, per step. */
-  computeSeconds: number;
-  /** Communication left on the critical path, all kinds. */
-  exposedCommunicationSeconds: number;
-  /** Pipeline fill and drain (idle time of the slowest stage). */
-  bubbleSeconds: number;
-  optimizerSeconds: number;
-  /** Exposed communication by parallel dimension. */
-  tpSeconds: number;
-  cpSeconds: number;
-  epSeconds: number;
-  ppSeconds: number;
-  dpSeconds: number;
-}
-
-export interface StepResult {
-  stepSeconds: number;
-  breakdown: StepBreakdown;
-  /** Bubble as a fraction of the step. */
-  bubbleFraction: number;
-  engine: 'analytic' | 'des';
-}
+import type { StepResult } from './result.js';
+import { exposedLayerComm, epHiddenShare } from './overlap.js';
 
 interface StageTimes {
   forwardSeconds: number;
@@ -45,27 +22,14 @@ interface StageTimes {
   epSeconds: number;
 }
 
-/**
- * Exposed part of one layer's TP/CP/EP collectives under the plan's overlap switches. With EP
- * overlap the forward's dispatch/combine hide behind the backward compute of the micro-batch it is
- * paired with, and the backward's behind that micro-batch's forward (Megatron's 1F1B all-to-all
- * overlap; DeepSeek-V3 §3.2.1 DualPipe); the pipeline's warm-up and cool-down, which have no
- * partner, are not told apart here.
- */
-export function exposedLayerComm(l: LayerCost, overlapTp: boolean, cpRing: boolean, epHidden = 0) {
-  const tpF = overlapTp ? Math.max(0, l.tpForwardCommSeconds - l.overlappableGemmSeconds) : l.tpForwardCommSeconds;
-  const tpB = overlapTp ? Math.max(0, l.tpBackwardCommSeconds - 2 * l.overlappableGemmSeconds) : l.tpBackwardCommSeconds;
-  const cpF = cpRing ? Math.max(0, l.cpForwardCommSeconds - l.attentionForwardSeconds) : l.cpForwardCommSeconds;
-  const cpB = cpRing ? Math.max(0, l.cpBackwardCommSeconds - l.attentionBackwardSeconds) : l.cpBackwardCommSeconds;
-  // EP overlap hides the share epHidden (0 when off) of what the paired micro-batch's compute covers.
-  const epF = l.epForwardCommSeconds - epHidden * Math.min(l.epForwardCommSeconds, l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds);
-  const epB = l.epBackwardCommSeconds - epHidden * Math.min(l.epBackwardCommSeconds, l.forwardSeconds);
-  return { tpF, tpB, cpF, cpB, epF, epB };
-}
-
-/** Share of the EP all-to-all that overlap hides of what the paired compute covers: the profile's epOverlap, 0 when plan.overlap.ep is off. */
-export function epHiddenShare(sc: Scenario): number {
-  return sc.plan.overlap.ep ? sc.gpu.efficiency.epOverlap : 0;
+/** One layer's contribution to its stage's times. */
+interface LayerTerms {
+  forward: number;
+  backwardInput: number;
+  compute: number;
+  tp: number;
+  cp: number;
+  ep: number;
 }
 
 /** Per-micro-batch times of each stage, with exposed intra-layer communication folded in. */
@@ -73,17 +37,39 @@ export function stageTimes(sc: Scenario, costs: StepCosts): StageTimes[] {
   const overlapTp = sc.plan.overlap.tp;
   const epHidden = epHiddenShare(sc);
   const cpRing = sc.plan.cpMethod === 'ring';
+  // A stage's layers are a few distinct LayerCost objects (dense, MoE): their per-layer terms are
+  // computed once per object and summed per layer in order.
+  const seen: LayerCost[] = [];
+  const terms: LayerTerms[] = [];
+  const termsOf = (l: LayerCost): LayerTerms => {
+    const i = seen.indexOf(l);
+    let x = i >= 0 ? terms[i] : undefined;
+    if (!x) {
+      const e = exposedLayerComm(l, overlapTp, cpRing, epHidden);
+      x = {
+        forward: l.forwardSeconds + e.tpF + e.cpF + e.epF,
+        backwardInput: l.backwardInputSeconds + l.recomputeSeconds + e.tpB + e.cpB + e.epB,
+        compute: l.forwardSeconds + l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds,
+        tp: e.tpF + e.tpB,
+        cp: e.cpF + e.cpB,
+        ep: e.epF + e.epB,
+      };
+      seen.push(l);
+      terms.push(x);
+    }
+    return x;
+  };
   return costs.stages.map((st) => {
     const t: StageTimes = { forwardSeconds: st.extraForwardSeconds, backwardInputSeconds: st.extraBackwardSeconds, backwardWeightSeconds: 0, computeSeconds: st.extraForwardSeconds + st.extraBackwardSeconds, tpSeconds: 0, cpSeconds: 0, epSeconds: 0 };
     for (const l of st.layers) {
-      const e = exposedLayerComm(l, overlapTp, cpRing, epHidden);
-      t.forwardSeconds += l.forwardSeconds + e.tpF + e.cpF + e.epF;
-      t.backwardInputSeconds += l.backwardInputSeconds + l.recomputeSeconds + e.tpB + e.cpB + e.epB;
+      const x = termsOf(l);
+      t.forwardSeconds += x.forward;
+      t.backwardInputSeconds += x.backwardInput;
       t.backwardWeightSeconds += l.backwardWeightSeconds;
-      t.computeSeconds += l.forwardSeconds + l.backwardInputSeconds + l.backwardWeightSeconds + l.recomputeSeconds;
-      t.tpSeconds += e.tpF + e.tpB;
-      t.cpSeconds += e.cpF + e.cpB;
-      t.epSeconds += e.epF + e.epB;
+      t.computeSeconds += x.compute;
+      t.tpSeconds += x.tp;
+      t.cpSeconds += x.cp;
+      t.epSeconds += x.ep;
     }
     return t;
   });

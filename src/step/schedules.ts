@@ -9,7 +9,7 @@
  *   forward / one backward, then the remaining backwards.
  * - Interleaved 1F1B (Narayanan et al. 2021 §2.2; Megatron-LM schedules.py
  *   forward_backward_pipelining_with_interleaving): micro-batches go through the vpp model chunks
- *   in groups of pp (see interleavedGroupSize when pp does not divide m); warm-up
+ *   in groups of pp (see plan/pipeline.ts interleavedGroupSize when pp does not divide m); warm-up
  *   (pp - s - 1)·2 + (vpp - 1)·group micro-chunks, capped at m·vpp (then the rank runs all forwards
  *   first, as Megatron does when the warm-up covers everything).
  * - ZB-H1 (Qi et al. 2024, "Zero Bubble Pipeline Parallelism" §3): 1F1B order with the backward
@@ -19,9 +19,9 @@
  *   torch.distributed.pipelining construction (num_1f1b_microbatches = rank).
  */
 import { invariant } from '../errors.js';
+import { interleavedGroupSize, warmupMicroChunks, type ScheduleName } from '../plan/pipeline.js';
 
 export type Phase = 'F' | 'B' | 'W';
-export type ScheduleName = 'gpipe' | '1f1b' | 'interleaved-1f1b' | 'zero-bubble';
 
 /** One pass of one micro-batch through one model chunk on one pipeline rank. */
 export interface ScheduledOp {
@@ -29,21 +29,6 @@ export interface ScheduledOp {
   microBatch: number;
   /** Model chunk (virtual stage index on this rank), 0 .. vpp-1. */
   chunk: number;
-}
-
-/**
- * Micro-batches per group of the interleaved schedule (Megatron's microbatch_group_size_per_vp_stage,
- * default pp). A last group smaller than pp deadlocks the warm-up (Megatron-based trainers reject
- * m mod group in (0, pp)), so when pp does not fit we take the smallest group >= pp that leaves no
- * remainder or a remainder of at least pp; the warm-up grows with it.
- */
-export function interleavedGroupSize(pp: number, m: number): number {
-  if (m <= pp) return pp;
-  for (let g = pp; g < m; g++) {
-    const r = m % g;
-    if (r === 0 || r >= pp) return g;
-  }
-  return m;
 }
 
 /** Megatron's schedule table (get_schedule_table): (micro-batch, chunk) of the k-th forward micro-chunk. */
@@ -54,13 +39,6 @@ function interleavedTable(m: number, vpp: number, group: number): [number, numbe
     for (let c = 0; c < vpp; c++) for (let i = g0; i < g1; i++) table.push([i, c]);
   }
   return table;
-}
-
-/** Forward micro-chunks rank `stage` runs before its first backward. */
-export function warmupMicroChunks(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number): number {
-  if (schedule === 'gpipe') return m;
-  if (schedule === 'interleaved-1f1b') return Math.min(m * vpp, (pp - stage - 1) * 2 + (vpp - 1) * interleavedGroupSize(pp, m));
-  return Math.min(m, pp - stage - 1);
 }
 
 /** The op order of pipeline rank `stage` (0-based) for `m` micro-batches. */
@@ -107,12 +85,4 @@ export function stageSchedule(schedule: ScheduleName, pp: number, vpp: number, m
   }
   if (zb) while (nextW < m) W(nextW++);
   return ops;
-}
-
-/** Peak micro-batches (in whole-micro-batch units: a chunk counts 1/vpp) whose activations rank `stage` holds, by the schedule's formula. */
-export function inFlightFormula(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number): number {
-  if (pp === 1) return 1;
-  // Forward micro-chunks started before the first backward completes: the warm-up plus the
-  // steady-state forward that precedes the first backward (Korthikanti et al. 2022 §4.2.3).
-  return Math.min(m * vpp, warmupMicroChunks(schedule, pp, vpp, m, stage) + 1) / vpp;
 }

@@ -80,11 +80,11 @@ describe('memory properties', () => {
 
 describe('memory uses the schedule simulator\'s in-flight counts', () => {
   it('inFlightMicroBatches equals the DES schedule formula on every stage (sweep)', async () => {
-    const { inFlightFormula } = await import('../../src/step/schedules.js');
+    const { inFlightFormula } = await import('../../src/plan/pipeline.js');
     for (const schedule of ['1f1b', 'interleaved-1f1b', 'gpipe'] as const)
       for (const pp of [2, 4, 8, 16])
         for (const vpp of schedule === 'interleaved-1f1b' ? [2, 4, 8] : [1])
-          for (const m of [pp, 2 * pp, 4 * pp])
+          for (const m of [pp, 2 * pp, 4 * pp, pp + 1, 2 * pp + 3, 3 * pp - 1]) // pp not dividing m too (review §2.4)
             for (let s = 0; s < pp; s++)
               expect(inFlightMicroBatches({ pp, vpp, schedule, numMicroBatches: m }, s), `${schedule} pp${pp} vpp${vpp} m${m} s${s}`).toBeCloseTo(inFlightFormula(schedule, pp, vpp, m, s), 9);
   });

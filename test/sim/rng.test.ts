@@ -30,10 +30,16 @@ describe('rng', () => {
 
   it('uniform samples lie in [0, 1)', () => {
     const rng = createRng('u');
+    let min = Infinity;
+    let max = -Infinity;
     for (let i = 0; i < 10000; i++) {
       const u = rng.uniform();
-      expect(u >= 0 && u < 1).toBe(true);
+      min = Math.min(min, u);
+      max = Math.max(max, u);
     }
+    // One assertion on the extremes instead of one per sample (an expect per sample cost seconds).
+    expect(min).toBeGreaterThanOrEqual(0);
+    expect(max).toBeLessThan(1);
   });
 
   it('exponential sample mean is within the 99% confidence interval of the mean (100k samples)', () => {
@@ -45,11 +51,13 @@ describe('rng', () => {
     ] as const) {
       const rng = createRng(seed);
       let sum = 0;
+      let min = Infinity;
       for (let i = 0; i < n; i++) {
         const x = rng.exponential(mean);
-        expect(x).toBeGreaterThanOrEqual(0);
+        min = Math.min(min, x);
         sum += x;
       }
+      expect(min).toBeGreaterThanOrEqual(0);
       // The exponential's sd equals its mean, so the sample mean's sd is mean / sqrt(n).
       const halfWidth = (2.5758 * mean) / Math.sqrt(n);
       expect(Math.abs(sum / n - mean)).toBeLessThan(halfWidth);

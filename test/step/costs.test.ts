@@ -157,7 +157,7 @@ describe('expert-parallel all-to-all overlap (plan.overlap.ep)', () => {
     epForwardCommSeconds: 9e-3, epBackwardCommSeconds: 9e-3, attentionForwardSeconds: 0, attentionBackwardSeconds: 0,
   };
   it("hides the forward's all-to-alls behind the partner's backward and the backward's behind its forward", async () => {
-    const { exposedLayerComm } = await import('../../src/step/analytic.js');
+    const { exposedLayerComm } = await import('../../src/step/overlap.js');
     const off = exposedLayerComm(layer, false, false);
     expect(off.epF).toBe(9e-3);
     expect(off.epB).toBe(9e-3);

@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { desStep, chunkLayout, type DesStepResult } from '../../src/step/des.js';
+import { desStep } from '../../src/step/des.js';
+import { chunkLayout } from '../../src/step/des/chunks.js';
+import type { DesStepResult } from '../../src/step/des/types.js';
 import { analyticStep } from '../../src/step/analytic.js';
 import { stepCosts, type StepCosts } from '../../src/step/costs.js';
 import { inFlightMicroBatches } from '../../src/plan/memory.js';

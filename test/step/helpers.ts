@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadScenario, packageRoot } from '../../src/io/load.js';
 import type { Scenario } from '../../src/plan/resolve.js';
 import { stepCosts, type LayerCost, type StepCosts } from '../../src/step/costs.js';
-import type { ScheduleName } from '../../src/step/schedules.js';
+import type { ScheduleName } from '../../src/plan/pipeline.js';
 
 export const scenarioFile = (name: string) => join(packageRoot, 'scenarios', `${name}.yaml`);
 

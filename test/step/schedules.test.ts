@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { stageSchedule, inFlightFormula, interleavedGroupSize, warmupMicroChunks, type ScheduleName } from '../../src/step/schedules.js';
+import { stageSchedule } from '../../src/step/schedules.js';
+import { inFlightFormula, interleavedGroupSize, warmupMicroChunks, type ScheduleName } from '../../src/plan/pipeline.js';
 
 const key = (op: { microBatch: number; chunk: number }) => `${op.chunk}/${op.microBatch}`;
 

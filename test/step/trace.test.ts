@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { desStep } from '../../src/step/des.js';
 import { stepCosts, type LayerCost, type StepCosts } from '../../src/step/costs.js';
-import { buildChromeTrace, chromeTraceJson, type ChromeTrace } from '../../src/step/trace.js';
-import { renderPipelineTimeline } from '../../src/step/timeline.js';
+import { buildChromeTrace, chromeTraceJson, type ChromeTrace } from '../../src/report/chrome-trace.js';
+import { renderPipelineTimeline } from '../../src/report/timeline.js';
 import { loadScenario } from '../../src/io/load.js';
 import { tiny, zeroCommCosts, layer, shapedScenario, scenarioFile } from './helpers.js';
 

@@ -2,7 +2,7 @@
  * Compact text timeline of a simulated step: one row per pipeline rank, one character per time
  * slice of the compute stream, so the bubble shows without a trace viewer.
  */
-import type { DesStepResult, OpKind } from './des.js';
+import type { DesStepResult, OpKind } from '../step/des/types.js';
 import { formatSeconds, formatPercent } from '../units/format.js';
 
 /** Character for each kind of compute-stream occupancy. */

@@ -7,7 +7,7 @@
  * Format: https://docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU
  */
 import type { Scenario } from '../plan/resolve.js';
-import type { DesOpRecord, DesStepResult } from './des.js';
+import type { DesOpRecord, DesStepResult } from '../step/des/types.js';
 
 /** One trace event: metadata ("M") or complete ("X"). */
 export interface TraceEvent {

@@ -1,0 +1,75 @@
+/**
+ * The pipeline schedule's counts that memory and both step engines read: the schedule a plan
+ * actually runs, micro-batch groups of the interleaved schedule, warm-up forwards per rank and
+ * the micro-batches whose activations a rank holds at its peak. One definition here (below
+ * step/, so plan/memory.ts can use it), so the memory model and the schedule the DES runs
+ * cannot drift apart.
+ *
+ * - 1F1B (PipeDream-Flush, Narayanan et al. 2021 §2.2): pp - s - 1 warm-up forwards.
+ * - Interleaved 1F1B (Narayanan et al. 2021 §2.2; Megatron-LM schedules.py
+ *   forward_backward_pipelining_with_interleaving): warm-up (pp - s - 1)·2 + (vpp - 1)·group
+ *   micro-chunks, capped at m·vpp, where group is interleavedGroupSize(pp, m).
+ * - GPipe (Huang et al. 2019): all m forwards first.
+ * - ZB-H1 (Qi et al. 2024 §3): the 1F1B order, so the 1F1B warm-up and memory peak.
+ */
+import type { Plan } from '../schema/plan.js';
+
+export type ScheduleName = NonNullable<Plan['schedule']>;
+
+/**
+ * Micro-batches per group of the interleaved schedule (Megatron's microbatch_group_size_per_vp_stage,
+ * default pp). A last group smaller than pp deadlocks the warm-up (Megatron-based trainers reject
+ * m mod group in (0, pp)), so when pp does not fit we take the smallest group >= pp that leaves no
+ * remainder or a remainder of at least pp; the warm-up grows with it.
+ */
+export function interleavedGroupSize(pp: number, m: number): number {
+  if (m <= pp) return pp;
+  for (let g = pp; g < m; g++) {
+    const r = m % g;
+    if (r === 0 || r >= pp) return g;
+  }
+  return m;
+}
+
+/** Forward micro-chunks rank `stage` runs before its first backward (`group`: the interleaved schedule's, when the caller has it). */
+export function warmupMicroChunks(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number, group?: number): number {
+  if (schedule === 'gpipe') return m;
+  if (schedule === 'interleaved-1f1b') return Math.min(m * vpp, (pp - stage - 1) * 2 + (vpp - 1) * (group ?? interleavedGroupSize(pp, m)));
+  return Math.min(m, pp - stage - 1);
+}
+
+/** Peak micro-batches (in whole-micro-batch units: a chunk counts 1/vpp) whose activations rank `stage` holds, by the schedule's formula. */
+export function inFlightFormula(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number, group?: number): number {
+  if (pp === 1) return 1;
+  // Forward micro-chunks started before the first backward completes: the warm-up plus the
+  // steady-state forward that precedes the first backward (Korthikanti et al. 2022 §4.2.3).
+  return Math.min(m * vpp, warmupMicroChunks(schedule, pp, vpp, m, stage, group) + 1) / vpp;
+}
+
+/** The schedule a plan runs, with the counts every consumer reads. */
+export interface PipelineShape {
+  /**
+   * The schedule as run. A single rank has no pipeline: whatever the plan names, it runs each
+   * micro-batch's forward then backward (gradient accumulation; Megatron's
+   * forward_backward_no_pipelining), which is 1F1B on one rank, holding one micro-batch. So
+   * zero-bubble's W stays inside B and GPipe does not hold all m.
+   */
+  schedule: ScheduleName;
+  pp: number;
+  /** Model chunks per rank as run (1 unless interleaved). */
+  vpp: number;
+  numMicroBatches: number;
+  /** Micro-batches whose activations each rank holds at its peak (inFlightFormula per stage). */
+  inFlight: number[];
+}
+
+/** The pipeline shape of a resolved plan. */
+export function pipelineShape(plan: Pick<Plan, 'pp' | 'vpp'> & { schedule: ScheduleName; numMicroBatches: number }): PipelineShape {
+  const { pp, numMicroBatches: m } = plan;
+  const schedule: ScheduleName = pp === 1 ? '1f1b' : plan.schedule;
+  const vpp = schedule === 'interleaved-1f1b' ? plan.vpp : 1;
+  const group = schedule === 'interleaved-1f1b' ? interleavedGroupSize(pp, m) : pp;
+  const inFlight: number[] = [];
+  for (let s = 0; s < pp; s++) inFlight.push(inFlightFormula(schedule, pp, vpp, m, s, group));
+  return { schedule, pp, vpp, numMicroBatches: m, inFlight };
+}

@@ -1,0 +1,181 @@
+/**
+ * Compute kernels of one micro-batch on one GPU: GEMMs (with fp8/fp4 casts), MLA, attention,
+ * memory-bound elementwise ops, the MoE experts and router, embedding and LM head, and the
+ * optimizer step. Durations come from the GPU profile (system/compute.ts).
+ */
+import type { Scenario } from '../../plan/resolve.js';
+import type { ParallelLayout } from '../../plan/layout.js';
+import { attentionWidths } from '../../model/resolved.js';
+import { sharedExpertsFfnTotal } from '../../model/params.js';
+import { gemmSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
+import type { Gpu } from '../../schema/system.js';
+
+/** The routed and shared experts and the router of one MoE layer, forward. */
+export interface MoeCompute {
+  /** Routed experts + shared experts + router GEMMs. */
+  fwd: number;
+  /** Activation and permute/unpermute traffic of the routed tokens. */
+  elem: number;
+  /** The shared experts' GEMMs alone. */
+  shared: number;
+  /** Tokens one rank routes: the sequence-parallel shard with expert-TP. */
+  tokensIn: number;
+}
+
+export interface ComputeKernels {
+  /** Forward time of an FFN of inner size ffn split `shard` ways for `tokens` tokens. */
+  mlpGemm: (tokens: number, ffn: number, shard: number) => number;
+  /** Memory-bound time of an FFN activation over `tokens` tokens. */
+  actSeconds: (tokens: number, ffn: number, shard: number) => number;
+  mlaUpProj: number;
+  /** Attention projections (QKV or MLA, and output). */
+  attnProj: number;
+  denseMlp: number;
+  /** The matmuls op-level SAC re-runs: K, the output projection and the FFN up projection. */
+  opSacRecomputeGemms: number;
+  attnFwd: number;
+  attnBwd: number;
+  elemDense: number;
+  elemMoeUnrouted: number;
+  normSeconds: number;
+  ropeSeconds: number;
+  sharedFfnTotal: number;
+  moe: MoeCompute | null;
+  lmHeadFwd: number;
+  embedFwd: number;
+  /** An MTP module's 2h→h projection. */
+  mtpProj: number;
+}
+
+/** The compute kernels of one micro-batch for a resolved scenario. */
+export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKernels {
+  const { model, plan, gpu } = sc;
+  const { tp, ep, etp, spDivisor: spDiv } = layout;
+  const microBatch = plan.microBatch;
+  const precision = plan.precision;
+  const h = model.hidden;
+  const s = model.seqLen;
+  const w = attentionWidths(model);
+  const T = layout.tokensPerMicroBatch;
+  const cp = layout.cp;
+  // fp8/fp4 GEMMs first cast their bf16 input (read 2 B, write 1 B per element) and weight; the
+  // casts are memory-bound kernels (Transformer Engine quantises activations per GEMM call).
+  const castBytesPerElement = precision === 'bf16' ? 0 : 3;
+  const gemm = (m: number, k: number, n: number) => gemmSeconds(gpu, precision, 2 * m * k * n) + (castBytesPerElement ? memoryBoundSeconds(gpu, castBytesPerElement * (m * k + k * n)) : 0);
+  // Forward GEMM time of the attention projections and a dense MLP for T tokens on one GPU.
+  // MLA: the down-projections (to the query and key/value latents) run whole on every TP rank, the
+  // up-projections split by heads; otherwise one fused QKV projection split by heads.
+  const mla = model.mla;
+  const mlaUpProj = mla ? (mla.qLoraRank > 0 ? gemm(T, mla.qLoraRank, w.q / tp) : 0) + gemm(T, mla.kvLoraRank, (model.heads * (mla.qkNopeHeadDim + mla.vHeadDim)) / tp) : 0;
+  const qkvProj = mla
+    ? (mla.qLoraRank > 0 ? gemm(T, h, mla.qLoraRank) : gemm(T, h, w.q / tp)) + gemm(T, h, mla.kvLoraRank + mla.qkRopeHeadDim) + mlaUpProj
+    : gemm(T, h, (w.q + w.k + w.v) / tp);
+  const attnProj = qkvProj + gemm(T, w.o / tp, h);
+  const mlpGemm = (tokens: number, ffn: number, shard: number) =>
+    model.ffnType === 'swiglu' ? gemm(tokens, h, (2 * ffn) / shard) + gemm(tokens, ffn / shard, h) : gemm(tokens, h, ffn / shard) + gemm(tokens, ffn / shard, h);
+  const denseMlp = mlpGemm(T, model.ffnHidden, tp);
+  // op-level SAC re-runs the unsaved matmuls: K, the output projection and the FFN up projection.
+  const opSacRecomputeGemms = gemm(T, h, w.k / tp) + gemm(T, w.o / tp, h) + gemm(T, h, model.ffnHidden / tp);
+  // Causal attention over the full sequence, split over TP heads and CP ranks (load-balanced chunks).
+  // QKᵀ over qkHeadDim and AV over vHeadDim, 2 FLOPs per multiply-add, halved by the causal mask.
+  const attnFlops = (2 * microBatch * s * s * (model.heads / tp) * (model.qkHeadDim + model.vHeadDim) * 0.5) / cp;
+  let attnFwd: number;
+  let attnBwd: number;
+  if (plan.attentionKernel === 'unfused') {
+    // Materialised attention (Megatron 2022): full (not causal) QKᵀ and AV as batched GEMMs, then
+    // softmax, mask and dropout over b·a·s² 16-bit scores in HBM. Bytes per score, forward: QKᵀ
+    // writes 2, softmax reads 2 and writes 2, dropout reads 2 and writes 2 plus a 1-byte mask, AV
+    // reads 2 (13). Backward: the AV gradient reads the dropout output 2 and writes 2, dropout
+    // reads 2 + mask 1 and writes 2, softmax reads 2 + its output 2 and writes 2, QKᵀ's gradient
+    // reads 2 (21).
+    const scores = (microBatch * (model.heads / tp) * s * s) / cp;
+    const bmm = gemmSeconds(gpu, 'bf16', 2 * attnFlops);
+    attnFwd = bmm + memoryBoundSeconds(gpu, 13 * scores);
+    attnBwd = 2 * bmm + memoryBoundSeconds(gpu, 21 * scores);
+  } else {
+    attnFwd = attentionSeconds(gpu, attnFlops, 'forward', plan.attentionKernel);
+    // Flash-attention backward does 2.5× the forward FLOPs (it recomputes QKᵀ; Dao 2023 §3).
+    attnBwd = attentionSeconds(gpu, 2.5 * attnFlops, 'backward', plan.attentionKernel);
+  }
+  // Memory-bound kernels per token (bytes, bf16): two norms (read+write h), two residual adds
+  // (read 2h, write h), RoPE on Q and K, and the FFN activation (SwiGLU reads 2f, writes f).
+  // RoPE rotates Q and K in place (read + write); learned positions are added once at the embedding.
+  // Eager PyTorch runs each op of the decomposition as its own kernel through HBM (torchtitan's
+  // Llama modules, Dec 2024): RMSNorm upcasts to fp32 (read 2, write 4), squares (4+4), takes the
+  // row mean (read 4), scales (4+4), casts back (4+2) and multiplies by the weight (2+2): 36 bytes
+  // per element against 4 fused. RoPE via complex multiply: upcast (2+4), multiply (4+4), cast
+  // back (4+2): 20 against 4. SwiGLU: silu (2+2) then the product (4+2): 10 per f against 6.
+  const eager = plan.elementwise === 'eager';
+  const normBytesPerElement = eager ? 36 : 2 * 2;
+  const ropeBytesPerElement = eager ? 20 : 2 * 2;
+  // MLA rotates only the rope part: qkRopeHeadDim per query head and one key part shared by all heads.
+  const ropeWidth = mla ? (model.heads * mla.qkRopeHeadDim) / tp + mla.qkRopeHeadDim : (w.q + w.k) / tp;
+  const ropeBytes = model.positionEmbedding === 'rope' ? ropeBytesPerElement * ropeWidth : 0;
+  const activationBytesPerElement = model.ffnType === 'swiglu' ? (eager ? 10 : 3 * 2) : 2 * 2;
+  const elementwiseBytes = (ffn: number, shard: number) =>
+    T * ((2 * normBytesPerElement * h + 2 * 3 * 2 * h) / spDiv + ropeBytes + activationBytesPerElement * (ffn / shard));
+  const elemDense = memoryBoundSeconds(gpu, elementwiseBytes(model.ffnHidden, tp));
+  // A MoE layer has no dense FFN: its unrouted activation is the shared experts' (the routed
+  // experts' activation and permutation traffic are in moe.elem).
+  const sharedFfnTotal = sharedExpertsFfnTotal(model);
+  const elemMoeUnrouted = memoryBoundSeconds(gpu, elementwiseBytes(sharedFfnTotal, tp));
+  // Pieces that Megatron's recompute_modules re-run (plan.recomputeModules).
+  const normSeconds = memoryBoundSeconds(gpu, (T * 2 * normBytesPerElement * h) / spDiv);
+  const ropeSeconds = memoryBoundSeconds(gpu, T * ropeBytes);
+  const actSeconds = (tokens: number, ffn: number, shard: number) => memoryBoundSeconds(gpu, tokens * activationBytesPerElement * (ffn / shard));
+
+  let moeCompute: MoeCompute | null = null;
+  const moe = model.moe;
+  if (moe) {
+    // Megatron's token dispatcher works on the sequence-parallel shard: with expert-TP etp < tp
+    // each rank routes T·etp/tp tokens and holds whole (etp-split) experts.
+    const tokensIn = (T * etp) / tp;
+    const tokensPerExpert = (tokensIn * moe.topK * ep) / moe.experts;
+    const expertsLocal = moe.experts / ep;
+    // Grouped GEMMs tile each expert's problem separately, so efficiency follows the per-expert
+    // size (tokens routed to one expert), not the size of the whole group.
+    const experts = expertsLocal * mlpGemm(tokensPerExpert, moe.expertFfnHidden, etp);
+    const shared = moe.sharedExperts > 0 ? moe.sharedExperts * mlpGemm(T, moe.sharedExpertFfnHidden ?? moe.expertFfnHidden, tp) : 0;
+    const router = gemm(T, h, moe.experts);
+    // Activation and permute/unpermute traffic of the routed tokens (read + write, forward).
+    const elem = memoryBoundSeconds(gpu, tokensIn * moe.topK * (3 * 2 * moe.expertFfnHidden / etp + 2 * 2 * 2 * h));
+    moeCompute = { fwd: experts + shared + router, elem, shared, tokensIn };
+  }
+  return {
+    mlpGemm,
+    actSeconds,
+    mlaUpProj,
+    attnProj,
+    denseMlp,
+    opSacRecomputeGemms,
+    attnFwd,
+    attnBwd,
+    elemDense,
+    elemMoeUnrouted,
+    normSeconds,
+    ropeSeconds,
+    sharedFfnTotal,
+    moe: moeCompute,
+    // LM head GEMM and fp32 cross-entropy (read/write logits) on the last stage; embedding gather on the first.
+    lmHeadFwd: gemm(T, h, model.vocab / tp) + memoryBoundSeconds(gpu, (T * model.vocab * 4 * 3) / tp),
+    embedFwd: memoryBoundSeconds(gpu, T * h * 2 * 2),
+    mtpProj: gemm(T, 2 * h, h / tp),
+  };
+}
+
+/**
+ * Dropless MoE copies each layer's per-expert token counts to the host (to size the grouped
+ * GEMMs and permutation buffers), so the CPU cannot queue work ahead of the GPU: the layer's
+ * kernel launches, a fixed part and a part per local expert, add to its GPU time (profile:
+ * efficiency.moeHost). A full-iteration CUDA graph replays the step without the host.
+ */
+export function moeHostSeconds(sc: Scenario, ep: number): number {
+  const moe = sc.model.moe;
+  const host = sc.gpu.efficiency.moeHost;
+  return moe && host && sc.plan.cudaGraphs !== 'full-iteration' ? host.perLayer + host.perLocalExpert * (moe.experts / ep) : 0;
+}
+
+/** Adam on the local shard of `localParams`: read/write fp32 master, m and v, read the fp32 grad, write bf16 weights. */
+export function optimizerStepSeconds(gpu: Gpu, localParams: number): number {
+  return memoryBoundSeconds(gpu, localParams * (3 * 4 * 2 + 4 + 2));
+}

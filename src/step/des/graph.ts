@@ -1,0 +1,294 @@
+/**
+ * The DES op graph of one step: compute ops in each rank's schedule order (split per layer next
+ * to a DP collective), PP sends between ranks, DP collectives and the optimizer, their data
+ * dependencies, and the serial programs (compute and DP stream of each rank) they run in.
+ * See des.ts for the model.
+ */
+import type { Scenario } from '../../plan/resolve.js';
+import type { StepCosts } from '../costs.js';
+import { stageSchedule } from '../schedules.js';
+import type { ScheduleName } from '../../plan/pipeline.js';
+import type { DagSpec } from '../../sim/dag.js';
+import { invariant } from '../../errors.js';
+import type { Segment } from './segments.js';
+import type { StageFactors } from './segments.js';
+import { K_F, K_B, K_W, K_SEND_F, K_SEND_B, K_GATHER, K_REDUCE, K_OPT } from './types.js';
+
+/** Ops as parallel arrays (struct of arrays): what each op is, how long it takes and where it runs. */
+export class OpTable {
+  readonly kind: number[] = [];
+  readonly stage: number[] = [];
+  readonly chunk: number[] = [];
+  readonly microBatch: number[] = [];
+  /** 0 F, 1 B, 2 W: of the op, or of the compute op a send or DP op serves. */
+  readonly phase: number[] = [];
+  /** First segment the op covers, and how many. */
+  readonly segment: number[] = [];
+  readonly segmentCount: number[] = [];
+  /** Seconds (timer) or flow size (link op; links have bandwidth 1, so also seconds alone). */
+  readonly duration: number[] = [];
+  /** -1: timer on the compute stream; else index into links. */
+  readonly link: number[] = [];
+  /** Program (serial stream) the op belongs to, or -1 (free). */
+  readonly program: number[] = [];
+  readonly successors: number[][] = [];
+  readonly dependencies: number[] = [];
+  readonly programs: number[][];
+
+  constructor(programCount: number) {
+    this.programs = [];
+    for (let p = 0; p < programCount; p++) this.programs.push([]);
+  }
+
+  get size(): number {
+    return this.kind.length;
+  }
+
+  add(k: number, s: number, c: number, i: number, ph: number, seg: number, nseg: number, d: number, l: number): number {
+    invariant(d >= 0 && d < Infinity, `desStep: op duration must be finite >= 0, got ${d}`);
+    const id = this.kind.length;
+    this.kind.push(k);
+    this.stage.push(s);
+    this.chunk.push(c);
+    this.microBatch.push(i);
+    this.phase.push(ph);
+    this.segment.push(seg);
+    this.segmentCount.push(nseg);
+    this.duration.push(d);
+    this.link.push(l);
+    this.program.push(-1);
+    this.successors.push([]);
+    this.dependencies.push(0);
+    return id;
+  }
+
+  dep(before: number, after: number): void {
+    this.successors[before].push(after);
+    this.dependencies[after]++;
+  }
+
+  toProgram(p: number, id: number): void {
+    this.program[id] = p;
+    this.programs[p].push(id);
+  }
+}
+
+export interface StepGraph {
+  ops: OpTable;
+  links: DagSpec['links'];
+}
+
+/** Builds the op graph of one step. Programs: compute of rank s is program s, its DP stream program pp + s. */
+export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule: ScheduleName; pp: number; vpp: number; m: number }, segments: Segment[][][][], factors: StageFactors): StepGraph {
+  const plan = sc.plan;
+  const { schedule, pp, vpp, m } = shape;
+  const zb = schedule === 'zero-bubble';
+  const slowOf = (s: number) => (s === factors.slowStage ? factors.slowFactor : 1);
+  const mpn = Math.max(1, costs.placements.pp.membersPerNode);
+  const nodeOf = (s: number) => Math.floor(s / mpn);
+  const dpOnNic = costs.dp.length > 0 && costs.dp[0].placement.nodes > 1;
+  const overlapPp = plan.overlap.pp;
+  const overlapDp = plan.overlap.dp;
+  const t = new OpTable(2 * pp);
+  const kind = t.kind;
+  const opChunk = t.chunk;
+  const opMb = t.microBatch;
+  const opPhase = t.phase;
+  const opSeg = t.segment;
+  const opSegs = t.segmentCount;
+  const prog = t.program;
+  const newOp = (k: number, s: number, c: number, i: number, ph: number, seg: number, nseg: number, d: number, l: number) => t.add(k, s, c, i, ph, seg, nseg, d, l);
+  const dep = (before: number, after: number) => t.dep(before, after);
+  const toProgram = (p: number, id: number) => t.toProgram(p, id);
+
+  // Links: per rank an NVLink and a NIC egress, bandwidth normalised to 1 (flow size = seconds alone).
+  const links: { bandwidth: number; name: string }[] = [];
+  const nvlinkOf: number[] = [];
+  const nicOf: number[] = [];
+  for (let s = 0; s < pp; s++) {
+    nvlinkOf.push(links.push({ bandwidth: 1, name: `stage${s}.nvlink` }) - 1);
+    nicOf.push(links.push({ bandwidth: 1, name: `stage${s}.nic` }) - 1);
+  }
+
+  // ---- DP plan: which passes are split into per-layer pieces with their own collectives ------
+  // Buckets are per layer (Megatron's 40M-parameter buckets hold about one layer of a large
+  // model's TP shard), so a bucket's reduce-scatter overlaps the backward of the layers before it
+  // and a layer's gather the forward of the layers after it. Only passes next to a DP collective
+  // are split, which keeps the event count near one per pass.
+  const dp = costs.dp;
+  const zero3 = dp.length > 0 && dp[0].perMicroBatch;
+  const gradKind = zb ? K_W : K_B;
+  const hasGather = (s: number) => (dp[s]?.paramGatherSeconds ?? 0) > 0;
+  const hasReduce = (s: number) => (dp[s]?.gradientSeconds ?? 0) > 0;
+
+  // ---- Compute ops in schedule order ------------------------------------------------------
+  const key = (s: number, c: number, i: number) => (s * vpp + c) * m + i;
+  const firstOf = new Int32Array(pp * vpp * m * 3).fill(-1); // first piece of F / B / W
+  const lastOf = new Int32Array(pp * vpp * m * 3).fill(-1); // last piece of F / B / W
+  const sendF = new Int32Array(pp * vpp * m).fill(-1);
+  const sendB = new Int32Array(pp * vpp * m).fill(-1);
+  const lastVirtual = pp * vpp - 1;
+  const sendLink = (from: number, to: number) => (nodeOf(from) === nodeOf(to) ? nvlinkOf[from] : nicOf[from]);
+  const sendSeconds = (from: number, to: number) => (nodeOf(from) === nodeOf(to) ? costs.ppSendSecondsSameNode : costs.ppSendSeconds) * slowOf(from);
+  const computeOps: number[][] = [];
+  const sendAfter: number[] = []; // send op issued after compute op id, or -1
+  const gatherFor: number[] = []; // DP gather needed by compute op id, or -1
+  const reduceAfter: number[] = []; // DP reduce-scatter of the gradients of compute op id, or -1
+  for (let s = 0; s < pp; s++) {
+    const order = stageSchedule(schedule, pp, vpp, m, s);
+    // Passes to split: the first forward of each chunk (ZeRO 1-2 gathers), the last gradient
+    // pass of each chunk (ZeRO 0-2 buckets), every F/B and gradient pass (ZeRO-3).
+    const splitAt = new Uint8Array(order.length);
+    if (overlapDp && dp[s]) {
+      const seenF = new Set<number>();
+      const lastGrad = new Map<number, number>();
+      order.forEach((op, pos) => {
+        const k = op.phase === 'F' ? K_F : op.phase === 'B' ? K_B : K_W;
+        if (zero3) {
+          if ((k !== K_W && hasGather(s)) || (k === gradKind && hasReduce(s))) splitAt[pos] = 1;
+        } else {
+          if (k === K_F && !seenF.has(op.chunk) && hasGather(s)) splitAt[pos] = 1;
+          if (k === K_F) seenF.add(op.chunk);
+          if (k === gradKind) lastGrad.set(op.chunk, pos);
+        }
+      });
+      if (!zero3 && hasReduce(s)) for (const pos of lastGrad.values()) splitAt[pos] = 1;
+    }
+    const list: number[] = [];
+    order.forEach((op, pos) => {
+      const c = op.chunk;
+      const i = op.microBatch;
+      const vs = c * pp + s;
+      const ph = op.phase === 'F' ? 0 : op.phase === 'B' ? 1 : 2;
+      const k = ph === 0 ? K_F : ph === 1 ? K_B : K_W;
+      const segs = segments[s][c][ph];
+      let first = -1;
+      let last = -1;
+      const piece = (seg: number, nseg: number, d: number) => {
+        const id = newOp(k, s, c, i, ph, seg, nseg, d, -1);
+        if (last >= 0) dep(last, id);
+        else first = id;
+        last = id;
+        list.push(id);
+        sendAfter[id] = -1;
+        gatherFor[id] = -1;
+        reduceAfter[id] = -1;
+        return id;
+      };
+      if (splitAt[pos] && segs.length > 1) {
+        segs.forEach((g, j) => piece(j, 1, g.total));
+      } else {
+        let d = 0;
+        for (const g of segs) d += g.total;
+        piece(0, segs.length, d);
+      }
+      firstOf[key(s, c, i) * 3 + ph] = first;
+      lastOf[key(s, c, i) * 3 + ph] = last;
+      if (k === K_F && vs < lastVirtual) {
+        const to = (s + 1) % pp;
+        const sid = newOp(K_SEND_F, s, c, i, ph, 0, 0, sendSeconds(s, to), sendLink(s, to));
+        sendF[key(s, c, i)] = sendAfter[last] = sid;
+        dep(last, sid);
+      } else if (k === K_B && vs > 0) {
+        const to = (s - 1 + pp) % pp;
+        const sid = newOp(K_SEND_B, s, c, i, ph, 0, 0, sendSeconds(s, to), sendLink(s, to));
+        sendB[key(s, c, i)] = sendAfter[last] = sid;
+        dep(last, sid);
+      }
+    });
+    computeOps.push(list);
+  }
+  // Cross-rank data dependencies: activations forward, gradients backward, through the sends.
+  for (let s = 0; s < pp; s++) {
+    for (let c = 0; c < vpp; c++) {
+      const vs = c * pp + s;
+      const ps = (s - 1 + pp) % pp;
+      const pc = s === 0 ? c - 1 : c;
+      const ns = (s + 1) % pp;
+      const nc = s === pp - 1 ? c + 1 : c;
+      for (let i = 0; i < m; i++) {
+        const f = firstOf[key(s, c, i) * 3];
+        const b = firstOf[key(s, c, i) * 3 + 1];
+        invariant(f >= 0 && b >= 0, `desStep: schedule misses F or B of stage ${s} chunk ${c} micro-batch ${i}`);
+        if (vs > 0) dep(sendF[key(ps, pc, i)], f);
+        if (vs < lastVirtual) dep(sendB[key(ns, nc, i)], b);
+        else dep(lastOf[key(s, c, i) * 3], b);
+        if (zb) dep(lastOf[key(s, c, i) * 3 + 1], firstOf[key(s, c, i) * 3 + 2]);
+      }
+    }
+  }
+
+  // ---- DP collectives, the optimizer, and the programs --------------------------------------
+  for (let s = 0; s < pp; s++) {
+    const d = dp[s];
+    const dpLink = dpOnNic ? nicOf[s] : nvlinkOf[s];
+    const slow = slowOf(s);
+    const ops = computeOps[s];
+    const head: number[] = []; // blocking collectives before the pipeline (ZeRO 0-2, not overlapped)
+    const tail: number[] = []; // ... after it
+    const reduces: number[] = [];
+    const segOf = (id: number) => segments[s][opChunk[id]][opPhase[id]];
+    // Collective of compute op `id`'s parameters (or gradients): its segments' share of the rank's.
+    const dpOp = (k: number, id: number, seconds: number) => {
+      const segs = segOf(id);
+      let share = 0;
+      for (let j = opSeg[id]; j < opSeg[id] + opSegs[id]; j++) share += segs[j].paramShare;
+      return newOp(k, s, opChunk[id], zero3 ? opMb[id] : -1, opPhase[id], opSeg[id], opSegs[id], seconds * share * slow, dpLink);
+    };
+    if (d && !zero3 && !overlapDp) {
+      // Not overlapped: gather everything before the first op, reduce after the last.
+      const full = (k: number, seconds: number) => newOp(k, s, -1, -1, k === K_GATHER ? 0 : gradKind, 0, 0, seconds * slow, dpLink);
+      if (hasGather(s)) head.push(full(K_GATHER, d.paramGatherSeconds));
+      if (hasReduce(s)) tail.push(full(K_REDUCE, d.gradientSeconds));
+    } else if (d) {
+      const firstFwdMb = new Map<number, number>(); // chunk -> micro-batch of its first forward here
+      const lastGradMb = new Map<number, number>(); // chunk -> micro-batch of its last gradient pass
+      for (const id of ops) {
+        if (kind[id] === K_F && !firstFwdMb.has(opChunk[id])) firstFwdMb.set(opChunk[id], opMb[id]);
+        if (kind[id] === gradKind) lastGradMb.set(opChunk[id], opMb[id]);
+      }
+      for (const id of ops) {
+        const k = kind[id];
+        const c = opChunk[id];
+        if (hasGather(s) && (zero3 ? k !== K_W : k === K_F && firstFwdMb.get(c) === opMb[id])) gatherFor[id] = dpOp(K_GATHER, id, d.paramGatherSeconds);
+        if (hasReduce(s) && k === gradKind && (zero3 || lastGradMb.get(c) === opMb[id])) reduceAfter[id] = dpOp(K_REDUCE, id, d.gradientSeconds);
+      }
+    }
+    // Programs. Overlapped DP ops go on the DP stream in the order the compute program needs
+    // them: a pass's gather ahead of the previous pass's reduce-scatter (prefetch); under ZeRO-3
+    // a gather also waits for the pass two back to finish, so at most one layer is prefetched.
+    for (const id of head) toProgram(s, id);
+    let pendingReduce = -1;
+    ops.forEach((id, pos) => {
+      const g = gatherFor[id];
+      if (g >= 0) {
+        if (overlapDp) {
+          toProgram(pp + s, g);
+          dep(g, id);
+          if (zero3 && pos >= 2) dep(ops[pos - 2], g);
+        } else toProgram(s, g);
+      }
+      if (pendingReduce >= 0) toProgram(pp + s, pendingReduce);
+      pendingReduce = -1;
+      toProgram(s, id);
+      if (!overlapPp && sendAfter[id] >= 0) toProgram(s, sendAfter[id]);
+      const r = reduceAfter[id];
+      if (r >= 0) {
+        reduces.push(r);
+        if (overlapDp) {
+          dep(id, r);
+          pendingReduce = r;
+        } else toProgram(s, r);
+      }
+    });
+    if (pendingReduce >= 0) toProgram(pp + s, pendingReduce);
+    for (const id of tail) {
+      reduces.push(id);
+      toProgram(s, id);
+    }
+    const opt = newOp(K_OPT, s, -1, -1, 0, 0, 0, (costs.optimizerSeconds[s] ?? 0) * factors.computeFactor * slow, -1);
+    for (const r of reduces) if (prog[r] !== s) dep(r, opt);
+    toProgram(s, opt);
+  }
+  return { ops: t, links };
+}
