@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { loadScenario, packageRoot } from '../src/io/load.js';
 import { evaluate } from '../src/run/evaluate.js';
-import { runInputsFromScenario, simulateRun } from '../src/run/failures.js';
+import { runInputsFromScenario } from '../src/run/inputs.js';
+import { simulateRun } from '../src/run/monte-carlo.js';
 import { simulateRunParallel } from '../src/run/parallel.js';
 
 export interface FailureBenchResult {
