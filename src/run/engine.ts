@@ -28,7 +28,7 @@ type RunEvent =
   | { kind: 'arrival'; process: number }
   | { kind: 'fault'; component: number }
   | { kind: 'stopped'; epoch: number }
-  | { kind: 'restarted'; epoch: number }
+  | { kind: 'restarted'; at: number }
   | { kind: 'finish'; epoch: number };
 
 // Job phases. RECOVER is the outage: detection (or maintenance) until readyTime, waiting for
@@ -103,6 +103,10 @@ class Trial {
   private restartStart = 0;
   /** RECOVER: the row bucket of the time before readyTime (detection or maintenance). */
   private downBucket: number = F.detect;
+  /** RECOVER: when the restart is done. */
+  private restartEnd = 0;
+  /** Time of the live restart wake-up (Infinity: none); wake-ups at other times are stale. */
+  private restartWakeAt = Infinity;
 
   constructor(
     private readonly shared: Shared,
@@ -157,10 +161,11 @@ class Trial {
         return this.onArrival(e.process);
       case 'fault':
         return this.onFault(e.component);
+      case 'restarted':
+        return this.onRestartWake(e.at);
       default:
         if (e.epoch !== this.epoch) return; // stale: superseded by a later fault or stop
         if (e.kind === 'stopped') this.onStopped();
-        else if (e.kind === 'restarted') this.onRestarted();
         else this.onFinish();
     }
   }
@@ -231,14 +236,31 @@ class Trial {
    * Outage until `ready` (time booked to `bucket`), then the restart once enough nodes are
    * healthy: the spare pool covers nodes out for repair up to spareNodes; beyond that the job
    * waits for repairs to return. Only faults take nodes away, and a fault re-plans the outage,
-   * so the restart's end is known now and scheduled directly.
+   * so the restart's end is known now. One wake-up stands for it: a fault that pushes the end
+   * out leaves the wake-up where it is (it re-arms itself when it comes early), so faults
+   * arriving during a long outage add nothing to the event queue.
    */
   private recover(now: number, ready: number, bucket: number): void {
     this.enter(RECOVER, now);
+    ++this.epoch; // a pending stop or finish is stale now
     this.readyTime = ready;
     this.downBucket = bucket;
     this.restartStart = Math.max(ready, this.repairs.readyTime(now));
-    this.sim.scheduleAt(this.restartStart + this.model.restartSeconds, { kind: 'restarted', epoch: ++this.epoch });
+    this.restartEnd = this.restartStart + this.model.restartSeconds;
+    if (this.restartWakeAt > this.restartEnd) this.wakeForRestartAt(this.restartEnd);
+  }
+
+  private wakeForRestartAt(time: number): void {
+    this.restartWakeAt = time;
+    this.sim.scheduleAt(time, { kind: 'restarted', at: time });
+  }
+
+  /** The restart wake-up: restarts when the outage is over, re-arms when a later fault pushed it out. */
+  private onRestartWake(at: number): void {
+    if (at !== this.restartWakeAt) return; // stale: an earlier wake-up replaced it
+    this.restartWakeAt = Infinity;
+    if (this.sim.now < this.restartEnd) this.wakeForRestartAt(this.restartEnd);
+    else this.onRestarted();
   }
 
   private onStopped(): void {
