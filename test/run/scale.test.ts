@@ -89,23 +89,24 @@ describe('cost bounded by the work (issue 11)', () => {
   it('at 1.13 failures per GPU-hour the cost per interruption does not grow as repairs pile up', () => {
     // 16,384 GPUs: ~18,500 interruptions an hour, every node out for a day, so the queue grows
     // all window long. A scan per interruption made cost grow with the square of the window.
-    const perInterruption = (hours: number) => {
-      let best = Infinity;
-      let count = 0;
-      for (let k = 0; k < 3; k++) {
+    const windows = [0.5, 4];
+    const best = [Infinity, Infinity];
+    const counts = [0, 0];
+    simulateRun(highRate(1.13), { trials: 1, seed: 9, horizonSeconds: 0.25 * 3600 }); // warm-up
+    // Interleaved, best of 5: the machine's other load inflates some runs, never the minimum.
+    for (let k = 0; k < 5; k++) {
+      windows.forEach((hours, w) => {
         const t0 = performance.now();
-        const s = simulateRun(highRate(1.13), { trials: 2, seed: k, horizonSeconds: hours * 3600 });
-        best = Math.min(best, performance.now() - t0);
-        count = s.interruptions.total.mean;
+        const s = simulateRun(highRate(1.13), { trials: 1, seed: 1, horizonSeconds: hours * 3600 });
+        best[w] = Math.min(best[w], performance.now() - t0);
+        counts[w] = s.interruptions.total.mean;
         // Every interruption is simulated (no cap): rate × window within 5 standard deviations.
         const expected = 1.13 * llamaInputs.gpus * hours;
-        expect(Math.abs(count - expected)).toBeLessThan(5 * Math.sqrt(expected / 2));
-      }
-      return best / count;
-    };
-    perInterruption(0.25); // warm-up
-    const short = perInterruption(0.5);
-    const long = perInterruption(4);
+        expect(Math.abs(counts[w] - expected)).toBeLessThan(5 * Math.sqrt(expected));
+      });
+    }
+    const short = best[0] / counts[0];
+    const long = best[1] / counts[1];
     expect(long / short).toBeLessThan(2);
   });
 
