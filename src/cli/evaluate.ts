@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { loadScenario } from '../io/load.js';
 import { evaluateDetailed } from '../run/evaluate.js';
 import { failureSummaryForEvaluate } from '../run/failures.js';
-import { renderFailureBrief } from './failures.js';
+import { renderFailureBrief } from '../report/failures.js';
 import { renderPipelineTimeline } from '../report/timeline.js';
 import type { DesStepResult } from '../step/des/types.js';
 import { renderEvaluation } from '../report/text.js';

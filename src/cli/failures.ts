@@ -2,11 +2,14 @@
 import type { CommandModule } from 'yargs';
 import { loadScenario } from '../io/load.js';
 import { evaluate } from '../run/evaluate.js';
-import { runInputsFromScenario, type FailureSummary, type Progress } from '../run/failures.js';
-import { simulateRunParallel } from '../run/parallel.js';
+import { runInputsFromScenario } from '../run/inputs.js';
+import { MAX_TRIALS, RunTooLarge, type Progress } from '../run/plan-run.js';
+import { summarize } from '../run/summary.js';
+import { failureShard, type ShardSpec } from '../run/shard.js';
+import { MAX_WORKERS, simulateTrialsParallel } from '../run/parallel.js';
+import { renderFailures, progressLine } from '../report/failures.js';
 import { parseQuantity } from '../units/quantity.js';
 import { UserError } from '../errors.js';
-import { formatSeconds, formatSi } from '../units/format.js';
 import { printJson, reportError, setsOption } from './common.js';
 
 interface Args {
@@ -20,14 +23,30 @@ interface Args {
   json?: boolean;
   set?: string[];
   gpus?: number;
+  shard?: string;
 }
 
 /** Reads a duration flag ("2h", "54d", "900") as seconds. */
 function duration(value: string, flag: string): number {
   const r = parseQuantity(value, 'seconds');
   if (!r.ok) throw new UserError(r.reason, undefined, flag);
-  if (!(r.value > 0)) throw new UserError(`must be a positive duration, got "${value}"`, undefined, flag);
+  if (!(r.value > 0 && Number.isFinite(r.value))) throw new UserError(`must be a positive duration, got "${value}"`, undefined, flag);
   return r.value;
+}
+
+/** A whole number from `min` to `max`, or a user error naming the flag. */
+function wholeNumber(value: number, min: number, max: number, flag: string, what: string): number {
+  if (!(Number.isInteger(value) && value >= min && value <= max)) throw new UserError(`${what} must be a whole number from ${min} to ${max.toLocaleString('en-US')}, got ${value}`, undefined, flag);
+  return value;
+}
+
+/** Reads `--shard i/n`: shard i (from 0) of n. */
+function shardOption(value: string): ShardSpec {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  if (!m) throw new UserError(`expected i/n (shard i of n, i from 0), got "${value}"`, undefined, '--shard');
+  const [index, count] = [Number(m[1]), Number(m[2])];
+  if (!(count >= 1 && count <= MAX_TRIALS && index < count)) throw new UserError(`the shard index must be from 0 to n − 1 (n from 1), got "${value}"`, undefined, '--shard');
+  return { index, count };
 }
 
 export const failuresCommand: CommandModule<object, Args> = {
@@ -44,27 +63,37 @@ export const failuresCommand: CommandModule<object, Args> = {
       .conflicts('checkpoint-interval', 'optimize-checkpoint')
       .option('horizon', { type: 'string', describe: 'simulate a fixed wall-clock window instead of the token budget, e.g. 54d' })
       .option('json', { type: 'boolean', describe: 'print JSON instead of the report' })
+      .option('shard', { type: 'string', describe: 'run only block i (from 0) of n of the trials and print a JSON shard document for `clusterplan merge`, e.g. 0/4' })
       .option('set', { type: 'string', array: true, describe: 'override a field: path=value (repeatable), e.g. cluster.spareNodes=16' })
       .option('gpus', { type: 'number', describe: 'resize the cluster; dp is re-derived' }) as never,
   handler: async (args) => {
     try {
       const interval = args['checkpoint-interval'] !== undefined ? duration(args['checkpoint-interval'], '--checkpoint-interval') : undefined;
       const horizon = args.horizon !== undefined ? duration(args.horizon, '--horizon') : undefined;
+      const trials = wholeNumber(args.trials, 1, MAX_TRIALS, '--trials', 'trials');
+      const workers = wholeNumber(args.workers, 1, MAX_WORKERS, '--workers', 'workers');
+      const shard = args.shard !== undefined ? shardOption(args.shard) : undefined;
       const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: args.gpus });
       const ev = evaluate(sc);
       const inputs = runInputsFromScenario(sc, ev);
       const bar = process.stderr.isTTY ? progressBar() : undefined;
-      const summary = await simulateRunParallel(inputs, {
-        trials: args.trials,
+      const notes = ev.feasible ? [] : [`the plan does not fit in memory (${ev.reasons.join('; ')}); failures simulated at its step time anyway`];
+      const result = await simulateTrialsParallel(inputs, {
+        trials,
         seed: args.seed,
-        workers: args.workers,
+        workers,
         checkpointIntervalSeconds: interval,
         optimize: args['optimize-checkpoint'],
         horizonSeconds: horizon,
+        shard,
+        notes,
         onProgress: bar?.update,
+      }).catch((e: unknown) => {
+        throw e instanceof RunTooLarge ? tooLarge(e, horizon !== undefined) : e;
       });
       bar?.clear();
-      if (!ev.feasible) summary.notes.unshift(`the plan does not fit in memory (${ev.reasons.join('; ')}); failures simulated at its step time anyway`);
+      if (shard) return printJson(failureShard(result, shard, { scenario: sc.name, gpus: inputs.gpus }));
+      const summary = summarize(result.context, result.rows);
       if (args.json) printJson(summary);
       else process.stdout.write(renderFailures(summary, sc.name, inputs.gpus));
     } catch (e) {
@@ -73,110 +102,23 @@ export const failuresCommand: CommandModule<object, Args> = {
   },
 };
 
+/** The core's refusal, with the flags that change it. */
+function tooLarge(e: RunTooLarge, horizon: boolean): UserError {
+  const days = e.largestSpanSeconds / 86400;
+  const fit = days >= 1 ? `${Math.floor(days)}d` : days >= 1 / 24 ? `${Math.floor(days * 24)}h` : `${Math.max(1, Math.floor(days * 1440))}min`;
+  return new UserError(e.message, undefined, horizon ? '--horizon' : 'training.totalTokens', `use fewer --trials, a shorter --horizon (e.g. --horizon ${fit}) or a smaller token budget`);
+}
+
 /** A one-line progress bar on stderr, redrawn at most every 100 ms. */
 function progressBar(): { update: (p: Progress) => void; clear: () => void } {
   let last = 0;
-  const width = 30;
   return {
     update: (p) => {
       const now = performance.now();
       if (now - last < 100 && p.done < p.total) return;
       last = now;
-      const f = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
-      const filled = Math.round(f * width);
-      const label = p.phase === 'optimize' ? 'searching interval' : 'simulating';
-      process.stderr.write(`\r${label.padEnd(18)} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(100 * f).toFixed(0).padStart(3)}% ${p.done}/${p.total} trials`);
+      process.stderr.write(`\r${progressLine(p)}`);
     },
     clear: () => process.stderr.write('\r\x1b[2K'),
   };
-}
-
-const f1 = (x: number) => x.toFixed(1);
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const int = (x: number) => Math.round(x).toLocaleString('en-US');
-
-/** Text table: the first `textColumns` columns left-aligned, numbers right-aligned. */
-function table(header: string[], rows: string[][], textColumns = 1): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => '  ' + r.map((c, i) => (i < textColumns ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), ...rows.map(line)];
-}
-
-/** Renders the failure report: days, interruptions by component, lost GPU-hours, goodput, spares, checkpointing, histogram. */
-export function renderFailures(s: FailureSummary, scenario: string, gpus: number): string {
-  const out: string[] = [];
-  const window = s.mode === 'horizon' ? `${f1(s.horizonDays ?? 0)}-day window` : 'whole token budget';
-  out.push(`clusterplan failures · ${scenario} · ${int(gpus)} GPUs · ${window} · ${int(s.trials)} trials, seed ${s.seed}`);
-  out.push('');
-  if (s.mode === 'run') {
-    out.push(`Wall-clock days (ideal ${f1(s.days.ideal)} without failures)`);
-    out.push(...table(['', 'mean', 'p5', 'p50', 'p90', 'p99'], [['days', ...[s.days.mean, s.days.p5, s.days.p50, s.days.p90, s.days.p99].map(f1)]]));
-    if (s.finishedTrials < s.trials) out.push(`  ${s.trials - s.finishedTrials} trials did not finish`);
-  } else {
-    out.push(`Tokens trained in the window: ${formatSi(s.tokens, 2)} (mean)`);
-  }
-  out.push('');
-  out.push(`Goodput (effective training time)  mean ${pct(s.goodput.mean)} · p5 ${pct(s.goodput.p5)} · p50 ${pct(s.goodput.p50)} · p99 ${pct(s.goodput.p99)}`);
-  out.push('');
-  const i = s.interruptions;
-  out.push(`Interruptions  ${f1(i.total.mean)} mean (p90 ${f1(i.total.p90)}): ${f1(i.unexpected.mean)} unexpected, ${f1(i.planned.mean)} planned${i.mtbiHours !== null ? ` · one unexpected every ${f1(i.mtbiHours)} h` : ''}`);
-  const comps = Object.entries(i.byComponent).sort((a, b) => b[1].mean - a[1].mean);
-  const unexpectedMean = i.unexpected.mean;
-  out.push(
-    ...table(
-      ['component', 'category', 'mean', 'p90', 'share'],
-      comps.map(([name, c]) => [name + (c.planned ? ' (planned)' : ''), c.category, f1(c.mean), f1(c.p90), c.planned || unexpectedMean === 0 ? '' : pct(c.mean / unexpectedMean)]),
-      2,
-    ),
-  );
-  out.push(`  hit while running ${f1(i.during.running)}, checkpointing ${f1(i.during.checkpoint)}, already recovering ${f1(i.during.recovery)}`);
-  out.push('');
-  const l = s.lostGpuHours;
-  out.push(`Lost GPU-hours  ${formatSi(l.mean, 2)} mean (p90 ${formatSi(l.p90, 2)})`);
-  const lostRows: [string, number][] = [
-    ['recomputed work', l.recomputed],
-    ['restarts', l.restart],
-    ['checkpoint pauses', l.checkpoint],
-    ['detection', l.detection],
-    ['planned maintenance', l.maintenance],
-    ['waiting for spares', l.waitingForSpares],
-  ];
-  out.push(...table(['', 'GPU-hours', 'share'], lostRows.map(([k, v]) => [k, formatSi(v, 2), l.mean > 0 ? pct(v / l.mean) : ''])));
-  out.push('');
-  const sp = s.spares;
-  out.push(`Spares  ${sp.spareNodes} nodes · ${f1(sp.nodesReplaced)} nodes swapped per run · nodes out for repair at the peak: mean ${f1(sp.peakNodesOut.mean)}, p99 ${f1(sp.peakNodesOut.p99)}, max ${sp.peakNodesOut.max}`);
-  out.push(sp.trialsWaited > 0 ? `  the pool ran empty in ${pct(sp.trialsWaited)} of trials; the job waited ${sp.waitHours.toFixed(2)} h on average` : '  the pool never ran empty: the job never waited for a repair');
-  out.push('');
-  const c = s.checkpoint;
-  const yd = c.youngSeconds !== null && c.dalySeconds !== null ? `Young ${formatSeconds(c.youngSeconds)}, Daly ${formatSeconds(c.dalySeconds)}` : 'Young/Daly: no unexpected failures';
-  out.push(`Checkpoint  every ${formatSeconds(c.intervalSeconds)} of work (${c.intervalSteps} steps, ${c.source}) · ${yd}`);
-  out.push(`  ${formatSi(c.bytes, 2)}B per save · ${c.async ? `async: pause ${formatSeconds(c.pauseSeconds)}, background write ${formatSeconds(c.backgroundSeconds)}` : `blocking write ${formatSeconds(c.writeSeconds)}`} · ${f1(c.savesPerTrial)} saves per run`);
-  if (c.optimum) {
-    out.push(`  simulated optimum ${formatSeconds(c.optimum.intervalSeconds)} (goodput ${pct(c.optimum.goodput)}); candidates:`);
-    out.push('  ' + c.optimum.candidates.map((k) => `${formatSeconds(k.intervalSeconds)} ${(100 * k.goodput).toFixed(2)}%`).join(' · '));
-  }
-  const r = s.restart;
-  out.push(`Restart  ${formatSeconds(r.seconds)}: relaunch ${formatSeconds(r.relaunchSeconds)} + communicator init ${formatSeconds(r.initSeconds)} + checkpoint load ${formatSeconds(r.loadSeconds)}`);
-  if (s.mode === 'run') {
-    out.push('');
-    out.push('Finish time (days)');
-    out.push(...histogramLines(s.histogram.edges, s.histogram.counts, s.trials));
-  }
-  for (const n of s.notes) out.push(`Note  ${n}`);
-  return out.join('\n') + '\n';
-}
-
-/** A text histogram: one row per bin with a bar proportional to its count. */
-function histogramLines(edges: number[], counts: number[], total: number): string[] {
-  const max = Math.max(...counts, 1);
-  const binWidth = counts.length > 0 ? (edges[edges.length - 1] - edges[0]) / counts.length : 0;
-  const digits = binWidth > 0 ? Math.min(3, Math.max(1, Math.ceil(-Math.log10(binWidth)))) : 1;
-  return counts.map((n, k) => `  ${edges[k].toFixed(digits).padStart(7)}–${edges[k + 1].toFixed(digits).padEnd(7)} ${'█'.repeat(Math.round((40 * n) / max)).padEnd(40)} ${String(n).padStart(6)} ${pct(n / total).padStart(6)}`);
-}
-
-/** Lines for the evaluate report (its `extra` block): the Monte Carlo summary in brief. */
-export function renderFailureBrief(s: FailureSummary): string[] {
-  return [
-    `Failures ${s.trials} trials: ${f1(s.days.mean)} days mean (p50 ${f1(s.days.p50)}, p90 ${f1(s.days.p90)}) vs ${f1(s.days.ideal)} ideal · goodput ${pct(s.goodput.mean)} · ${f1(s.interruptions.total.mean)} interruptions (${f1(s.interruptions.unexpected.mean)} unexpected) · checkpoint every ${formatSeconds(s.checkpoint.intervalSeconds)}`,
-  ];
 }

@@ -10,16 +10,21 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
-import { UserError } from '../errors.js';
+import { invariant } from '../errors.js';
 import type { Seed } from '../sim/index.js';
-import { rowWidth, type RunModel } from './engine.js';
+import type { RunModel } from './run-model.js';
+import { rowWidth } from './trial-row.js';
 import type { WorkerRequest, WorkerResponse } from './worker.js';
-import { planRun, progressTotals, simulateFlow, simulateRun, type FailureSummary, type RunInputs, type SimulateOptions } from './failures.js';
+import type { RunInputs } from './inputs.js';
+import { planRun, type SimulateOptions } from './plan-run.js';
+import { driveFlow, simulateTrials, type TrialRows } from './monte-carlo.js';
+import { summarize, type FailureSummary } from './summary.js';
 
 /** Trials per message: small enough for a smooth progress bar and load balance, large enough to amortise messaging. */
 const CHUNK = 250;
 
-const MAX_WORKERS = 64;
+/** Most worker threads a pool starts (the CLI checks its flag against this). */
+export const MAX_WORKERS = 64;
 
 /** Starts one trial worker: worker.js next to this module, or worker.ts through tsx when running from sources. */
 function startWorker(): Worker {
@@ -42,15 +47,16 @@ export class TrialPool {
   private nextId = 0;
 
   constructor(readonly size: number) {
-    if (!(Number.isInteger(size) && size >= 1 && size <= MAX_WORKERS)) throw new UserError(`workers must be a whole number from 1 to ${MAX_WORKERS}, got ${size}`, undefined, '--workers');
+    invariant(Number.isInteger(size) && size >= 1 && size <= MAX_WORKERS, `workers must be a whole number from 1 to ${MAX_WORKERS}, got ${size}`);
     for (let i = 0; i < size; i++) this.workers.push(startWorker());
   }
 
-  /** Runs trials [0, n) of `model`; resolves to rows in trial order. */
-  run(model: RunModel, seed: Seed, n: number, onDone: (trials: number) => void = () => {}): Promise<Float64Array> {
+  /** Runs trials [start, end) of `model`; resolves to their rows in trial order. */
+  run(model: RunModel, seed: Seed, start: number, end: number, onDone: (trials: number) => void = () => {}): Promise<Float64Array> {
     const width = rowWidth(model);
-    const out = new Float64Array(n * width);
-    let next = 0;
+    const n = end;
+    const out = new Float64Array((end - start) * width);
+    let next = start;
     let pending = 0;
     return new Promise((resolve, reject) => {
       let failed = false;
@@ -62,11 +68,11 @@ export class TrialPool {
       };
       const dispatch = (w: Worker) => {
         if (next >= n) return;
-        const start = next;
-        const end = Math.min(n, start + CHUNK);
-        next = end;
+        const from = next;
+        const to = Math.min(n, from + CHUNK);
+        next = to;
         pending++;
-        const req: WorkerRequest = { id: this.nextId++, model, seed, start, end };
+        const req: WorkerRequest = { id: this.nextId++, model, seed, start: from, end: to };
         w.postMessage(req);
       };
       for (const w of this.workers) {
@@ -78,7 +84,7 @@ export class TrialPool {
             finish(new Error(`worker failed: ${res.error}`));
             return;
           }
-          out.set(res.rows, res.start * width);
+          out.set(res.rows, (res.start - start) * width);
           onDone(res.end - res.start);
           dispatch(w);
           if (pending === 0 && next >= n) finish();
@@ -98,7 +104,7 @@ export class TrialPool {
           w.off('exit', onExit);
         });
       }
-      if (n === 0) return finish();
+      if (start >= end) return finish();
       for (const w of this.workers) dispatch(w);
     });
   }
@@ -109,30 +115,25 @@ export class TrialPool {
   }
 }
 
+/** simulateTrials spread over `workers` threads (in-process for one): the same rows for any worker count. */
+export async function simulateTrialsParallel(inputs: RunInputs, options: SimulateOptions & { workers?: number } = {}): Promise<TrialRows> {
+  const workers = options.workers ?? 1;
+  if (workers === 1) return simulateTrials(inputs, options);
+  const plan = planRun(inputs, options);
+  const pool = new TrialPool(workers);
+  try {
+    return await driveFlow(plan, options, (b, onDone) => pool.run(b.model, b.seed, b.start, b.end, onDone));
+  } finally {
+    await pool.close();
+  }
+}
+
 /**
  * simulateRun spread over `workers` threads (in-process for one). The summary is the same, byte
  * for byte, for any worker count.
  */
 export async function simulateRunParallel(inputs: RunInputs, options: SimulateOptions & { workers?: number } = {}): Promise<FailureSummary> {
-  const workers = options.workers ?? 1;
-  if (workers === 1) return simulateRun(inputs, options);
-  const plan = planRun(inputs, options);
-  const totals = progressTotals(plan, options);
-  const done = { optimize: 0, simulate: 0 };
-  const pool = new TrialPool(workers);
-  try {
-    const flow = simulateFlow(plan, options);
-    let req = flow.next();
-    while (!req.done) {
-      const { model, n, phase } = req.value;
-      const rows = await pool.run(model, plan.seed, n, (k) => {
-        done[phase] += k;
-        options.onProgress?.({ phase, done: done[phase], total: phase === 'simulate' ? totals.simulate : Math.max(done.optimize, totals.optimize) });
-      });
-      req = flow.next(rows);
-    }
-    return req.value;
-  } finally {
-    await pool.close();
-  }
+  invariant(options.shard === undefined, 'a shard is not a whole summary: use simulateTrialsParallel and failureShard');
+  const r = await simulateTrialsParallel(inputs, options);
+  return summarize(r.context, r.rows);
 }

@@ -1,5 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { F, TrialRunner, rowWidth, runTrialRange, gamma, type ModelComponent, type RunModel, type ScriptedFault } from '../../src/run/engine.js';
+import { TrialRunner, runTrialRange } from '../../src/run/engine.js';
+import { TrialField as F, rowWidth } from '../../src/run/trial-row.js';
+import { gamma } from '../../src/run/arrivals.js';
+import type { ModelComponent, RunModel, ScriptedFault } from '../../src/run/run-model.js';
 import { mean, stdev } from '../../src/run/stats.js';
 
 const component = (over: Partial<ModelComponent>): ModelComponent => ({

@@ -1,10 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import { FailureProfileSchema } from '../../src/schema/failures.js';
 import { loadProfile } from '../../src/io/load.js';
-import { simulateRun, planRun, youngDaly, checkpointCosts, restartCosts, modelComponents, type RunInputs } from '../../src/run/failures.js';
-import { simulateRunParallel } from '../../src/run/parallel.js';
+import { modelComponents, type RunInputs } from '../../src/run/inputs.js';
+import { youngDaly, checkpointCosts, restartCosts } from '../../src/run/checkpoint.js';
+import { planRun, eventsPerSecond, RunTooLarge, MAX_EXPECTED_EVENTS } from '../../src/run/plan-run.js';
 import { UserError } from '../../src/errors.js';
-import { renderFailures, renderFailureBrief } from '../../src/cli/failures.js';
+import { simulateRun } from '../../src/run/monte-carlo.js';
+import { simulateRunParallel } from '../../src/run/parallel.js';
+import { renderFailures, renderFailureBrief } from '../../src/report/failures.js';
 
 const profile = (components: unknown[], extra: Record<string, unknown> = {}) =>
   FailureProfileSchema.parse({ name: 'test', components, recovery: { relaunch: '60 s', init: '120 s', referenceGpus: 1024, initExponent: 0.5, repair: '1 day' }, checkpoint: { saveOverhead: '5 s', asyncSnapshotBandwidth: '20 GB/s' }, ...extra });
@@ -168,13 +171,18 @@ describe('simulateRun', () => {
     expect(expected).toBeCloseTo((2e-5 * 1024 + 1e-4 * 128 + 0.02 + 0.01) * 7 * 24, 6);
   });
 
-  it('rejects bad options with user errors', () => {
-    expect(() => planRun(inputs(), { trials: 0 })).toThrow(UserError);
-    expect(() => planRun(inputs(), { trials: 1.5 })).toThrow(/trials/);
-    expect(() => planRun(inputs(), { horizonSeconds: -1 })).toThrow(/horizon/);
-    expect(() => planRun(inputs(), { checkpointIntervalSeconds: 0 })).toThrow(/interval/);
+  it('options the CLI checks are invariants here; a profile without what async saves need is a user error naming the field', () => {
+    expect(() => planRun(inputs(), { trials: 0 })).toThrow(/internal invariant.*trials/);
+    expect(() => planRun(inputs(), { trials: 1.5 })).toThrow(/internal invariant.*trials/);
+    expect(() => planRun(inputs(), { horizonSeconds: -1 })).toThrow(/internal invariant.*horizon/);
+    expect(() => planRun(inputs(), { checkpointIntervalSeconds: 0 })).toThrow(/internal invariant.*interval/);
     const noSnapshot = inputs({ checkpointAsync: true, failures: FailureProfileSchema.parse({ name: 'n', components: [] }) });
-    expect(() => planRun(noSnapshot)).toThrow(/asyncSnapshotBandwidth|snapshot/);
+    expect(() => planRun(noSnapshot)).toThrow(UserError);
+    try {
+      planRun(noSnapshot);
+    } catch (e) {
+      expect((e as UserError).fieldPath).toBe('failures.checkpoint.asyncSnapshotBandwidth');
+    }
   });
 });
 
@@ -220,21 +228,46 @@ describe('report', () => {
 });
 
 describe('bounded work', () => {
-  it('a trial whose failures outpace progress is given up at the event cap and reported unfinished', () => {
-    // Nodes fail every few seconds and take a day to repair with one spare: no progress is possible.
+  it('a trial whose failures outpace progress runs to the wall cap, every event simulated, and the summary says so', () => {
+    // Nodes fail every few minutes and take a day to repair with one spare: hardly any progress.
     const s = simulateRun(
       inputs({
+        totalTokens: 2e10,
         spareNodes: 1,
-        failures: profile([{ name: 'GPU', category: 'GPU', rate: 0.5, per: 'gpu-hour', scope: 'gpu', detect: '1 min', replaceNode: true }]),
+        failures: profile([{ name: 'GPU', category: 'GPU', rate: 0.02, per: 'gpu-hour', scope: 'gpu', detect: '1 min', replaceNode: true }]),
       }),
       { trials: 3, seed: 1 },
     );
+    const capDays = (50 * Math.ceil(2e10 / 4_194_304) * 2 + 365 * 86400) / 86400;
     expect(s.finishedTrials).toBe(0);
-    expect(s.days.mean).toBeGreaterThan(s.days.ideal);
-    expect(Number.isFinite(s.days.mean)).toBe(true);
+    expect(s.days.mean).toBeCloseTo(capDays, 9);
+    expect(s.notes.join(' ')).toMatch(/3 of 3 trials did not finish within \d+ days/);
+    // Every interruption up to the cap is counted: rate × wall, within 5 standard deviations.
+    const expected = 0.02 * 1024 * 24 * capDays;
+    expect(Math.abs(s.interruptions.total.mean - expected)).toBeLessThan(5 * Math.sqrt(expected / 3));
   });
 
-  it('refuses a Monte Carlo that would simulate more than 1e8 interruptions', () => {
-    expect(() => simulateRun(inputs(), { trials: 1000, seed: 1, horizonSeconds: 1e12 })).toThrow(UserError);
+  it('refuses up front a Monte Carlo expected to simulate more than MAX_EXPECTED_EVENTS, naming the longest window that fits', () => {
+    let err: unknown;
+    try {
+      simulateRun(inputs(), { trials: 1000, seed: 1, horizonSeconds: 1e12 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RunTooLarge);
+    const e = err as RunTooLarge;
+    expect(e.fieldPath).toBe('horizonSeconds');
+    expect(e.message).toMatch(/interruptions, restarts and node repairs.*at most \d+ days per trial/);
+    // The window it names fits, and runs.
+    const perDay = eventsPerSecond(planRun(inputs(), { trials: 1, horizonSeconds: 86400 }).base) * 86400;
+    expect(e.largestSpanSeconds).toBeCloseTo((MAX_EXPECTED_EVENTS / (perDay * 1000)) * 86400, 3);
+    expect(() => planRun(inputs(), { trials: 1000, horizonSeconds: e.largestSpanSeconds * 0.99 })).not.toThrow();
+  });
+
+  it('counts node repairs in the bound: the same interruptions cost more when every one sends a node to repair', () => {
+    const comps = (replaceNode: boolean) => profile([{ name: 'GPU', category: 'GPU', rate: 2e-5, per: 'gpu-hour', scope: 'gpu', detect: '1 min', replaceNode }]);
+    const a = planRun(inputs({ failures: comps(false) }), { trials: 10, horizonSeconds: 86400 });
+    const b = planRun(inputs({ failures: comps(true) }), { trials: 10, horizonSeconds: 86400 });
+    expect(b.expectedEvents / a.expectedEvents).toBeCloseTo(3 / 2, 12);
   });
 });

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario, packageRoot } from '../../src/io/load.js';
 import { evaluate } from '../../src/run/evaluate.js';
-import { runInputsFromScenario, simulateRun, failureSummaryForEvaluate } from '../../src/run/failures.js';
+import { runInputsFromScenario } from '../../src/run/inputs.js';
+import { simulateRun } from '../../src/run/monte-carlo.js';
+import { failureSummaryForEvaluate } from '../../src/run/failures.js';
 
 interface Case {
   interruptions: { planned: number; unexpected: number; byComponent: { component: string; count: number }[] };

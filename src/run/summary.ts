@@ -1,0 +1,298 @@
+/**
+ * The Monte Carlo's answer: statistics of the trial rows, in trial order. Everything the
+ * statistics need besides the rows is a SummaryContext of plain, JSON-safe values, so a summary
+ * can be rebuilt from rows computed elsewhere (worker threads, or shards on other machines).
+ */
+import type { ModelComponent, RunModel } from './run-model.js';
+import { TrialField as F } from './trial-row.js';
+import type { CheckpointCosts, RestartCosts } from './checkpoint.js';
+import { closedFormInputs, kokolisEttr, type ClosedFormInputs } from './closed-form.js';
+import type { IntervalSource, RunPlan } from './plan-run.js';
+import type { IntervalOptimum } from './interval-search.js';
+import { mean, percentile, sorted, histogram, stdev } from './stats.js';
+
+/** Mean and percentiles of a per-trial quantity. */
+export interface Distribution {
+  mean: number;
+  p5: number;
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+export interface ComponentSummary {
+  category: string;
+  planned: boolean;
+  mean: number;
+  p90: number;
+  /** rate × exposure (mean wall time of the trials). */
+  expected: number;
+}
+
+/** The closed-form cross-check (closed-form.ts) against the Monte Carlo's goodput. */
+export interface ClosedFormSummary {
+  method: 'Kokolis et al. 2024 ETTR';
+  /** Expected ETTR at the simulated interval. */
+  ettr: number;
+  intervalSeconds: number;
+  /** Expected ETTR at Daly's interval (null without unexpected failures). */
+  ettrAtDaly: number | null;
+  unexpectedPerDay: number;
+  u0Seconds: number;
+  plannedPerDay: number;
+  plannedSeconds: number;
+  pauseSeconds: number;
+  monteCarlo: {
+    goodputMean: number;
+    /** 95% confidence interval of the mean goodput (normal approximation). */
+    meanInterval95: [number, number];
+    /** Central 95% of the trials' goodput (p2.5 to p97.5). */
+    trialInterval95: [number, number];
+  };
+  /** False when the closed form falls outside the trials' 95% interval (a note says why it may). */
+  agrees: boolean;
+}
+
+/** The Monte Carlo answer: wall-clock days, interruptions, lost GPU-hours, goodput, spares, checkpointing. */
+export interface FailureSummary {
+  trials: number;
+  seed: string;
+  mode: 'run' | 'horizon';
+  horizonDays: number | null;
+  /** Trials that reached the end of the token budget (run mode) within the cap. */
+  finishedTrials: number;
+  days: Distribution & { ideal: number };
+  interruptions: {
+    total: { mean: number; p90: number };
+    unexpected: { mean: number; p90: number };
+    planned: { mean: number; p90: number };
+    byComponent: Record<string, ComponentSummary>;
+    /** Mean interruptions by what the job was doing when hit. */
+    during: { running: number; checkpoint: number; recovery: number };
+    /** Mean wall hours between unexpected interruptions (null without any). */
+    mtbiHours: number | null;
+  };
+  /** Effective training time ratio: work kept / wall time. */
+  goodput: Distribution;
+  lostGpuHours: {
+    mean: number;
+    p90: number;
+    recomputed: number;
+    restart: number;
+    checkpoint: number;
+    detection: number;
+    maintenance: number;
+    waitingForSpares: number;
+  };
+  spares: {
+    spareNodes: number;
+    nodesReplaced: number;
+    peakNodesOut: { mean: number; p99: number; max: number };
+    /** Fraction of trials in which the job waited for the pool. */
+    trialsWaited: number;
+    waitHours: number;
+  };
+  checkpoint: {
+    intervalSeconds: number;
+    intervalSteps: number;
+    source: IntervalSource;
+    youngSeconds: number | null;
+    dalySeconds: number | null;
+    async: boolean;
+    bytes: number;
+    writeSeconds: number;
+    pauseSeconds: number;
+    backgroundSeconds: number;
+    savesPerTrial: number;
+    optimum: IntervalOptimum | null;
+  };
+  restart: RestartCosts;
+  /** Tokens trained, mean over trials. */
+  tokens: number;
+  histogram: { unit: 'days'; edges: number[]; counts: number[] };
+  closedForm: ClosedFormSummary;
+  notes: string[];
+}
+
+/** Everything summarize needs besides the rows: plain numbers and strings, JSON-safe (no Infinity). */
+export interface SummaryContext {
+  trials: number;
+  seed: string;
+  mode: 'run' | 'horizon';
+  /** Horizon mode: the window; run mode: null. */
+  horizonSeconds: number | null;
+  /** Run mode: the work and the wall cap; horizon mode: null. */
+  workSeconds: number | null;
+  maxWallSeconds: number | null;
+  gpus: number;
+  spareNodes: number;
+  stepSeconds: number;
+  tokensPerStep: number;
+  interval: { seconds: number; steps: number; source: IntervalSource };
+  youngSeconds: number | null;
+  dalySeconds: number | null;
+  checkpointAsync: boolean;
+  checkpoint: CheckpointCosts;
+  restart: RestartCosts;
+  optimum: IntervalOptimum | null;
+  components: Pick<ModelComponent, 'name' | 'category' | 'planned' | 'ratePerSecond'>[];
+  closedForm: ClosedFormInputs;
+  histogramBins: number;
+  /** The caller's notes, first in the summary. */
+  notes: string[];
+}
+
+/** The context of the final trials: the plan, the model they ran and the interval search's answer. */
+export function summaryContext(plan: RunPlan, model: RunModel, intervalSteps: number, optimum: IntervalOptimum | null, options: { histogramBins?: number; notes?: string[] } = {}): SummaryContext {
+  return {
+    trials: plan.trials,
+    seed: String(plan.seed),
+    mode: plan.horizon ? 'horizon' : 'run',
+    horizonSeconds: plan.horizon ? plan.base.horizonSeconds : null,
+    workSeconds: plan.horizon ? null : plan.base.workSeconds,
+    maxWallSeconds: plan.horizon ? null : plan.base.maxWallSeconds,
+    gpus: plan.inputs.gpus,
+    spareNodes: plan.inputs.spareNodes,
+    stepSeconds: plan.inputs.stepSeconds,
+    tokensPerStep: plan.inputs.tokensPerStep,
+    interval: { seconds: model.intervalSeconds, steps: intervalSteps, source: optimum ? 'optimized' : plan.source },
+    youngSeconds: plan.young,
+    dalySeconds: plan.daly,
+    checkpointAsync: plan.inputs.checkpointAsync,
+    checkpoint: plan.ckpt,
+    restart: plan.restart,
+    optimum,
+    components: model.components.map((c) => ({ name: c.name, category: c.category, planned: c.planned, ratePerSecond: c.ratePerSecond })),
+    closedForm: closedFormInputs(model),
+    histogramBins: options.histogramBins ?? 20,
+    notes: options.notes ?? [],
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** Builds the summary from trial rows (row-major, trial order, ctx.trials rows). */
+export function summarize(ctx: SummaryContext, rows: Float64Array): FailureSummary {
+  const n = ctx.trials;
+  const w = F.components + ctx.components.length;
+  const col = (f: number) => {
+    const a = new Float64Array(n);
+    for (let t = 0; t < n; t++) a[t] = rows[t * w + f];
+    return a;
+  };
+  const dist = (a: Float64Array): Distribution => {
+    const s = sorted(a);
+    return { mean: mean(a), p5: percentile(s, 5), p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99) };
+  };
+  const mp90 = (a: Float64Array) => ({ mean: mean(a), p90: percentile(sorted(a), 90) });
+  const horizon = ctx.mode === 'horizon';
+  const gpuHours = ctx.gpus / 3600;
+  const wall = col(F.wall);
+  const useful = col(F.useful);
+  const days = wall.map((s) => s / 86400);
+  const meanWall = mean(wall);
+  const unexpected = new Float64Array(n);
+  const planned = new Float64Array(n);
+  const byComponent: Record<string, ComponentSummary> = {};
+  ctx.components.forEach((c, i) => {
+    const a = col(F.components + i);
+    for (let t = 0; t < n; t++) (c.planned ? planned : unexpected)[t] += a[t];
+    byComponent[c.name] = { category: c.category, planned: c.planned, ...mp90(a), expected: c.ratePerSecond * meanWall };
+  });
+  const total = unexpected.map((u, t) => u + planned[t]);
+  const lost = wall.map((x, t) => (x - useful[t]) * gpuHours);
+  const goodput = useful.map((u, t) => u / wall[t]);
+  const waited = col(F.waitEpisodes);
+  const trialsWaited = waited.reduce((s, x) => s + (x > 0 ? 1 : 0), 0) / n;
+  const peak = col(F.peakNodesOut);
+  const peakSorted = sorted(peak);
+  const finished = col(F.finished).reduce((s, x) => s + x, 0);
+  const h = histogram(days, ctx.histogramBins);
+  const closedForm = closedFormSummary(ctx, goodput);
+  const notes: string[] = [...ctx.notes];
+  const meanUnexpected = mean(unexpected);
+  if (trialsWaited > 0) {
+    notes.push(`the spare pool (${ctx.spareNodes} nodes) ran empty in ${(100 * trialsWaited).toFixed(1)}% of trials: the job waited ${(mean(col(F.wait)) / 3600).toFixed(2)} h on average for repairs; peak nodes out p99 ${percentile(peakSorted, 99).toFixed(0)}`);
+  }
+  if (!horizon && finished < n) notes.push(`${n - finished} of ${n} trials did not finish within ${(ctx.maxWallSeconds! / 86400).toFixed(0)} days (failures outpace progress); their days are the cap`);
+  if (ctx.checkpoint.pauseSeconds > 0.5 * ctx.interval.seconds) notes.push(`checkpoint pause ${ctx.checkpoint.pauseSeconds.toFixed(1)} s is large against the interval ${ctx.interval.seconds.toFixed(0)} s`);
+  if (!closedForm.agrees) {
+    const [lo, hi] = closedForm.monteCarlo.trialInterval95;
+    notes.push(`the closed form (Kokolis et al. 2024) expects goodput ${pct(closedForm.ettr)}, outside the 95% of trials (${pct(lo)}–${pct(hi)}): its assumptions (no wait for spares, no fault during a recovery, first order in the failure rate) do not hold here`);
+  }
+  return {
+    trials: n,
+    seed: ctx.seed,
+    mode: ctx.mode,
+    horizonDays: horizon ? ctx.horizonSeconds! / 86400 : null,
+    finishedTrials: horizon ? 0 : finished,
+    days: { ...dist(days), ideal: (horizon ? ctx.horizonSeconds! : ctx.workSeconds!) / 86400 },
+    interruptions: {
+      total: mp90(total),
+      unexpected: { mean: meanUnexpected, p90: percentile(sorted(unexpected), 90) },
+      planned: mp90(planned),
+      byComponent,
+      during: { running: mean(col(F.duringRunning)), checkpoint: mean(col(F.duringCheckpoint)), recovery: mean(col(F.duringRecovery)) },
+      mtbiHours: meanUnexpected > 0 ? meanWall / 3600 / meanUnexpected : null,
+    },
+    goodput: dist(goodput),
+    lostGpuHours: {
+      ...mp90(lost),
+      recomputed: mean(col(F.recompute)) * gpuHours,
+      restart: mean(col(F.restart)) * gpuHours,
+      checkpoint: mean(col(F.checkpoint)) * gpuHours,
+      detection: mean(col(F.detect)) * gpuHours,
+      maintenance: mean(col(F.maintenance)) * gpuHours,
+      waitingForSpares: mean(col(F.wait)) * gpuHours,
+    },
+    spares: {
+      spareNodes: ctx.spareNodes,
+      nodesReplaced: mean(col(F.nodesReplaced)),
+      peakNodesOut: { mean: mean(peak), p99: percentile(peakSorted, 99), max: peakSorted[n - 1] },
+      trialsWaited,
+      waitHours: mean(col(F.wait)) / 3600,
+    },
+    checkpoint: {
+      intervalSeconds: ctx.interval.seconds,
+      intervalSteps: ctx.interval.steps,
+      source: ctx.interval.source,
+      youngSeconds: ctx.youngSeconds,
+      dalySeconds: ctx.dalySeconds,
+      async: ctx.checkpointAsync,
+      bytes: ctx.checkpoint.bytes,
+      writeSeconds: ctx.checkpoint.writeSeconds,
+      pauseSeconds: ctx.checkpoint.pauseSeconds,
+      backgroundSeconds: ctx.checkpoint.backgroundSeconds,
+      savesPerTrial: mean(col(F.checkpoints)),
+      optimum: ctx.optimum,
+    },
+    restart: ctx.restart,
+    tokens: (mean(useful) / ctx.stepSeconds) * ctx.tokensPerStep,
+    histogram: { unit: 'days', edges: h.edges, counts: h.counts },
+    closedForm,
+    notes,
+  };
+}
+
+/** The closed form at the simulated interval (and Daly's), against the trials' goodput. */
+function closedFormSummary(ctx: SummaryContext, goodput: Float64Array): ClosedFormSummary {
+  const k = ctx.closedForm;
+  const ettr = kokolisEttr(k, ctx.interval.seconds);
+  const s = sorted(goodput);
+  const m = mean(goodput);
+  const half = (1.96 * stdev(goodput)) / Math.sqrt(goodput.length);
+  const trialInterval95: [number, number] = [percentile(s, 2.5), percentile(s, 97.5)];
+  return {
+    method: 'Kokolis et al. 2024 ETTR',
+    ettr,
+    intervalSeconds: ctx.interval.seconds,
+    ettrAtDaly: ctx.dalySeconds !== null ? kokolisEttr(k, ctx.dalySeconds) : null,
+    unexpectedPerDay: k.unexpectedPerSecond * 86400,
+    u0Seconds: k.u0Seconds,
+    plannedPerDay: k.plannedPerSecond * 86400,
+    plannedSeconds: k.plannedSeconds,
+    pauseSeconds: k.pauseSeconds,
+    monteCarlo: { goodputMean: m, meanInterval95: [m - half, m + half], trialInterval95 },
+    agrees: ettr >= trialInterval95[0] && ettr <= trialInterval95[1],
+  };
+}

@@ -1,0 +1,36 @@
+/** Layout of one trial's result row: what the run engine books per trial, read back by the summary. */
+import type { RunModel } from './run-model.js';
+
+/** Field offsets in a trial row (seconds, counts or flags, as named). */
+export const TrialField = {
+  /** Wall-clock seconds of the trial (the window or cap when it did not finish). */
+  wall: 0,
+  /** 1 when the token budget was reached. */
+  finished: 1,
+  /** Seconds of work kept. */
+  useful: 2,
+  /** Seconds of work lost to faults and done again. */
+  recompute: 3,
+  /** Seconds paused for checkpoints. */
+  checkpoint: 4,
+  restart: 5,
+  detect: 6,
+  maintenance: 7,
+  /** Seconds waiting for repaired nodes when the spare pool ran short. */
+  wait: 8,
+  duringRunning: 9,
+  duringCheckpoint: 10,
+  duringRecovery: 11,
+  nodesReplaced: 12,
+  peakNodesOut: 13,
+  waitEpisodes: 14,
+  /** Checkpoints committed. */
+  checkpoints: 15,
+  /** Interruptions of component c are at components + c. */
+  components: 16,
+} as const;
+
+/** Number of fields in a trial row. */
+export function rowWidth(model: RunModel): number {
+  return TrialField.components + model.components.length;
+}
