@@ -1,6 +1,6 @@
 /** Parameter counts of decoder-only transformers (dense and MoE, GQA, SwiGLU/GELU, tied or untied). */
 import { attentionWidths, type ResolvedModel } from './resolved.js';
-import { ffnKind, layerKinds, mtpLayerKind, type LayerKind } from './layers.js';
+import { ffnKind, mtpLayerKind, type LayerKind } from './layers.js';
 
 export interface ParamCounts {
   /** All parameters, every expert included. */
@@ -39,10 +39,12 @@ export function hasBiases(model: ResolvedModel): boolean {
   return model.ffnType === 'gelu';
 }
 
-/** Number of MoE layers (layers.ts: explicit list, or every moeLayerFrequency-th after firstDenseLayers). */
+/** Number of MoE layers (layers.ts ffnKind: the explicit list, or every moeLayerFrequency-th after firstDenseLayers). */
 export function countMoeLayers(model: ResolvedModel): number {
   if (!model.moe) return 0;
-  return layerKinds(model).reduce((n, g) => n + (g.kind.ffn === 'moe' ? g.count : 0), 0);
+  let n = 0;
+  for (let i = 0; i < model.layers; i++) if (ffnKind(model, i) === 'moe') n++;
+  return n;
 }
 
 /** Is layer `i` (0-based) a MoE layer? Used to place MoE layers on pipeline stages. Same as layerKind(model, i).ffn === 'moe'. */
