@@ -13,7 +13,7 @@ import { attentionWidths } from './resolved.js';
 export interface FlopsPerToken {
   /** Model FLOPs per token for forward + backward (the MFU numerator). */
   model: number;
-  /** Same with full (non-causal) attention, PaLM's convention: model + attentionCausal. */
+  /** Same with full (non-causal) attention, PaLM's convention: model + attentionCausal (chunked and sliding layers: non-causal inside their chunk or window). */
   modelFullAttention: number;
   /** Hardware FLOPs per token: model plus recomputed forward work (the HFU numerator). */
   hardware: number;
