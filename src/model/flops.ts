@@ -5,15 +5,16 @@
  */
 import type { ResolvedModel } from './resolved.js';
 import type { Plan } from '../schema/plan.js';
-import { hasBiases, mlaNormParams, mlaUpProjectionParams, mlpParams } from './params.js';
+import { hasBiases, layerParams, mlaNormParams, mlaUpProjectionParams, mlpParams, sinkParams } from './params.js';
 import { modelFacts } from './facts.js';
+import { attendedKeysPerQuery, layerKind, mtpLayerKind, type LayerKind } from './layers.js';
 import { recomputedModules } from '../schema/plan.js';
 import { attentionWidths } from './resolved.js';
 
 export interface FlopsPerToken {
   /** Model FLOPs per token for forward + backward (the MFU numerator). */
   model: number;
-  /** Same with full (non-causal) attention, PaLM's convention: model + attentionCausal. */
+  /** Same with full (non-causal) attention, PaLM's convention: model + attentionCausal (chunked and sliding layers: non-causal inside their chunk or window). */
   modelFullAttention: number;
   /** Hardware FLOPs per token: model plus recomputed forward work (the HFU numerator). */
   hardware: number;
@@ -31,15 +32,58 @@ export function activeMatmulParams(model: ResolvedModel): number {
   const mtp = model.mtpLayers;
   const lmHeadMatmul = model.vocab * model.hidden * (1 + mtp);
   // Norm gains (and biases): two per block and the final one; an MTP module has five.
-  const norms = (model.ffnType === 'gelu' ? 2 : 1) * model.hidden * (2 * model.layers + 1 + 5 * mtp) + mlaNormParams(model) * (model.layers + mtp);
+  // Sink logits (one per head and layer) join a softmax, not a matmul.
+  const norms = (model.ffnType === 'gelu' ? 2 : 1) * model.hidden * (2 * model.layers + 1 + 5 * mtp) + (mlaNormParams(model) + sinkParams(model)) * (model.layers + mtp);
   return c.active - embeddingLookup - c.lmHead + lmHeadMatmul - norms;
 }
 
-/** Causal attention-score FLOPs of one token's forward pass over a sequence of seqLen (all layers). */
+/**
+ * Attention-score FLOPs (QKᵀ and AV) of one token's forward pass through one layer of this kind:
+ * 2 FLOPs × attended keys × heads·(qkHeadDim + vHeadDim), the attended keys averaged causally
+ * (layers.ts attendedKeysPerQuery: seqLen/2 for full attention, the chunk or window when shorter).
+ * Sinks add one logit per head to the softmax denominator: no matmul FLOPs.
+ */
+export function forwardAttentionFlopsPerLayerToken(model: ResolvedModel, kind: LayerKind, seqLen: number = model.seqLen): number {
+  return 2 * attendedKeysPerQuery(kind, seqLen) * model.heads * (model.qkHeadDim + model.vHeadDim);
+}
+
+/** Attention-score FLOPs of one token's forward pass over a sequence of seqLen, all layers and MTP blocks, each by its kind. */
 export function forwardAttentionFlopsPerToken(model: ResolvedModel): number {
-  // QKᵀ (2 FLOPs × seqLen × heads·qkHeadDim) and AV (2 × seqLen × heads·vHeadDim), halved by the
-  // causal mask; with qkHeadDim = vHeadDim = headDim this is 2·2·s·heads·headDim·0.5.
-  return (model.layers + model.mtpLayers) * 2 * model.seqLen * model.heads * (model.qkHeadDim + model.vHeadDim) * 0.5;
+  // Without attention kinds: (layers + mtp) · 2 · (s/2) · heads · (qk + v), with qk = v = headDim
+  // 2·2·s·heads·headDim·0.5 (PaLM's 12·L·H·Q·T per token for fwd+bwd, halved by the causal mask).
+  // Attention FLOPs depend on the attention pattern only, so count layers per pattern entry (layer
+  // i uses entry i mod P) instead of grouping all kinds: this runs in every evaluation's hot path.
+  const mtp = model.mtpLayers * forwardAttentionFlopsPerLayerToken(model, mtpLayerKind(model));
+  const period = model.attention?.pattern.length ?? 1;
+  let sum = mtp;
+  for (let j = 0; j < period; j++) sum += Math.ceil((model.layers - j) / period) * forwardAttentionFlopsPerLayerToken(model, layerKind(model, j));
+  return sum;
+}
+
+/**
+ * Router FLOPs per token of one MoE layer's forward pass: the router is a hidden × experts matmul
+ * (Switch Transformer, Fedus et al. 2021 §2.1: logits h(x) = W_r·x; DeepSeek-V3 §2.1.2 the same
+ * shape with sigmoid affinities), counted at 2 FLOPs per multiply-add like every weight (the 2N
+ * per token of Kaplan et al. 2020 §2.1 over all matmul weights). Already inside activeMatmulParams
+ * (countParams' routerPerLayer). Megatron-LM's num_floating_point_operations leaves the router out;
+ * it is 0.3 % of DeepSeek-V3's forward FLOPs. Softmax/top-k selection is not a matmul: not counted.
+ */
+export function routerForwardFlopsPerToken(model: ResolvedModel): number {
+  return model.moe ? 2 * model.hidden * model.moe.experts : 0;
+}
+
+export interface LayerForwardFlops {
+  /** Matmul FLOPs per token outside attention scores: 2 · the layer's active matmul weights (router included, norms and sinks excluded). */
+  matmul: number;
+  /** Attention-score FLOPs per token (forwardAttentionFlopsPerLayerToken). */
+  attention: number;
+}
+
+/** Forward FLOPs per token of one layer of this kind; Σ over layers + LM head (+ MTP extras) = flopsPerToken's forwardDense + forwardAttention (tested). */
+export function layerForwardFlopsPerToken(model: ResolvedModel, kind: LayerKind, seqLen: number = model.seqLen): LayerForwardFlops {
+  const p = layerParams(model, kind);
+  const normsPerLayer = 2 * (model.ffnType === 'gelu' ? 2 : 1) * model.hidden + mlaNormParams(model) + sinkParams(model);
+  return { matmul: 2 * (p.active - normsPerLayer), attention: forwardAttentionFlopsPerLayerToken(model, kind, seqLen) };
 }
 
 /** FLOPs per token for training, model and hardware (with recompute). */

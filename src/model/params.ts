@@ -1,5 +1,6 @@
 /** Parameter counts of decoder-only transformers (dense and MoE, GQA, SwiGLU/GELU, tied or untied). */
 import { attentionWidths, type ResolvedModel } from './resolved.js';
+import { ffnKind, mtpLayerKind, type LayerKind } from './layers.js';
 
 export interface ParamCounts {
   /** All parameters, every expert included. */
@@ -10,7 +11,7 @@ export interface ParamCounts {
   embedding: number;
   /** Output projection (0 when tied to the input embedding). */
   lmHead: number;
-  /** Attention block of one layer: Q, K, V, O (+ biases for GELU/GPT-style models) and its norm. */
+  /** Attention block of one layer: Q, K, V, O (+ biases for GELU/GPT-style models), sink logits and its norm. */
   attentionPerLayer: number;
   /** Dense MLP of one layer and its norm. */
   denseMlpPerLayer: number;
@@ -38,17 +39,22 @@ export function hasBiases(model: ResolvedModel): boolean {
   return model.ffnType === 'gelu';
 }
 
-/** Number of MoE layers: after firstDenseLayers, every moeLayerFrequency-th layer. */
+/** Number of MoE layers (layers.ts ffnKind: the explicit list, or every moeLayerFrequency-th after firstDenseLayers). */
 export function countMoeLayers(model: ResolvedModel): number {
   if (!model.moe) return 0;
-  const candidates = model.layers - model.moe.firstDenseLayers;
-  return Math.floor(candidates / model.moe.moeLayerFrequency);
+  let n = 0;
+  for (let i = 0; i < model.layers; i++) if (ffnKind(model, i) === 'moe') n++;
+  return n;
 }
 
-/** Is layer `i` (0-based) a MoE layer? Used to place MoE layers on pipeline stages. */
+/** Is layer `i` (0-based) a MoE layer? Used to place MoE layers on pipeline stages. Same as layerKind(model, i).ffn === 'moe'. */
 export function isMoeLayer(model: ResolvedModel, i: number): boolean {
-  if (!model.moe || i < model.moe.firstDenseLayers) return false;
-  return (i - model.moe.firstDenseLayers) % model.moe.moeLayerFrequency === model.moe.moeLayerFrequency - 1;
+  return ffnKind(model, i) === 'moe';
+}
+
+/** Learned attention-sink logits of one layer: one per query head (GPT-OSS `self_attn.sinks`, shape [heads]); 0 without sinks. */
+export function sinkParams(model: ResolvedModel): number {
+  return model.attention?.sinks ? model.heads : 0;
 }
 
 /** Summed inner width of a MoE layer's shared experts (0 without MoE). */
@@ -96,7 +102,7 @@ export function countParams(model: ResolvedModel): ParamCounts {
   const h = model.hidden;
   const bias = hasBiases(model);
   const normParams = bias ? 2 * h : h; // LayerNorm has gain and bias; RMSNorm a gain only
-  const attentionPerLayer = attentionProjectionParams(model) + normParams;
+  const attentionPerLayer = attentionProjectionParams(model) + sinkParams(model) + normParams;
   const denseMlpPerLayer = mlpParams(h, model.ffnHidden, model.ffnType, bias) + normParams;
   const moeLayers = countMoeLayers(model);
   const denseLayers = model.layers - moeLayers;
@@ -111,7 +117,7 @@ export function countParams(model: ResolvedModel): ParamCounts {
   const moeLayerActive = moe ? moe.topK * expertMlp + sharedExpertsPerLayer + routerPerLayer + normParams : 0;
   const common = embedding + lmHead + finalNorm + model.layers * attentionPerLayer + denseLayers * denseMlpPerLayer;
   // MTP blocks are of the last layer's kind (DeepSeek-V3: MoE).
-  const mtpMoe = isMoeLayer(model, model.layers - 1);
+  const mtpMoe = mtpLayerKind(model).ffn === 'moe';
   const mtpShell = 3 * normParams + 2 * h * h + attentionPerLayer;
   const mtpModuleExperts = mtpMoe && moe ? moe.experts * expertMlp : 0;
   const mtpModule = mtpShell + (mtpMoe ? moeLayerTotal : denseMlpPerLayer);
@@ -134,4 +140,27 @@ export function countParams(model: ResolvedModel): ParamCounts {
     denseLayers,
     moeLayers,
   };
+}
+
+export interface LayerParams {
+  /** Attention block with its norm (and sink logits). */
+  attention: number;
+  /** Feed-forward block with its norm: the dense MLP, or every expert + shared experts + router. */
+  ffnTotal: number;
+  /** Of the feed-forward block, what one token touches: top-k experts + shared + router (= ffnTotal when dense). */
+  ffnActive: number;
+  /** Router weights (hidden × experts; 0 in a dense layer). */
+  router: number;
+  total: number;
+  active: number;
+}
+
+/** Parameters of one layer of the given kind; summed over layerKinds they give countParams' layers (tested). */
+export function layerParams(model: ResolvedModel, kind: LayerKind): LayerParams {
+  const c = countParams(model);
+  const moe = kind.ffn === 'moe' && model.moe ? model.moe : null;
+  const norm = c.denseMlpPerLayer - mlpParams(model.hidden, model.ffnHidden, model.ffnType, hasBiases(model));
+  const ffnTotal = moe ? moe.experts * c.expertMlp + c.sharedExpertsPerLayer + c.routerPerLayer + norm : c.denseMlpPerLayer;
+  const ffnActive = moe ? moe.topK * c.expertMlp + c.sharedExpertsPerLayer + c.routerPerLayer + norm : c.denseMlpPerLayer;
+  return { attention: c.attentionPerLayer, ffnTotal, ffnActive, router: moe ? c.routerPerLayer : 0, total: c.attentionPerLayer + ffnTotal, active: c.attentionPerLayer + ffnActive };
 }

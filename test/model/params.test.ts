@@ -3,6 +3,7 @@ import { countParams, attentionProjectionParams } from '../../src/model/params.j
 import { flopsPerToken, forwardAttentionFlopsPerToken, activeMatmulParams } from '../../src/model/flops.js';
 import { resolveModel } from '../../src/plan/resolve.js';
 import type { Model } from '../../src/schema/model.js';
+import { loadProfile } from '../../src/io/load.js';
 
 const llama = (layers: number, hidden: number, ffnHidden: number, heads: number): Model => ({
   layers, hidden, ffnHidden, heads, kvHeads: 8, vocab: 128256, seqLen: 8192, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope',
@@ -116,5 +117,41 @@ describe('multi-head latent attention (DeepSeek-V3 §2.1.1, config q_lora_rank 1
     const lookup = 129280 * 7168;
     const norms = 7168 * (2 * 61 + 1) + (1536 + 512) * 61;
     expect(activeMatmulParams(m)).toBe(c.active - lookup - c.lmHead + 129280 * 7168 - norms);
+  });
+});
+
+describe('MoE models of issue 15 within 2 % of their published sizes (models/*.yaml, text model only)', () => {
+  const load = (name: string) => countParams(resolveModel(loadProfile('model', name)));
+  const within = (got: number, published: number) => expect(Math.abs(got / published - 1)).toBeLessThan(0.02);
+  // Meta, "The Llama 4 herd" (5 Apr 2025); Mistral AI, "Cheaper, Better, Faster, Stronger" (17 Apr 2024); the Llama 4
+  // totals include the ~1B vision encoder, which text_config leaves out.
+  it.each([
+    ['llama4-scout', 109e9, 17e9],
+    ['llama4-maverick', 400e9, 17e9],
+    ['mixtral-8x22b', 141e9, 39e9],
+  ])('%s: total and active', (name, total, active) => {
+    const c = load(name);
+    within(c.total, total);
+    within(c.active, active);
+  });
+  it('GPT-OSS: 117B / 5.1B and 21B / 3.6B (gpt-oss model card, arXiv 2508.10925), active counted without the input embedding as the card does', () => {
+    for (const [name, total, active] of [['gpt-oss-120b', 117e9, 5.1e9], ['gpt-oss-20b', 21e9, 3.6e9]] as const) {
+      const c = load(name);
+      within(c.total, total);
+      within(c.active - c.embedding, active);
+    }
+  });
+  it('Llama 4 Behemoth: the chosen shape lands on Meta\'s 288B active of "nearly two trillion"', () => {
+    const c = load('llama4-behemoth');
+    within(c.active, 288e9);
+    within(c.total, 2e12);
+  });
+  it('Maverick by hand: 24 MoE layers (128 experts + shared + router) and 24 dense layers of 16384', () => {
+    const c = load('llama4-maverick');
+    const attn = 2 * 5120 * 5120 + 2 * 5120 * 1024 + 5120; // Q, O, K, V and the norm
+    const expert = 3 * 5120 * 8192;
+    const moeLayer = attn + 129 * expert + 5120 * 128 + 5120;
+    const denseLayer = attn + 3 * 5120 * 16384 + 5120;
+    expect(c.total).toBe(24 * moeLayer + 24 * denseLayer + 2 * 202048 * 5120 + 5120);
   });
 });
