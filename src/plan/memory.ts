@@ -121,6 +121,18 @@ export function stageParams(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' 
   return out;
 }
 
+/**
+ * Peak bytes per logit of the loss on the last stage, by loss kernel. fp32-upcast: bf16 logits,
+ * their fp32 copy and its fp32 gradient, 2 + 4 + 4 (torchtitan calls cross_entropy on
+ * pred.float()). vocab-parallel: Megatron's VocabParallelCrossEntropy casts the bf16 logits to
+ * fp32, turns that copy into the softmax in place, saves it and writes the gradient into it,
+ * which autograd casts back to bf16: 4 + 2. fused: the flash-attn xentropy kernel llm-foundry's
+ * MPT uses by default (loss_fn fused_crossentropy, llmfoundry/models/layers/cross_entropy_loss.py,
+ * from flash-attn v1.0.9) saves the bf16 logits and a per-row log-sum-exp and returns a gradient
+ * in the logits' dtype: 2 + 2.
+ */
+export const crossEntropyBytesPerLogit = { 'fp32-upcast': 10, 'vocab-parallel': 6, fused: 4 } as const;
+
 /** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
 export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): MemoryEstimate {
   const c = countParams(model);
@@ -147,11 +159,8 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const held = inFlightMicroBatches(plan, s);
     let activationsBytes = actPerToken * tokensPerMicroBatch * held;
     if (s === 0) activationsBytes += ((2 * model.hidden) / (plan.sequenceParallel ? tp : 1)) * tokensPerMicroBatch * held; // embedding output
-    // Last stage, one micro-batch, split by TP (vocab-parallel): bf16 logits, their fp32 copy for
-    // the cross-entropy and its fp32 gradient, 10 bytes per logit (torchtitan upcasts logits
-    // with .float() before the loss; Megatron's fused vocab-parallel CE also works in fp32).
-    // Each MTP module computes its own logits and loss.
-    const logitsBytes = s === pp - 1 ? ((2 + 4 + 4) * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
+    // Last stage, one micro-batch, split by TP (vocab-parallel). Each MTP module computes its own logits and loss.
+    const logitsBytes = s === pp - 1 ? (crossEntropyBytesPerLogit[plan.crossEntropy] * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
     // MTP modules: the block's activations plus the projection's 2h input and two norm inputs, per token.
     if (s === pp - 1 && model.mtpLayers > 0) {
       const mtpAct = activationBytesPerTokenLayer(model, plan, isMoeLayer(model, model.layers - 1)) + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / (plan.sequenceParallel ? tp : 1);

@@ -45,20 +45,23 @@ export function sourceKey(title: string): string {
  * attention kernel, TP communication overlap and FSDP reduce precision. These are facts about
  * the framework a source used (one entry per source, never per case).
  */
-export function sourceSoftware(title: string): { attentionKernel: 'flash' | 'flash2' | 'flash1' | 'unfused'; overlapTp: boolean; gradReduceFp32: boolean } {
+export function sourceSoftware(title: string): { attentionKernel: 'flash' | 'flash2' | 'flash1' | 'unfused'; overlapTp: boolean; gradReduceFp32: boolean; crossEntropy?: 'vocab-parallel' | 'fused' } {
   const key = sourceKey(title);
   // Korthikanti et al. 2022 (Megatron-LM, 2022) predates fused flash attention: softmax and
   // dropout run on materialised scores (the paper's 5as/h activation term).
-  if (key.startsWith('Korthikanti')) return { attentionKernel: 'unfused', overlapTp: false, gradReduceFp32: true };
+  // Megatron-LM's loss is its vocab-parallel cross-entropy (fp32 softmax kept in place).
+  if (key.startsWith('Korthikanti')) return { attentionKernel: 'unfused', overlapTp: false, gradReduceFp32: true, crossEntropy: 'vocab-parallel' };
   // llm-foundry benchmarks (tables regenerated Jan 2024): MPT's attn_impl "triton", the 2022
   // Triton flash-attention kernel (first generation), and FSDP mixed_precision DEFAULT, which
-  // reduces gradients in fp32 (case notes).
-  if (key === 'mosaicml/llm-foundry') return { attentionKernel: 'flash1', overlapTp: false, gradReduceFp32: true };
+  // reduces gradients in fp32 (case notes). MPT's loss_fn defaults to fused_crossentropy, the
+  // flash-attn xentropy kernel (llmfoundry/models/ComposerMPTCausalLM, layers/cross_entropy_loss.py).
+  if (key === 'mosaicml/llm-foundry') return { attentionKernel: 'flash1', overlapTp: false, gradReduceFp32: true, crossEntropy: 'fused' };
   // torchtitan Dec 2024 benchmarks: PyTorch SDPA, whose flash backend is FlashAttention-2.
   if (key === 'pytorch/torchtitan') return { attentionKernel: 'flash2', overlapTp: false, gradReduceFp32: true };
   // Megatron-Bridge performance recipes: Transformer Engine (cuDNN fused attention) with TP
   // communication overlap on; Llama 3 (Meta's production stack): best fused kernels.
-  if (key === 'NVIDIA-NeMo/Megatron-Bridge') return { attentionKernel: 'flash', overlapTp: true, gradReduceFp32: false };
+  // Megatron-Bridge's loss is Megatron-Core's vocab-parallel cross-entropy (cross_entropy_loss_fusion, impl native).
+  if (key === 'NVIDIA-NeMo/Megatron-Bridge') return { attentionKernel: 'flash', overlapTp: true, gradReduceFp32: false, crossEntropy: 'vocab-parallel' };
   return { attentionKernel: 'flash', overlapTp: false, gradReduceFp32: false };
 }
 
@@ -174,6 +177,7 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     // captured in one CUDA graph (flag moe-expert-capacity-1.5-padded-full-iteration-cuda-graph).
     cudaGraphs: hasFullIterationFlag(c) || recipe?.fullIterationCudaGraph ? 'full-iteration' : 'none',
     gradReduceFp32: software.gradReduceFp32,
+    crossEntropy: software.crossEntropy,
     overlap: { tp: software.overlapTp, ...(recipe?.overlapEp ? { ep: true } : {}) },
   };
   const planParsed = PlanSchema.safeParse(planIn);

@@ -89,3 +89,22 @@ describe('memory uses the schedule simulator\'s in-flight counts', () => {
               expect(inFlightMicroBatches({ pp, vpp, schedule, numMicroBatches: m }, s), `${schedule} pp${pp} vpp${vpp} m${m} s${s}`).toBeCloseTo(inFlightFormula(schedule, pp, vpp, m, s), 9);
   });
 });
+
+describe('logits working set by loss kernel', () => {
+  // GPT-3 175B-like block above, vocab 51,200, seq 2,048, micro-batch 2, TP 8, PP 1: 4,096 tokens
+  // x 51,200 logits / 8 = 26,214,400 logits per GPU.
+  const m = resolveModel(gpt);
+  const logits = (crossEntropy: string) => estimateMemory(m, plan({ tp: 8, dp: 1, microBatch: 2, globalBatch: 64, crossEntropy }), gpu).breakdown.logitsBytes;
+  it('fp32-upcast: bf16 logits + fp32 copy + fp32 gradient = 10 B per logit (torchtitan pred.float())', () => {
+    expect(logits('fp32-upcast')).toBe(26_214_400 * 10);
+  });
+  it('vocab-parallel: Megatron fp32 softmax in place + bf16 gradient = 6 B per logit', () => {
+    expect(logits('vocab-parallel')).toBe(26_214_400 * 6);
+  });
+  it('fused: flash-attn xentropy keeps bf16 logits and a bf16 gradient = 4 B per logit (llm-foundry MPT default)', () => {
+    expect(logits('fused')).toBe(26_214_400 * 4);
+  });
+  it('defaults to fp32-upcast', () => {
+    expect(estimateMemory(m, plan({ tp: 8, dp: 1, microBatch: 2, globalBatch: 64 }), gpu).breakdown.logitsBytes).toBe(26_214_400 * 10);
+  });
+});
