@@ -78,6 +78,12 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   return replicatedStored / sp + split / t + scores;
 }
 
+/** Bytes per token of the gradients of one dense layer's FFN intermediates (gate and up, or fc1, outputs and the activation output, 16-bit), split by TP. */
+export function ffnGradientBytesPerToken(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp'>): number {
+  const f = model.ffnHidden;
+  return ((model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + 2 * f) / plan.tp;
+}
+
 /**
  * Micro-batches whose activations pipeline stage `stage` holds at its peak, by schedule: the
  * forward passes started before its first backward. 1F1B: pp - stage (Narayanan §2.2.1);
@@ -166,10 +172,17 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
       const mtpAct = activationBytesPerTokenLayer(model, plan, isMoeLayer(model, model.layers - 1)) + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / (plan.sequenceParallel ? tp : 1);
       activationsBytes += model.mtpLayers * mtpAct * tokensPerMicroBatch * held;
     }
-    // Working set of the layer being computed: its backward gradients, and under ZeRO-3 the
-    // gathered parameters of the current and the prefetched layer.
+    // Working set of the layer in its backward: what recompute rematerialises of one layer
+    // (its full activations less what was stored; Chen et al. 2016 §3: the peak holds the
+    // checkpoints plus one segment) and the gradients of its FFN intermediates, the largest
+    // live gradients (same shapes as the intermediates; autograd frees each saved tensor once
+    // its node has run, so nothing else accumulates). The loss's logits are freed before the
+    // last layer's backward starts, so on the last stage only the part above them adds. Under
+    // ZeRO-3 the gathered parameters of the current and the prefetched layer come on top.
     const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;
-    const transientBytes = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }) * tokensPerMicroBatch * 2 + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
+    const recomputedPerToken = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }) - activationBytesPerTokenLayer(model, plan);
+    const layerWorkingBytes = (recomputedPerToken + ffnGradientBytesPerToken(model, plan)) * tokensPerMicroBatch;
+    const transientBytes = Math.max(0, layerWorkingBytes - logitsBytes) + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
     const frameworkBytes = gpu.memory.reserved;
     const allocated = weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + logitsBytes + transientBytes;
     const fragmentationBytes = allocated * gpu.memory.fragmentation;

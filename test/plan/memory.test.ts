@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { activationBytesPerTokenLayer, estimateMemory, inFlightMicroBatches } from '../../src/plan/memory.js';
+import { activationBytesPerTokenLayer, crossEntropyBytesPerLogit, estimateMemory, inFlightMicroBatches } from '../../src/plan/memory.js';
 import { countParams } from '../../src/model/params.js';
 import { resolveModel, resolvePlan, type ResolvedPlan } from '../../src/plan/resolve.js';
 import { PlanSchema } from '../../src/schema/plan.js';
@@ -106,5 +106,24 @@ describe('logits working set by loss kernel', () => {
   });
   it('defaults to fp32-upcast', () => {
     expect(estimateMemory(m, plan({ tp: 8, dp: 1, microBatch: 2, globalBatch: 64 }), gpu).breakdown.logitsBytes).toBe(26_214_400 * 10);
+  });
+});
+
+describe('working set of the layer in its backward', () => {
+  // GPT block above with a 16-token vocabulary so the loss is negligible; TP 8 with SP, micro-batch 1, 2,048 tokens.
+  const small = resolveModel({ ...gpt, vocab: 16 });
+  const h = gpt.hidden;
+  const f = gpt.ffnHidden;
+  const tokens = 2048;
+  const logits = (crossEntropyBytes: number) => (crossEntropyBytes * tokens * 16) / 8;
+  const transient = (recompute: string) => estimateMemory(small, plan({ tp: 8, dp: 1, recompute, globalBatch: 64 }, { ...gpt, vocab: 16 }), gpu).breakdown.transientBytes;
+  it('no recompute: only the FFN intermediates\' gradients, (2f + 2f)/t per token, less the freed logits', () => {
+    expect(transient('none')).toBeCloseTo(((4 * f) / 8) * tokens - logits(crossEntropyBytesPerLogit['fp32-upcast']), 3);
+  });
+  it('full recompute: one rematerialised layer (34h/t less the stored 2h/t, Korthikanti Table 2) plus those gradients', () => {
+    expect(transient('full')).toBeCloseTo(((34 * h - 2 * h) / 8 + (4 * f) / 8) * tokens - logits(crossEntropyBytesPerLogit['fp32-upcast']), 3);
+  });
+  it('the logits and the layer working set never add: with a large vocabulary the working set hides under the loss', () => {
+    expect(estimateMemory(resolveModel(gpt), plan({ tp: 8, dp: 1, recompute: 'none', globalBatch: 64 }), gpu).breakdown.transientBytes).toBe(0);
   });
 });
