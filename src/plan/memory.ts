@@ -128,16 +128,18 @@ export function stageParams(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' 
 }
 
 /**
- * Peak bytes per logit of the loss on the last stage, by loss kernel. fp32-upcast: bf16 logits,
- * their fp32 copy and its fp32 gradient, 2 + 4 + 4 (torchtitan calls cross_entropy on
- * pred.float()). vocab-parallel: Megatron's VocabParallelCrossEntropy casts the bf16 logits to
+ * Peak bytes per logit of the loss on the last stage, by loss kernel. fp32-upcast: PyTorch's
+ * cross_entropy on fp32 logits (torchtitan's model returns self.output(h).float() and the train
+ * step deletes pred before backward): log_softmax keeps its fp32 output, and its backward holds
+ * that output, the fp32 gradient nll_loss hands it and the fp32 gradient it returns, 4 + 4 + 4.
+ * vocab-parallel: Megatron's VocabParallelCrossEntropy casts the bf16 logits to
  * fp32, turns that copy into the softmax in place, saves it and writes the gradient into it,
  * which autograd casts back to bf16: 4 + 2. fused: the flash-attn xentropy kernel llm-foundry's
  * MPT uses by default (loss_fn fused_crossentropy, llmfoundry/models/layers/cross_entropy_loss.py,
  * from flash-attn v1.0.9) saves the bf16 logits and a per-row log-sum-exp and returns a gradient
  * in the logits' dtype: 2 + 2.
  */
-export const crossEntropyBytesPerLogit = { 'fp32-upcast': 10, 'vocab-parallel': 6, fused: 4 } as const;
+export const crossEntropyBytesPerLogit = { 'fp32-upcast': 12, 'vocab-parallel': 6, fused: 4 } as const;
 
 /** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
 export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): MemoryEstimate {
