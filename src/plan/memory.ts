@@ -49,13 +49,14 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
     return (2 * h + 2 * h) / sp + (2 * w.q + 2 * w.v + 2 * w.o + 2 * ffnSac) / t;
   }
   const w = attentionWidths(model);
-  const gptStyle = hasBiases(model);
+  // Dropout keeps 1-byte masks; with p = 0 PyTorch's dropout returns its input and keeps none.
+  const dropout = (model.dropout ?? (hasBiases(model) ? 0.1 : 0)) > 0;
   // Tensors TP does not split unless sequence parallelism is on: two norm inputs, the two
-  // matmul inputs after the norms, and (GPT-style blocks) two 1-byte dropout masks.
+  // matmul inputs after the norms, and (with dropout) two 1-byte dropout masks.
   // MLA also keeps its low-rank latents (query and key/value down-projection outputs) for the
   // up-projections' backward; Megatron computes the down-projections on every TP rank.
   const mlaLatents = model.mla ? 2 * (model.mla.qLoraRank + model.mla.kvLoraRank + model.mla.qkRopeHeadDim) : 0;
-  const replicated = 2 * h + 2 * h + 2 * h + 2 * h + (gptStyle ? 2 * h : 0) + mlaLatents;
+  const replicated = 2 * h + 2 * h + 2 * h + 2 * h + (dropout ? 2 * h : 0) + mlaLatents;
   // Split by TP: Q, K, V (kept for flash-attention backward), the attention output (= the
   // output projection input) and the FFN activations: gate+up (or fc1) outputs and the
   // activation output, for the dense MLP, or the routed and shared experts of a MoE layer.
@@ -72,9 +73,10 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   const replicatedStored = mods.has('layernorm') ? replicated - 2 * h - 2 * h : replicated;
   const qkv = model.mla && mods.has('mla_up_proj') ? 0 : 2 * (w.q + w.k + w.v);
   const split = qkv + 2 * w.o + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
-  // Materialised attention keeps scores, softmax, dropout mask and output per head: 5·a·s bytes
-  // per token (Korthikanti Table 2's 5as/h term); recomputing the attention core drops exactly this term.
-  const scores = plan.attentionKernel === 'unfused' && !mods.has('core_attn') ? (5 * model.heads * model.seqLen) / t : 0;
+  // Materialised attention keeps softmax, dropout mask and dropout output per head: 5·a·s bytes
+  // per token (Korthikanti Table 2's 5as/h term), the softmax alone (2·a·s) without dropout;
+  // recomputing the attention core drops exactly this term.
+  const scores = plan.attentionKernel === 'unfused' && !mods.has('core_attn') ? ((dropout ? 5 : 2) * model.heads * model.seqLen) / t : 0;
   return replicatedStored / sp + split / t + scores;
 }
 

@@ -137,6 +137,9 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     const mtp = mtpLayersFromNotes(c.notes ?? '');
     if (mtp > 0) modelIn.mtpLayers = mtp;
   }
+  // MPT trains without dropout: MPTConfig's attn_pdrop, resid_pdrop and emb_pdrop default to 0
+  // (llmfoundry/models/mpt/configuration_mpt.py) and the benchmark yamls leave them unset.
+  if (modelIn.dropout === undefined && sourceKey(c.source.title) === 'mosaicml/llm-foundry') modelIn.dropout = 0;
   if (modelIn.mla === undefined) {
     const mla = mlaFromNotes(c.notes ?? '');
     if (mla) modelIn.mla = mla;

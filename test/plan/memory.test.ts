@@ -36,6 +36,12 @@ describe('activations per layer (Korthikanti et al. 2022 Table 2, GPT block, 16-
   it('selective recompute with materialised attention drops exactly that term', () => {
     expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: true, recompute: 'selective', attentionKernel: 'unfused' })).toBeCloseTo((34 * h) / 8, 6);
   });
+  it('without dropout the two 1-byte hidden masks go: 32·h/t with TP + SP (MPT: attn_pdrop = resid_pdrop = 0)', () => {
+    expect(activationBytesPerTokenLayer(resolveModel({ ...gpt, dropout: 0 }), { tp: 8, sequenceParallel: true, recompute: 'none', attentionKernel: 'flash' })).toBeCloseTo((32 * h) / 8, 6);
+  });
+  it('without dropout materialised attention keeps only the softmax, 2as/h instead of 5as/h', () => {
+    expect(activationBytesPerTokenLayer(resolveModel({ ...gpt, dropout: 0 }), { tp: 8, sequenceParallel: true, recompute: 'none', attentionKernel: 'unfused' })).toBeCloseTo(h * (32 / 8 + (2 * a * s) / (h * 8)), 6);
+  });
   it('full recompute keeps 2·h per token (/t with SP)', () => {
     expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: true, recompute: 'full', attentionKernel: 'flash' })).toBeCloseTo((2 * h) / 8, 6);
   });
