@@ -35,7 +35,7 @@ export interface MemoryEstimate {
 }
 
 /** Bytes of activations one layer stores for one token on one GPU (Korthikanti Table 2, re-derived). */
-export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>, moe = false): number {
+export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision'>>, moe = false): number {
   const h = model.hidden;
   const t = plan.tp;
   const sp = plan.sequenceParallel ? t : 1;
@@ -56,7 +56,11 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   // MLA also keeps its low-rank latents (query and key/value down-projection outputs) for the
   // up-projections' backward; Megatron computes the down-projections on every TP rank.
   const mlaLatents = model.mla ? 2 * (model.mla.qLoraRank + model.mla.kvLoraRank + model.mla.qkRopeHeadDim) : 0;
-  const replicated = 2 * h + 2 * h + 2 * h + 2 * h + (dropout ? 2 * h : 0) + mlaLatents;
+  // Bytes per element of a GEMM input kept for the weight gradient: under fp8 (and fp4) recipes
+  // Transformer Engine's Linear, LayerNormLinear and GroupedLinear save the quantized copy they
+  // made for the forward GEMM (1 byte; columnwise data for MXFP8), not the 16-bit tensor.
+  const mm = plan.precision === undefined || plan.precision === 'bf16' ? 2 : 1;
+  const replicated = 2 * h + 2 * h + mm * h + mm * h + (dropout ? 2 * h : 0) + mlaLatents;
   // Split by TP: Q, K, V (kept for flash-attention backward), the attention output (= the
   // output projection input) and the FFN activations: gate+up (or fc1) outputs and the
   // activation output, for the dense MLP, or the routed and shared experts of a MoE layer.
@@ -64,15 +68,16 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   // norm outputs, the activations their outputs, mla_up_proj Q/K/V (rebuilt from the stored
   // latents), mlp and shared_experts everything inside those blocks but their input.
   const mods = recomputedModules(plan);
-  const acts = (f: number, dropAll: boolean, dropAct: boolean) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + (dropAct ? 0 : 2 * f));
+  const acts = (f: number, dropAll: boolean, dropAct: boolean) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + (dropAct ? 0 : mm * f));
   const m = moe ? model.moe : null;
   const ffnActs = m
     ? acts(m.expertFfnHidden * m.topK, false, mods.has('moe_act') || mods.has('activation')) +
       acts(sharedExpertsFfnTotal(model), mods.has('shared_experts'), mods.has('activation'))
     : acts(model.ffnHidden, mods.has('mlp'), mods.has('activation'));
-  const replicatedStored = mods.has('layernorm') ? replicated - 2 * h - 2 * h : replicated;
+  const replicatedStored = mods.has('layernorm') ? replicated - mm * h - mm * h : replicated;
   const qkv = model.mla && mods.has('mla_up_proj') ? 0 : 2 * (w.q + w.k + w.v);
-  const split = qkv + 2 * w.o + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
+  // The attention kernel keeps its 16-bit output; under fp8 the output projection keeps its own quantized copy.
+  const split = qkv + 2 * w.o + (mm < 2 ? mm * w.o : 0) + ffnActs + (moe ? mm * h * (model.moe?.topK ?? 1) : 0);
   // Materialised attention keeps softmax, dropout mask and dropout output per head: 5·a·s bytes
   // per token (Korthikanti Table 2's 5as/h term), the softmax alone (2·a·s) without dropout;
   // recomputing the attention core drops exactly this term.

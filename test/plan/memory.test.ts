@@ -47,6 +47,20 @@ describe('activations per layer (Korthikanti et al. 2022 Table 2, GPT block, 16-
   });
 });
 
+describe('activations under fp8 (Transformer Engine saves the quantized GEMM inputs)', () => {
+  // Llama-3-70B-like block: h 8192, GQA 64/8 heads of 128 (q 8192, k = v 1024), SwiGLU f 28672, TP 4 + SP.
+  const llama: Model = { layers: 80, hidden: 8192, ffnHidden: 28672, heads: 64, kvHeads: 8, vocab: 128256, seqLen: 8192, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope' };
+  const m = resolveModel(llama);
+  const [h, q, k, f] = [8192, 8192, 1024, 28672];
+  const at = (precision: 'bf16' | 'fp8') => activationBytesPerTokenLayer(m, { tp: 4, sequenceParallel: true, recompute: 'none', attentionKernel: 'flash', precision });
+  it('bf16: norm inputs and outputs 8h, Q K V, output 2o, gate+up 4f and SwiGLU output 2f, all / t', () => {
+    expect(at('bf16')).toBeCloseTo((8 * h + 2 * (q + 2 * k) + 2 * q + 4 * f + 2 * f) / 4, 6);
+  });
+  it('fp8: norm outputs, the projection input and the SwiGLU output kept at 1 byte (the attention output also stays 16-bit for the kernel)', () => {
+    expect(at('fp8')).toBeCloseTo((2 * h + 2 * h + h + h + 2 * (q + 2 * k) + 2 * q + q + 4 * f + f) / 4, 6);
+  });
+});
+
 describe('pipeline in-flight micro-batches', () => {
   it('1F1B holds pp on stage 0; interleaving multiplies by 1 + (pp-1)/(pp·vpp); GPipe holds m', () => {
     expect(inFlightMicroBatches({ pp: 8, vpp: 1, schedule: '1f1b', numMicroBatches: 64 })).toBe(8);
