@@ -155,7 +155,11 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   // Experts are sharded by EP·ETP; their data-parallel group is what is left of tp·cp·dp.
   const expertDp = Math.max(1, (tp * cp * dp) / (ep * etp));
   const tokensPerMicroBatch = (microBatch * model.seqLen) / cp;
-  const fp8Cache = plan.precision === 'bf16' ? 0 : 1; // Transformer Engine keeps an fp8 (transposed) weight copy
+  // Weight bytes per parameter. Under fp8/fp4 Transformer Engine keeps, across the micro-batches
+  // of a step, an fp8 copy of each weight and its transpose (Hopper fp8 GEMMs take only the TN
+  // layout; MXFP8 keeps rowwise and columnwise data): 2 B beside the 16-bit weight, or instead
+  // of it with fp8 primary weights. Under ZeRO-3 those copies are cast per gathered unit.
+  const weightBytes = plan.precision === 'bf16' || plan.fp8PrimaryWeights || zeroStage >= 3 ? 2 : 4;
   const gradBytes = plan.gradientAccumulationFp32 ? 4 : 2;
   const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
   const inFlight = inFlightMicroBatches(plan);
@@ -168,7 +172,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) actPerToken += activationBytesPerTokenLayer(model, plan, isMoeLayer(model, layerIndex));
     // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
-    const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dp * cp) + expertParams / shard(3, expertDp));
+    const weightsBytes = weightBytes * (denseParams / shard(3, dp * cp) + expertParams / shard(3, expertDp));
     const gradientsBytes = gradBytes * (denseParams / shard(2, dp * cp) + expertParams / shard(2, expertDp));
     const optimizerBytes = 12 * (denseParams / shard(1, dp * cp) + expertParams / shard(1, expertDp));
     const held = inFlightMicroBatches(plan, s);

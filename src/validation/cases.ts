@@ -181,6 +181,10 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     cudaGraphs: hasFullIterationFlag(c) || recipe?.fullIterationCudaGraph ? 'full-iteration' : 'none',
     gradReduceFp32: software.gradReduceFp32,
     crossEntropy: software.crossEntropy,
+    // Megatron-Bridge's fp8 recipes keep fp8 primary weights: get_precision_config maps fp8_cs to
+    // bf16_with_fp8_current_scaling_mixed and fp8_mx to bf16_with_mxfp8_mixed, which (like the
+    // delayed recipe) set fp8_param_gather = True; the subchannel (blockwise) recipe does not.
+    fp8PrimaryWeights: sourceKey(c.source.title) === 'NVIDIA-NeMo/Megatron-Bridge' && c.flags.some((f) => /^fp8-(current-scaling|mxfp8-block-scaling|per-tensor-scaling)/.test(f)),
     overlap: { tp: software.overlapTp, ...(recipe?.overlapEp ? { ep: true } : {}) },
   };
   const planParsed = PlanSchema.safeParse(planIn);

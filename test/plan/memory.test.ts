@@ -84,6 +84,22 @@ describe('ZeRO model states (Rajbhandari et al. 2020, Figure 1: 2Ψ + 2Ψ + KΨ 
   });
 });
 
+describe('weights under fp8 (Transformer Engine)', () => {
+  const m = resolveModel(gpt);
+  const psi = countParams(m).total;
+  const w = (over: Record<string, unknown>) => estimateMemory(m, plan({ dp: 8, ...over }), gpu).breakdown.weightsBytes / psi;
+  it('bf16 weights and TE fp8 weight + transpose workspaces: 2 + 2 B per parameter', () => {
+    expect(w({ zeroStage: 1, precision: 'bf16' })).toBeCloseTo(2, 9);
+    expect(w({ zeroStage: 1, precision: 'fp8' })).toBeCloseTo(4, 9);
+  });
+  it('fp8 primary weights (Megatron --fp8-param-gather): fp8 data and transpose only, 2 B', () => {
+    expect(w({ zeroStage: 1, precision: 'fp8', fp8PrimaryWeights: true })).toBeCloseTo(2, 9);
+  });
+  it('ZeRO-3 casts per gathered unit: no persistent fp8 copy', () => {
+    expect(w({ zeroStage: 3, precision: 'fp8' })).toBeCloseTo(2 / 8, 9);
+  });
+});
+
 describe('memory properties', () => {
   it('per-GPU memory does not grow when TP or PP grows (fast-check)', () => {
     const model: Model = { layers: 32, hidden: 4096, ffnHidden: 11008, heads: 32, kvHeads: 8, vocab: 32000, seqLen: 4096, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope' };
