@@ -62,6 +62,9 @@ export function sourceSoftware(title: string): { attentionKernel: 'flash' | 'fla
   // communication overlap on; Llama 3 (Meta's production stack): best fused kernels.
   // Megatron-Bridge's loss is Megatron-Core's vocab-parallel cross-entropy (cross_entropy_loss_fusion, impl native).
   if (key === 'NVIDIA-NeMo/Megatron-Bridge') return { attentionKernel: 'flash', overlapTp: true, gradReduceFp32: false, crossEntropy: 'vocab-parallel' };
+  // FlashAttention's training scripts (training/configs/experiment/pile/base.yaml) train with
+  // loss_fn CrossEntropyLossApex, the xentropy kernel (inplace_backward; counted as fused).
+  if (key === 'Dao-AILab/flash-attention') return { attentionKernel: 'flash', overlapTp: false, gradReduceFp32: false, crossEntropy: 'fused' };
   return { attentionKernel: 'flash', overlapTp: false, gradReduceFp32: false };
 }
 
