@@ -176,7 +176,13 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const gradientsBytes = gradBytes * (denseParams / shard(2, dp * cp) + expertParams / shard(2, expertDp));
     const optimizerBytes = 12 * (denseParams / shard(1, dp * cp) + expertParams / shard(1, expertDp));
     const held = inFlightMicroBatches(plan, s);
-    let activationsBytes = actPerToken * tokensPerMicroBatch * held;
+    // CPU activation offload (Megatron cpu_offloading_num_layers, per model chunk): those layers'
+    // activations go to host memory after their forward and come back for their backward; one
+    // layer's stay resident while it is copied (the handler overlaps one group's copy with compute).
+    const layersOnStage = plan.layersPerStage[s];
+    const offloaded = Math.min(plan.offloadLayers * plan.vpp, layersOnStage);
+    const resident = layersOnStage > 0 && offloaded > 0 ? (layersOnStage - offloaded + 1) / layersOnStage : 1;
+    let activationsBytes = actPerToken * tokensPerMicroBatch * held * resident;
     if (s === 0) activationsBytes += ((2 * model.hidden) / (plan.sequenceParallel ? tp : 1)) * tokensPerMicroBatch * held; // embedding output
     // Last stage, one micro-batch, split by TP (vocab-parallel). Each MTP module computes its own logits and loss.
     const logitsBytes = s === pp - 1 ? (crossEntropyBytesPerLogit[plan.crossEntropy] * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;

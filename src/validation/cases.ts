@@ -187,6 +187,9 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     // Megatron-Bridge's fp8 recipes keep fp8 primary weights: get_precision_config maps fp8_cs to
     // bf16_with_fp8_current_scaling_mixed and fp8_mx to bf16_with_mxfp8_mixed, which (like the
     // delayed recipe) set fp8_param_gather = True; the subchannel (blockwise) recipe does not.
+    // Megatron-Bridge presets that offload activations to the CPU: the notes give the preset's
+    // cpu_offloading_num_layers (flag activation-offload).
+    offloadLayers: c.flags.includes('activation-offload') ? Number(/cpu_offloading_num_layers=(\d+)/.exec(c.notes ?? '')?.[1] ?? 0) : 0,
     fp8PrimaryWeights: sourceKey(c.source.title) === 'NVIDIA-NeMo/Megatron-Bridge' && c.flags.some((f) => /^fp8-(current-scaling|mxfp8-block-scaling|per-tensor-scaling)/.test(f)),
     overlap: { tp: software.overlapTp, ...(recipe?.overlapEp ? { ep: true } : {}) },
   };

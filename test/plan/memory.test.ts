@@ -100,6 +100,17 @@ describe('weights under fp8 (Transformer Engine)', () => {
   });
 });
 
+describe('CPU activation offload (Megatron cpu_offloading_num_layers)', () => {
+  it('offloading 24 of 48 layers keeps 25 layers of activations on the GPU (one in transfer); the embedding output stays', () => {
+    const m = resolveModel(gpt);
+    const base = plan({ tp: 8, dp: 1, globalBatch: 64 });
+    const perLayer = activationBytesPerTokenLayer(m, base) * 2048;
+    const embedding = ((2 * gpt.hidden) / 8) * 2048;
+    expect(estimateMemory(m, base, gpu).breakdown.activationsBytes).toBeCloseTo(48 * perLayer + embedding, 0);
+    expect(estimateMemory(m, plan({ tp: 8, dp: 1, globalBatch: 64, offloadLayers: 24 }), gpu).breakdown.activationsBytes).toBeCloseTo(25 * perLayer + embedding, 0);
+  });
+});
+
 describe('memory properties', () => {
   it('per-GPU memory does not grow when TP or PP grows (fast-check)', () => {
     const model: Model = { layers: 32, hidden: 4096, ffnHidden: 11008, heads: 32, kvHeads: 8, vocab: 32000, seqLen: 4096, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope' };
