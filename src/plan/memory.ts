@@ -158,8 +158,11 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   // Weight bytes per parameter. Under fp8/fp4 Transformer Engine keeps, across the micro-batches
   // of a step, an fp8 copy of each weight and its transpose (Hopper fp8 GEMMs take only the TN
   // layout; MXFP8 keeps rowwise and columnwise data): 2 B beside the 16-bit weight, or instead
-  // of it with fp8 primary weights. Under ZeRO-3 those copies are cast per gathered unit.
-  const weightBytes = plan.precision === 'bf16' || plan.fp8PrimaryWeights || zeroStage >= 3 ? 2 : 4;
+  // of it with fp8 primary weights. Under ZeRO-3 (PyTorch FSDP) the sharded parameter is the
+  // fp32 master itself: MixedPrecision casts it to bf16 (or fp8) per gathered unit (the transient
+  // below), so a GPU keeps 4 B of weights and Adam's two moments, 8 B, per sharded parameter.
+  const weightBytes = zeroStage >= 3 ? 4 : plan.precision === 'bf16' || plan.fp8PrimaryWeights ? 2 : 4;
+  const optimizerStateBytes = zeroStage >= 3 ? 8 : 12;
   const gradBytes = plan.gradientAccumulationFp32 ? 4 : 2;
   const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
   const inFlight = inFlightMicroBatches(plan);
@@ -174,7 +177,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
     const weightsBytes = weightBytes * (denseParams / shard(3, dp * cp) + expertParams / shard(3, expertDp));
     const gradientsBytes = gradBytes * (denseParams / shard(2, dp * cp) + expertParams / shard(2, expertDp));
-    const optimizerBytes = 12 * (denseParams / shard(1, dp * cp) + expertParams / shard(1, expertDp));
+    const optimizerBytes = optimizerStateBytes * (denseParams / shard(1, dp * cp) + expertParams / shard(1, expertDp));
     const held = inFlightMicroBatches(plan, s);
     // CPU activation offload (Megatron cpu_offloading_num_layers, per model chunk): those layers'
     // activations go to host memory after their forward and come back for their backward; one

@@ -80,7 +80,8 @@ describe('ZeRO model states (Rajbhandari et al. 2020, Figure 1: 2Ψ + 2Ψ + KΨ 
     expect(states(0) / psi).toBeCloseTo(16, 6);
     expect(states(1) / psi).toBeCloseTo(2 + 2 + 12 / 8, 6);
     expect(states(2) / psi).toBeCloseTo(2 + 14 / 8, 6);
-    expect(states(3) / psi).toBeCloseTo(16 / 8, 6);
+    // PyTorch FSDP: the sharded parameter is the fp32 master (4 B), beside Adam's moments (8 B).
+    expect(states(3) / psi).toBeCloseTo((4 + 2 + 8) / 8, 6);
   });
 });
 
@@ -95,8 +96,9 @@ describe('weights under fp8 (Transformer Engine)', () => {
   it('fp8 primary weights (Megatron --fp8-param-gather): fp8 data and transpose only, 2 B', () => {
     expect(w({ zeroStage: 1, precision: 'fp8', fp8PrimaryWeights: true })).toBeCloseTo(2, 9);
   });
-  it('ZeRO-3 casts per gathered unit: no persistent fp8 copy', () => {
-    expect(w({ zeroStage: 3, precision: 'fp8' })).toBeCloseTo(2 / 8, 9);
+  it('ZeRO-3 (FSDP) keeps the fp32 master shard and casts per gathered unit: no persistent 16-bit or fp8 copy', () => {
+    expect(w({ zeroStage: 3, precision: 'fp8' })).toBeCloseTo(4 / 8, 9);
+    expect(w({ zeroStage: 3, precision: 'bf16' })).toBeCloseTo(4 / 8, 9);
   });
 });
 
