@@ -85,9 +85,9 @@ export function activationBytesPerTokenLayer(model: ResolvedModel, plan: Pick<Re
   return replicatedStored / sp + split / t + scores;
 }
 
-/** Bytes per token of the gradients of one dense layer's FFN intermediates (gate and up, or fc1, outputs and the activation output, 16-bit), split by TP. */
-export function ffnGradientBytesPerToken(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp'>): number {
-  const f = model.ffnHidden;
+/** Bytes per token of the gradients of one layer's FFN intermediates (gate and up, or fc1, outputs and the activation output, 16-bit; a MoE layer's routed and shared experts), split by TP. */
+export function ffnGradientBytesPerToken(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp'>, moe = false): number {
+  const f = moe && model.moe ? model.moe.expertFfnHidden * model.moe.topK + sharedExpertsFfnTotal(model) : model.ffnHidden;
   return ((model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + 2 * f) / plan.tp;
 }
 
@@ -172,7 +172,13 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   for (let s = 0; s < pp; s++) {
     const { denseParams, expertParams } = params[s];
     let actPerToken = 0;
-    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) actPerToken += activationBytesPerTokenLayer(model, plan, isMoeLayer(model, layerIndex));
+    let workingPerToken = 0; // the largest layer working set on the stage (see transientBytes)
+    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {
+      const moe = isMoeLayer(model, layerIndex);
+      const stored = activationBytesPerTokenLayer(model, plan, moe);
+      actPerToken += stored;
+      workingPerToken = Math.max(workingPerToken, activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }, moe) - stored + ffnGradientBytesPerToken(model, plan, moe));
+    }
     // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
     const weightsBytes = weightBytes * (denseParams / shard(3, dp * cp) + expertParams / shard(3, expertDp));
@@ -202,8 +208,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     // last layer's backward starts, so on the last stage only the part above them adds. Under
     // ZeRO-3 the gathered parameters of the current and the prefetched layer come on top.
     const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;
-    const recomputedPerToken = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }) - activationBytesPerTokenLayer(model, plan);
-    const layerWorkingBytes = (recomputedPerToken + ffnGradientBytesPerToken(model, plan)) * tokensPerMicroBatch;
+    const layerWorkingBytes = workingPerToken * tokensPerMicroBatch;
     const transientBytes = Math.max(0, layerWorkingBytes - logitsBytes) + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
     const frameworkBytes = gpu.memory.reserved;
     const allocated = weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + logitsBytes + transientBytes;
