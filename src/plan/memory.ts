@@ -168,16 +168,19 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   const inFlight = inFlightMicroBatches(plan);
   const perStage: { total: number; b: MemoryBreakdown }[] = [];
   const params = stageParams(model, plan);
+  // Per token, for a dense [0] and a MoE [1] layer: activations stored, and the working set of its
+  // backward (what recompute rematerialises plus its FFN-intermediate gradients; see transientBytes).
+  const storedPerToken = [false, true].map((moe) => activationBytesPerTokenLayer(model, plan, moe));
+  const workingPerTokenByType = [false, true].map((moe, k) => activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }, moe) - storedPerToken[k] + ffnGradientBytesPerToken(model, plan, moe));
   let layerIndex = 0;
   for (let s = 0; s < pp; s++) {
     const { denseParams, expertParams } = params[s];
     let actPerToken = 0;
     let workingPerToken = 0; // the largest layer working set on the stage (see transientBytes)
     for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {
-      const moe = isMoeLayer(model, layerIndex);
-      const stored = activationBytesPerTokenLayer(model, plan, moe);
-      actPerToken += stored;
-      workingPerToken = Math.max(workingPerToken, activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }, moe) - stored + ffnGradientBytesPerToken(model, plan, moe));
+      const k = isMoeLayer(model, layerIndex) ? 1 : 0;
+      actPerToken += storedPerToken[k];
+      workingPerToken = Math.max(workingPerToken, workingPerTokenByType[k]);
     }
     // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
