@@ -187,6 +187,10 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     // Megatron-Bridge's fp8 recipes keep fp8 primary weights: get_precision_config maps fp8_cs to
     // bf16_with_fp8_current_scaling_mixed and fp8_mx to bf16_with_mxfp8_mixed, which (like the
     // delayed recipe) set fp8_param_gather = True; the subchannel (blockwise) recipe does not.
+    // Megatron-Bridge's GPT-OSS performance configs keep bf16 main gradients:
+    // set_gpt_oss_common_configs (scripts/performance/configs/gpt_oss/gpt_oss_llm_pretrain.py)
+    // sets mixed_precision.grad_reduce_in_fp32 = ddp.grad_reduce_in_fp32 = False.
+    ...(sourceKey(c.source.title) === 'NVIDIA-NeMo/Megatron-Bridge' && /\bpreset GPT_OSS_/.test(c.notes ?? '') ? { gradientAccumulationFp32: false } : {}),
     // Megatron-Bridge presets that offload activations to the CPU: the notes give the preset's
     // cpu_offloading_num_layers (flag activation-offload).
     offloadLayers: c.flags.includes('activation-offload') ? Number(/cpu_offloading_num_layers=(\d+)/.exec(c.notes ?? '')?.[1] ?? 0) : 0,
