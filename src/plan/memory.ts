@@ -40,7 +40,7 @@ export interface MemoryEstimate {
 /** Bytes of activations one layer stores for one token on one GPU (Korthikanti Table 2, re-derived). */
 export function activationBytesPerTokenLayer(
   model: ResolvedModel,
-  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>,
+  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision'>>,
   moe = false,
   mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
 ): number {
@@ -57,32 +57,45 @@ export function activationBytesPerTokenLayer(
     return (2 * h + 2 * h) / sp + (2 * w.q + 2 * w.v + 2 * w.o + 2 * ffnSac) / t;
   }
   const w = attentionWidths(model);
-  const gptStyle = hasBiases(model);
+  // Dropout keeps 1-byte masks; with p = 0 PyTorch's dropout returns its input and keeps none.
+  const dropout = (model.dropout ?? (hasBiases(model) ? 0.1 : 0)) > 0;
   // Tensors TP does not split unless sequence parallelism is on: two norm inputs, the two
-  // matmul inputs after the norms, and (GPT-style blocks) two 1-byte dropout masks.
+  // matmul inputs after the norms, and (with dropout) two 1-byte dropout masks.
   // MLA also keeps its low-rank latents (query and key/value down-projection outputs) for the
   // up-projections' backward; Megatron computes the down-projections on every TP rank.
   const mlaLatents = model.mla ? 2 * (model.mla.qLoraRank + model.mla.kvLoraRank + model.mla.qkRopeHeadDim) : 0;
-  const replicated = 2 * h + 2 * h + 2 * h + 2 * h + (gptStyle ? 2 * h : 0) + mlaLatents;
+  // Bytes per element of a GEMM input kept for the weight gradient: under fp8 (and fp4) recipes
+  // Transformer Engine's Linear, LayerNormLinear and GroupedLinear save the quantized copy they
+  // made for the forward GEMM (1 byte; columnwise data for MXFP8), not the 16-bit tensor.
+  const mm = plan.precision === undefined || plan.precision === 'bf16' ? 2 : 1;
+  const replicated = 2 * h + 2 * h + mm * h + mm * h + (dropout ? 2 * h : 0) + mlaLatents;
   // Split by TP: Q, K, V (kept for flash-attention backward), the attention output (= the
   // output projection input) and the FFN activations: gate+up (or fc1) outputs and the
   // activation output, for the dense MLP, or the routed and shared experts of a MoE layer.
   // Selective recompute drops what its modules re-run (recomputedModules): layernorm the two
   // norm outputs, the activations their outputs, mla_up_proj Q/K/V (rebuilt from the stored
   // latents), mlp and shared_experts everything inside those blocks but their input.
-  const acts = (f: number, dropAll: boolean, dropAct: boolean) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + (dropAct ? 0 : 2 * f));
+  const acts = (f: number, dropAll: boolean, dropAct: boolean) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + (dropAct ? 0 : mm * f));
   const m = moe ? model.moe : null;
   const ffnActs = m
     ? acts(m.expertFfnHidden * m.topK, false, mods.has('moe_act') || mods.has('activation')) +
       acts(sharedExpertsFfnTotal(model), mods.has('shared_experts'), mods.has('activation'))
     : acts(model.ffnHidden, mods.has('mlp'), mods.has('activation'));
-  const replicatedStored = mods.has('layernorm') ? replicated - 2 * h - 2 * h : replicated;
+  const replicatedStored = mods.has('layernorm') ? replicated - mm * h - mm * h : replicated;
   const qkv = model.mla && mods.has('mla_up_proj') ? 0 : 2 * (w.q + w.k + w.v);
-  const split = qkv + 2 * w.o + ffnActs + (moe ? 2 * h * (model.moe?.topK ?? 1) : 0);
-  // Materialised attention keeps scores, softmax, dropout mask and output per head: 5·a·s bytes
-  // per token (Korthikanti Table 2's 5as/h term); recomputing the attention core drops exactly this term.
-  const scores = plan.attentionKernel === 'unfused' && !mods.has('core_attn') ? (5 * model.heads * model.seqLen) / t : 0;
+  // The attention kernel keeps its 16-bit output; under fp8 the output projection keeps its own quantized copy.
+  const split = qkv + 2 * w.o + (mm < 2 ? mm * w.o : 0) + ffnActs + (moe ? mm * h * (model.moe?.topK ?? 1) : 0);
+  // Materialised attention keeps softmax, dropout mask and dropout output per head: 5·a·s bytes
+  // per token (Korthikanti Table 2's 5as/h term), the softmax alone (2·a·s) without dropout;
+  // recomputing the attention core drops exactly this term.
+  const scores = plan.attentionKernel === 'unfused' && !mods.has('core_attn') ? ((dropout ? 5 : 2) * model.heads * model.seqLen) / t : 0;
   return replicatedStored / sp + split / t + scores;
+}
+
+/** Bytes per token of the gradients of one layer's FFN intermediates (gate and up, or fc1, outputs and the activation output, 16-bit; a MoE layer's routed and shared experts), split by TP. */
+export function ffnGradientBytesPerToken(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp'>, moe = false): number {
+  const f = moe && model.moe ? model.moe.expertFfnHidden * model.moe.topK + sharedExpertsFfnTotal(model) : model.ffnHidden;
+  return ((model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + 2 * f) / plan.tp;
 }
 
 /**
@@ -95,47 +108,84 @@ export function inFlightMicroBatches(plan: Pick<ResolvedPlan, 'pp' | 'vpp' | 'sc
   return pipelineShape(plan).inFlight[stage];
 }
 
+/**
+ * Peak bytes per logit of the loss on the last stage, by loss kernel. fp32-upcast: PyTorch's
+ * cross_entropy on fp32 logits (torchtitan's model returns self.output(h).float() and the train
+ * step deletes pred before backward): log_softmax keeps its fp32 output, and its backward holds
+ * that output, the fp32 gradient nll_loss hands it and the fp32 gradient it returns, 4 + 4 + 4.
+ * vocab-parallel: Megatron's VocabParallelCrossEntropy casts the bf16 logits to
+ * fp32, turns that copy into the softmax in place, saves it and writes the gradient into it,
+ * which autograd casts back to bf16: 4 + 2. fused: the flash-attn xentropy kernel llm-foundry's
+ * MPT uses by default (loss_fn fused_crossentropy, llmfoundry/models/layers/cross_entropy_loss.py,
+ * from flash-attn v1.0.9) saves the bf16 logits and a per-row log-sum-exp and returns a gradient
+ * in the logits' dtype: 2 + 2.
+ */
+export const crossEntropyBytesPerLogit = { 'fp32-upcast': 12, 'vocab-parallel': 6, fused: 4 } as const;
+
 /** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
 export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): MemoryEstimate {
   const { params: c, moeLayer, mtpMoe } = modelFacts(model);
   const layout = planLayout(model, plan);
   const { tp, pp, zeroStage } = plan;
   const { dpCp, expertDp, tokensPerMicroBatch, spDivisor } = layout;
-  const fp8Cache = plan.precision === 'bf16' ? 0 : 1; // Transformer Engine keeps an fp8 (transposed) weight copy
+  // Weight bytes per parameter. Under fp8/fp4 Transformer Engine keeps, across the micro-batches
+  // of a step, an fp8 copy of each weight and its transpose (Hopper fp8 GEMMs take only the TN
+  // layout; MXFP8 keeps rowwise and columnwise data): 2 B beside the 16-bit weight, or instead
+  // of it with fp8 primary weights. Under ZeRO-3 (PyTorch FSDP) the sharded parameter is the
+  // fp32 master itself: MixedPrecision casts it to bf16 (or fp8) per gathered unit (the transient
+  // below), so a GPU keeps 4 B of weights and Adam's two moments, 8 B, per sharded parameter.
+  const weightBytes = zeroStage >= 3 ? 4 : plan.precision === 'bf16' || plan.fp8PrimaryWeights ? 2 : 4;
+  const optimizerStateBytes = zeroStage >= 3 ? 8 : 12;
   const gradBytes = plan.gradientAccumulationFp32 ? 4 : 2;
   const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
   const inFlight = layout.pipeline.inFlight;
-  // Activation bytes per token of a layer of each kind (the per-layer loop below only sums them).
-  const actDense = activationBytesPerTokenLayer(model, plan, false, layout.recomputed);
-  const actMoe = model.moe ? activationBytesPerTokenLayer(model, plan, true, layout.recomputed) : actDense;
-  // Working set of the layer being computed: its backward gradients, and under ZeRO-3 the
-  // gathered parameters of the current and the prefetched layer.
+  // Parameters of one layer, gathered under ZeRO-3 for the current and the prefetched layer.
   const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;
-  const transientBytes = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }) * tokensPerMicroBatch * 2 + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
   const perStage: { total: number; b: MemoryBreakdown }[] = [];
+  // Per token, for a dense [0] and a MoE [1] layer: activations stored, and the working set of its
+  // backward (what recompute rematerialises plus its FFN-intermediate gradients; see transientBytes).
+  const storedPerToken = [false, true].map((moe) => (moe && !model.moe ? 0 : activationBytesPerTokenLayer(model, plan, moe, layout.recomputed)));
+  const workingPerTokenByType = [false, true].map((moe, k) => (moe && !model.moe ? 0 : activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }, moe) - storedPerToken[k] + ffnGradientBytesPerToken(model, plan, moe)));
   let layerIndex = 0;
   for (let s = 0; s < pp; s++) {
     const { denseParams, expertParams } = layout.stageShards[s];
     let actPerToken = 0;
-    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) actPerToken += moeLayer[layerIndex] ? actMoe : actDense;
+    let workingPerToken = 0; // the largest layer working set on the stage (see transientBytes)
+    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {
+      const k = moeLayer[layerIndex] ? 1 : 0;
+      actPerToken += storedPerToken[k];
+      workingPerToken = Math.max(workingPerToken, workingPerTokenByType[k]);
+    }
     // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
-    const weightsBytes = (2 + fp8Cache) * (denseParams / shard(3, dpCp) + expertParams / shard(3, expertDp));
+    const weightsBytes = weightBytes * (denseParams / shard(3, dpCp) + expertParams / shard(3, expertDp));
     const gradientsBytes = gradBytes * (denseParams / shard(2, dpCp) + expertParams / shard(2, expertDp));
-    const optimizerBytes = 12 * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
+    const optimizerBytes = optimizerStateBytes * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
     const held = inFlight[s];
-    let activationsBytes = actPerToken * tokensPerMicroBatch * held;
+    // CPU activation offload (Megatron cpu_offloading_num_layers, per model chunk): those layers'
+    // activations go to host memory after their forward and come back for their backward; one
+    // layer's stay resident while it is copied (the handler overlaps one group's copy with compute).
+    const layersOnStage = plan.layersPerStage[s];
+    const offloaded = Math.min(plan.offloadLayers * plan.vpp, layersOnStage);
+    const resident = layersOnStage > 0 && offloaded > 0 ? (layersOnStage - offloaded + 1) / layersOnStage : 1;
+    let activationsBytes = actPerToken * tokensPerMicroBatch * held * resident;
     if (s === 0) activationsBytes += ((2 * model.hidden) / spDivisor) * tokensPerMicroBatch * held; // embedding output
-    // Last stage, one micro-batch, split by TP (vocab-parallel): bf16 logits, their fp32 copy for
-    // the cross-entropy and its fp32 gradient, 10 bytes per logit (torchtitan upcasts logits
-    // with .float() before the loss; Megatron's fused vocab-parallel CE also works in fp32).
-    // Each MTP module computes its own logits and loss.
-    const logitsBytes = s === pp - 1 ? ((2 + 4 + 4) * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
+    // Last stage, one micro-batch, split by TP (vocab-parallel). Each MTP module computes its own logits and loss.
+    const logitsBytes = s === pp - 1 ? (crossEntropyBytesPerLogit[plan.crossEntropy] * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
     // MTP modules: the block's activations plus the projection's 2h input and two norm inputs, per token.
     if (s === pp - 1 && model.mtpLayers > 0) {
-      const mtpAct = (mtpMoe ? actMoe : actDense) + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor;
+      const mtpAct = storedPerToken[mtpMoe ? 1 : 0] + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor;
       activationsBytes += model.mtpLayers * mtpAct * tokensPerMicroBatch * held;
     }
+    // Working set of the layer in its backward: what recompute rematerialises of one layer
+    // (its full activations less what was stored; Chen et al. 2016 §3: the peak holds the
+    // checkpoints plus one segment) and the gradients of its FFN intermediates, the largest
+    // live gradients (same shapes as the intermediates; autograd frees each saved tensor once
+    // its node has run, so nothing else accumulates). The loss's logits are freed before the
+    // last layer's backward starts, so on the last stage only the part above them adds. Under
+    // ZeRO-3 the gathered parameters of the current and the prefetched layer come on top.
+    const layerWorkingBytes = workingPerToken * tokensPerMicroBatch;
+    const transientBytes = Math.max(0, layerWorkingBytes - logitsBytes) + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
     const frameworkBytes = gpu.memory.reserved;
     const allocated = weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + logitsBytes + transientBytes;
     const fragmentationBytes = allocated * gpu.memory.fragmentation;

@@ -67,6 +67,7 @@ export const ModelSchema = z
     moe: MoeSchema.nullable().optional(),
     mla: MlaSchema.nullable().optional(),
     attention: AttentionSchema.nullable().optional(),
+    dropout: z.number().min(0).max(1).optional().describe('dropout probability on the residual branches and attention scores; above 0 the backward keeps 1-byte masks (Korthikanti et al. 2022 Table 2); default: 0.1 for GPT-style (gelu) blocks, 0 otherwise'),
     mtpLayers: nonNegInt(64)
       .optional()
       .describe('multi-token prediction modules (DeepSeek-V3 §2.2; default 0): each adds a 2h→h projection, one transformer block and another pass through the shared LM head'),

@@ -71,6 +71,9 @@ export const PlanSchema = z
       .prefault({}),
     gradientAccumulationFp32: z.boolean().default(true).describe('keep an fp32 main-gradient buffer (Megatron default)'),
     gradReduceFp32: z.boolean().default(false).describe('reduce gradients across DP in fp32 instead of bf16'),
+    offloadLayers: nonNegInt(1 << 14).default(0).describe('layers per model chunk whose activations wait in host memory between forward and backward (Megatron cpu_offloading_num_layers)'),
+    fp8PrimaryWeights: z.boolean().default(false).describe('fp8/fp4 runs keep the weights only in fp8 (Transformer Engine fp8_model_init, Megatron --fp8-param-gather; Megatron-Bridge fp8 recipes set it): no 16-bit copy beside the fp8 data and its transpose'),
+    crossEntropy: z.enum(['fp32-upcast', 'vocab-parallel', 'fused']).default('fp32-upcast').describe('loss kernel, which sets the logits working set: fp32-upcast (PyTorch cross_entropy on .float() logits, 12 B per logit), vocab-parallel (Megatron: fp32 softmax kept in place, bf16 gradient, 6 B), fused (flash-attn xentropy: bf16 logits and bf16 gradient, 4 B)'),
   })
   .describe('parallelism plan');
 

@@ -45,20 +45,26 @@ export function sourceKey(title: string): string {
  * attention kernel, TP communication overlap and FSDP reduce precision. These are facts about
  * the framework a source used (one entry per source, never per case).
  */
-export function sourceSoftware(title: string): { attentionKernel: 'flash' | 'flash2' | 'flash1' | 'unfused'; overlapTp: boolean; gradReduceFp32: boolean } {
+export function sourceSoftware(title: string): { attentionKernel: 'flash' | 'flash2' | 'flash1' | 'unfused'; overlapTp: boolean; gradReduceFp32: boolean; crossEntropy?: 'vocab-parallel' | 'fused' } {
   const key = sourceKey(title);
   // Korthikanti et al. 2022 (Megatron-LM, 2022) predates fused flash attention: softmax and
   // dropout run on materialised scores (the paper's 5as/h activation term).
-  if (key.startsWith('Korthikanti')) return { attentionKernel: 'unfused', overlapTp: false, gradReduceFp32: true };
+  // Megatron-LM's loss is its vocab-parallel cross-entropy (fp32 softmax kept in place).
+  if (key.startsWith('Korthikanti')) return { attentionKernel: 'unfused', overlapTp: false, gradReduceFp32: true, crossEntropy: 'vocab-parallel' };
   // llm-foundry benchmarks (tables regenerated Jan 2024): MPT's attn_impl "triton", the 2022
   // Triton flash-attention kernel (first generation), and FSDP mixed_precision DEFAULT, which
-  // reduces gradients in fp32 (case notes).
-  if (key === 'mosaicml/llm-foundry') return { attentionKernel: 'flash1', overlapTp: false, gradReduceFp32: true };
+  // reduces gradients in fp32 (case notes). MPT's loss_fn defaults to fused_crossentropy, the
+  // flash-attn xentropy kernel (llmfoundry/models/ComposerMPTCausalLM, layers/cross_entropy_loss.py).
+  if (key === 'mosaicml/llm-foundry') return { attentionKernel: 'flash1', overlapTp: false, gradReduceFp32: true, crossEntropy: 'fused' };
   // torchtitan Dec 2024 benchmarks: PyTorch SDPA, whose flash backend is FlashAttention-2.
   if (key === 'pytorch/torchtitan') return { attentionKernel: 'flash2', overlapTp: false, gradReduceFp32: true };
   // Megatron-Bridge performance recipes: Transformer Engine (cuDNN fused attention) with TP
   // communication overlap on; Llama 3 (Meta's production stack): best fused kernels.
-  if (key === 'NVIDIA-NeMo/Megatron-Bridge') return { attentionKernel: 'flash', overlapTp: true, gradReduceFp32: false };
+  // Megatron-Bridge's loss is Megatron-Core's vocab-parallel cross-entropy (cross_entropy_loss_fusion, impl native).
+  if (key === 'NVIDIA-NeMo/Megatron-Bridge') return { attentionKernel: 'flash', overlapTp: true, gradReduceFp32: false, crossEntropy: 'vocab-parallel' };
+  // FlashAttention's training scripts (training/configs/experiment/pile/base.yaml) train with
+  // loss_fn CrossEntropyLossApex, the xentropy kernel (inplace_backward; counted as fused).
+  if (key === 'Dao-AILab/flash-attention') return { attentionKernel: 'flash', overlapTp: false, gradReduceFp32: false, crossEntropy: 'fused' };
   return { attentionKernel: 'flash', overlapTp: false, gradReduceFp32: false };
 }
 
@@ -134,6 +140,9 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     const mtp = mtpLayersFromNotes(c.notes ?? '');
     if (mtp > 0) modelIn.mtpLayers = mtp;
   }
+  // MPT trains without dropout: MPTConfig's attn_pdrop, resid_pdrop and emb_pdrop default to 0
+  // (llmfoundry/models/mpt/configuration_mpt.py) and the benchmark yamls leave them unset.
+  if (modelIn.dropout === undefined && sourceKey(c.source.title) === 'mosaicml/llm-foundry') modelIn.dropout = 0;
   if (modelIn.mla === undefined) {
     const mla = mlaFromNotes(c.notes ?? '');
     if (mla) modelIn.mla = mla;
@@ -174,6 +183,18 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     // captured in one CUDA graph (flag moe-expert-capacity-1.5-padded-full-iteration-cuda-graph).
     cudaGraphs: hasFullIterationFlag(c) || recipe?.fullIterationCudaGraph ? 'full-iteration' : 'none',
     gradReduceFp32: software.gradReduceFp32,
+    crossEntropy: software.crossEntropy,
+    // Megatron-Bridge's fp8 recipes keep fp8 primary weights: get_precision_config maps fp8_cs to
+    // bf16_with_fp8_current_scaling_mixed and fp8_mx to bf16_with_mxfp8_mixed, which (like the
+    // delayed recipe) set fp8_param_gather = True; the subchannel (blockwise) recipe does not.
+    // Megatron-Bridge's GPT-OSS performance configs keep bf16 main gradients:
+    // set_gpt_oss_common_configs (scripts/performance/configs/gpt_oss/gpt_oss_llm_pretrain.py)
+    // sets mixed_precision.grad_reduce_in_fp32 = ddp.grad_reduce_in_fp32 = False.
+    ...(sourceKey(c.source.title) === 'NVIDIA-NeMo/Megatron-Bridge' && /\bpreset GPT_OSS_/.test(c.notes ?? '') ? { gradientAccumulationFp32: false } : {}),
+    // Megatron-Bridge presets that offload activations to the CPU: the notes give the preset's
+    // cpu_offloading_num_layers (flag activation-offload).
+    offloadLayers: c.flags.includes('activation-offload') ? Number(/cpu_offloading_num_layers=(\d+)/.exec(c.notes ?? '')?.[1] ?? 0) : 0,
+    fp8PrimaryWeights: sourceKey(c.source.title) === 'NVIDIA-NeMo/Megatron-Bridge' && c.flags.some((f) => /^fp8-(current-scaling|mxfp8-block-scaling|per-tensor-scaling)/.test(f)),
     overlap: { tp: software.overlapTp, ...(recipe?.overlapEp ? { ep: true } : {}) },
   };
   const planParsed = PlanSchema.safeParse(planIn);

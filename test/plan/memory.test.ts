@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { activationBytesPerTokenLayer, estimateMemory, inFlightMicroBatches } from '../../src/plan/memory.js';
+import { activationBytesPerTokenLayer, crossEntropyBytesPerLogit, estimateMemory, inFlightMicroBatches } from '../../src/plan/memory.js';
 import { countParams } from '../../src/model/params.js';
 import { resolveModel, resolvePlan, type ResolvedPlan } from '../../src/plan/resolve.js';
 import { PlanSchema } from '../../src/schema/plan.js';
@@ -36,8 +36,28 @@ describe('activations per layer (Korthikanti et al. 2022 Table 2, GPT block, 16-
   it('selective recompute with materialised attention drops exactly that term', () => {
     expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: true, recompute: 'selective', attentionKernel: 'unfused' })).toBeCloseTo((34 * h) / 8, 6);
   });
+  it('without dropout the two 1-byte hidden masks go: 32·h/t with TP + SP (MPT: attn_pdrop = resid_pdrop = 0)', () => {
+    expect(activationBytesPerTokenLayer(resolveModel({ ...gpt, dropout: 0 }), { tp: 8, sequenceParallel: true, recompute: 'none', attentionKernel: 'flash' })).toBeCloseTo((32 * h) / 8, 6);
+  });
+  it('without dropout materialised attention keeps only the softmax, 2as/h instead of 5as/h', () => {
+    expect(activationBytesPerTokenLayer(resolveModel({ ...gpt, dropout: 0 }), { tp: 8, sequenceParallel: true, recompute: 'none', attentionKernel: 'unfused' })).toBeCloseTo(h * (32 / 8 + (2 * a * s) / (h * 8)), 6);
+  });
   it('full recompute keeps 2·h per token (/t with SP)', () => {
     expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: true, recompute: 'full', attentionKernel: 'flash' })).toBeCloseTo((2 * h) / 8, 6);
+  });
+});
+
+describe('activations under fp8 (Transformer Engine saves the quantized GEMM inputs)', () => {
+  // Llama-3-70B-like block: h 8192, GQA 64/8 heads of 128 (q 8192, k = v 1024), SwiGLU f 28672, TP 4 + SP.
+  const llama: Model = { layers: 80, hidden: 8192, ffnHidden: 28672, heads: 64, kvHeads: 8, vocab: 128256, seqLen: 8192, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope' };
+  const m = resolveModel(llama);
+  const [h, q, k, f] = [8192, 8192, 1024, 28672];
+  const at = (precision: 'bf16' | 'fp8') => activationBytesPerTokenLayer(m, { tp: 4, sequenceParallel: true, recompute: 'none', attentionKernel: 'flash', precision });
+  it('bf16: norm inputs and outputs 8h, Q K V, output 2o, gate+up 4f and SwiGLU output 2f, all / t', () => {
+    expect(at('bf16')).toBeCloseTo((8 * h + 2 * (q + 2 * k) + 2 * q + 4 * f + 2 * f) / 4, 6);
+  });
+  it('fp8: norm outputs, the projection input and the SwiGLU output kept at 1 byte (the attention output also stays 16-bit for the kernel)', () => {
+    expect(at('fp8')).toBeCloseTo((2 * h + 2 * h + h + h + 2 * (q + 2 * k) + 2 * q + q + 4 * f + f) / 4, 6);
   });
 });
 
@@ -60,7 +80,36 @@ describe('ZeRO model states (Rajbhandari et al. 2020, Figure 1: 2Ψ + 2Ψ + KΨ 
     expect(states(0) / psi).toBeCloseTo(16, 6);
     expect(states(1) / psi).toBeCloseTo(2 + 2 + 12 / 8, 6);
     expect(states(2) / psi).toBeCloseTo(2 + 14 / 8, 6);
-    expect(states(3) / psi).toBeCloseTo(16 / 8, 6);
+    // PyTorch FSDP: the sharded parameter is the fp32 master (4 B), beside Adam's moments (8 B).
+    expect(states(3) / psi).toBeCloseTo((4 + 2 + 8) / 8, 6);
+  });
+});
+
+describe('weights under fp8 (Transformer Engine)', () => {
+  const m = resolveModel(gpt);
+  const psi = countParams(m).total;
+  const w = (over: Record<string, unknown>) => estimateMemory(m, plan({ dp: 8, ...over }), gpu).breakdown.weightsBytes / psi;
+  it('bf16 weights and TE fp8 weight + transpose workspaces: 2 + 2 B per parameter', () => {
+    expect(w({ zeroStage: 1, precision: 'bf16' })).toBeCloseTo(2, 9);
+    expect(w({ zeroStage: 1, precision: 'fp8' })).toBeCloseTo(4, 9);
+  });
+  it('fp8 primary weights (Megatron --fp8-param-gather): fp8 data and transpose only, 2 B', () => {
+    expect(w({ zeroStage: 1, precision: 'fp8', fp8PrimaryWeights: true })).toBeCloseTo(2, 9);
+  });
+  it('ZeRO-3 (FSDP) keeps the fp32 master shard and casts per gathered unit: no persistent 16-bit or fp8 copy', () => {
+    expect(w({ zeroStage: 3, precision: 'fp8' })).toBeCloseTo(4 / 8, 9);
+    expect(w({ zeroStage: 3, precision: 'bf16' })).toBeCloseTo(4 / 8, 9);
+  });
+});
+
+describe('CPU activation offload (Megatron cpu_offloading_num_layers)', () => {
+  it('offloading 24 of 48 layers keeps 25 layers of activations on the GPU (one in transfer); the embedding output stays', () => {
+    const m = resolveModel(gpt);
+    const base = plan({ tp: 8, dp: 1, globalBatch: 64 });
+    const perLayer = activationBytesPerTokenLayer(m, base) * 2048;
+    const embedding = ((2 * gpt.hidden) / 8) * 2048;
+    expect(estimateMemory(m, base, gpu).breakdown.activationsBytes).toBeCloseTo(48 * perLayer + embedding, 0);
+    expect(estimateMemory(m, plan({ tp: 8, dp: 1, globalBatch: 64, offloadLayers: 24 }), gpu).breakdown.activationsBytes).toBeCloseTo(25 * perLayer + embedding, 0);
   });
 });
 
@@ -87,5 +136,43 @@ describe('memory uses the schedule simulator\'s in-flight counts', () => {
           for (const m of [pp, 2 * pp, 4 * pp, pp + 1, 2 * pp + 3, 3 * pp - 1]) // pp not dividing m too (review §2.4)
             for (let s = 0; s < pp; s++)
               expect(inFlightMicroBatches({ pp, vpp, schedule, numMicroBatches: m }, s), `${schedule} pp${pp} vpp${vpp} m${m} s${s}`).toBeCloseTo(inFlightFormula(schedule, pp, vpp, m, s), 9);
+  });
+});
+
+describe('logits working set by loss kernel', () => {
+  // GPT-3 175B-like block above, vocab 51,200, seq 2,048, micro-batch 2, TP 8, PP 1: 4,096 tokens
+  // x 51,200 logits / 8 = 26,214,400 logits per GPU.
+  const m = resolveModel(gpt);
+  const logits = (crossEntropy: string) => estimateMemory(m, plan({ tp: 8, dp: 1, microBatch: 2, globalBatch: 64, crossEntropy }), gpu).breakdown.logitsBytes;
+  it('fp32-upcast: log_softmax output + its incoming and outgoing fp32 gradients = 12 B per logit (torchtitan pred.float())', () => {
+    expect(logits('fp32-upcast')).toBe(26_214_400 * 12);
+  });
+  it('vocab-parallel: Megatron fp32 softmax in place + bf16 gradient = 6 B per logit', () => {
+    expect(logits('vocab-parallel')).toBe(26_214_400 * 6);
+  });
+  it('fused: flash-attn xentropy keeps bf16 logits and a bf16 gradient = 4 B per logit (llm-foundry MPT default)', () => {
+    expect(logits('fused')).toBe(26_214_400 * 4);
+  });
+  it('defaults to fp32-upcast', () => {
+    expect(estimateMemory(m, plan({ tp: 8, dp: 1, microBatch: 2, globalBatch: 64 }), gpu).breakdown.logitsBytes).toBe(26_214_400 * 12);
+  });
+});
+
+describe('working set of the layer in its backward', () => {
+  // GPT block above with a 16-token vocabulary so the loss is negligible; TP 8 with SP, micro-batch 1, 2,048 tokens.
+  const small = resolveModel({ ...gpt, vocab: 16 });
+  const h = gpt.hidden;
+  const f = gpt.ffnHidden;
+  const tokens = 2048;
+  const logits = (crossEntropyBytes: number) => (crossEntropyBytes * tokens * 16) / 8;
+  const transient = (recompute: string) => estimateMemory(small, plan({ tp: 8, dp: 1, recompute, globalBatch: 64 }, { ...gpt, vocab: 16 }), gpu).breakdown.transientBytes;
+  it('no recompute: only the FFN intermediates\' gradients, (2f + 2f)/t per token, less the freed logits', () => {
+    expect(transient('none')).toBeCloseTo(((4 * f) / 8) * tokens - logits(crossEntropyBytesPerLogit['fp32-upcast']), 3);
+  });
+  it('full recompute: one rematerialised layer (34h/t less the stored 2h/t, Korthikanti Table 2) plus those gradients', () => {
+    expect(transient('full')).toBeCloseTo(((34 * h - 2 * h) / 8 + (4 * f) / 8) * tokens - logits(crossEntropyBytesPerLogit['fp32-upcast']), 3);
+  });
+  it('the logits and the layer working set never add: with a large vocabulary the working set hides under the loss', () => {
+    expect(estimateMemory(resolveModel(gpt), plan({ tp: 8, dp: 1, recompute: 'none', globalBatch: 64 }), gpu).breakdown.transientBytes).toBe(0);
   });
 });
