@@ -1,9 +1,9 @@
 /** One line on why a plan wins or loses against the best of a search: bubble, exposed traffic, recompute, memory. */
 import type { PoolEntry, Objective } from './search.js';
-import { formatGiB } from '../units/format.js';
+import { formatGiB, formatSeconds } from '../units/format.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const sec = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x) < 0.01 ? Math.abs(x).toFixed(4) : Math.abs(x).toFixed(2)} s`;
+const sec = (x: number) => `${x >= 0 ? '+' : '−'}${formatSeconds(Math.abs(x))}`;
 
 /** The parts of a step the explanation compares, in seconds. */
 function parts(e: PoolEntry): [string, number][] {
