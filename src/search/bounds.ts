@@ -6,9 +6,9 @@
  * Both are true lower bounds of what `evaluate` computes (test/search/bounds.test.ts checks every
  * candidate of small spaces), so pruning with them never drops a plan that belongs in the top K.
  */
-import { resolvePlan, autoLayerSplit, mtpLayerEquivalents, type Scenario, type ResolvedPlan, type LayoutProblem } from '../plan/resolve.js';
+import { resolvePlan, autoLayerSplit, mtpLayerEquivalents, type Scenario, type ResolvedPlan, type ResolvedModel, type LayoutProblem } from '../plan/resolve.js';
 import { activationBytesPerTokenLayer, inFlightMicroBatches, stageParams } from '../plan/memory.js';
-import { isMoeLayer } from '../model/params.js';
+import { countParams, isMoeLayer } from '../model/params.js';
 import type { Plan } from '../schema/plan.js';
 import { stepCosts } from '../step/costs.js';
 import { stageTimes } from '../step/analytic.js';
@@ -43,6 +43,8 @@ export function candidateScenario(sc: Scenario, c: PlanChoice, size: ClusterSize
   };
 }
 
+const RECOMPUTE_INDEX: Record<Plan['recompute'], number> = { none: 0, selective: 1, 'op-sac': 2, full: 3 };
+
 interface LayerKeyFacts {
   /** Σ over all stages of one micro-batch's forward + backward (input and weight) seconds. */
   sumSeconds: number;
@@ -61,8 +63,8 @@ export class Bounds {
   private readonly layerFacts = new Map<string, LayerKeyFacts>();
   private readonly dpFacts = new Map<string, { gatherSeconds: number; gradientSeconds: number; perMicroBatch: boolean; optimizerSeconds: number }>();
   private readonly split = new Map<number, number[]>();
-  private readonly stage0 = new Map<string, { denseParams: number; expertParams: number; moeLayers: number }>();
-  private readonly act = new Map<string, number>();
+  private readonly stage0 = new Map<number, { denseParams: number; expertParams: number; moeLayers: number }>();
+  private readonly act = new Map<number, { storedPerToken: number; transientPerToken: number; layerWeights: number }>();
 
   constructor(private readonly sc: Scenario) {}
 
@@ -90,27 +92,61 @@ export class Bounds {
     if (!f) {
       const dp = c.gpus / (c.tp * c.cp);
       const ksc = this.keyScenario({ ...c, pp: 1, vpp: 1, schedule: '1f1b', dp, zeroStage: 0 }, dp * c.microBatch, true);
-      const costs = stepCosts(ksc);
-      const total = stageTimes(ksc, costs)[0];
+      // Per-layer costs do not depend on the number of layers: cost them on the fewest layers
+      // that hold every layer kind (and the last layer's kind, which the MTP modules copy).
+      const small: Scenario = { ...ksc, model: this.shortModel(), plan: { ...ksc.plan, layersPerStage: [this.shortModel().layers] } };
+      const costs = stepCosts(small);
       const st = costs.stages[0];
       // One layer of each kind through the same stage-time rules (exposed in-layer communication included).
       const one = (moe: boolean) => {
         const layer = st.layers.find((l) => l.moe === moe);
-        if (!layer) return { f: 0, b: 0 };
-        const t = stageTimes(ksc, { ...costs, stages: [{ ...st, layers: [layer], extraForwardSeconds: 0, extraBackwardSeconds: 0 }] })[0];
-        return { f: t.forwardSeconds, b: t.backwardInputSeconds + t.backwardWeightSeconds };
+        if (!layer) return { f: 0, bi: 0, w: 0 };
+        const t = stageTimes(small, { ...costs, stages: [{ ...st, layers: [layer], extraForwardSeconds: 0, extraBackwardSeconds: 0 }] })[0];
+        return { f: t.forwardSeconds, bi: t.backwardInputSeconds, w: t.backwardWeightSeconds };
       };
+      const dense = one(false);
+      const moe = one(true);
+      const { denseLayers, moeLayers } = this.layerCounts();
+      const sum = (g: (x: { f: number; bi: number; w: number }) => number) => denseLayers * g(dense) + moeLayers * g(moe);
       f = {
-        sumSeconds: total.forwardSeconds + total.backwardInputSeconds + total.backwardWeightSeconds,
-        zeroBubbleFillSeconds: total.forwardSeconds + total.backwardInputSeconds - total.backwardWeightSeconds,
-        dense: one(false),
-        moe: one(true),
+        sumSeconds: sum((x) => x.f + x.bi + x.w) + st.extraForwardSeconds + st.extraBackwardSeconds,
+        zeroBubbleFillSeconds: sum((x) => x.f + x.bi - x.w) + st.extraForwardSeconds + st.extraBackwardSeconds,
+        dense: { f: dense.f, b: dense.bi + dense.w },
+        moe: { f: moe.f, b: moe.bi + moe.w },
         extraForwardSeconds: st.extraForwardSeconds,
         extraBackwardSeconds: st.extraBackwardSeconds,
       };
       this.layerFacts.set(key, f);
     }
     return f;
+  }
+
+  private short?: ResolvedModel;
+  /** The model cut to its first n layers, n the fewest that hold each layer kind it has and end on its last layer's kind. */
+  private shortModel(): ResolvedModel {
+    if (!this.short) {
+      const m = this.sc.model;
+      const { denseLayers, moeLayers } = this.layerCounts();
+      const lastMoe = isMoeLayer(m, m.layers - 1);
+      let n = 1;
+      for (; n < m.layers; n++) {
+        let d = 0;
+        let e = 0;
+        for (let i = 0; i < n; i++) (isMoeLayer(m, i) ? e++ : d++);
+        if ((d > 0 || denseLayers === 0) && (e > 0 || moeLayers === 0) && isMoeLayer(m, n - 1) === lastMoe) break;
+      }
+      this.short = { ...m, layers: n };
+    }
+    return this.short;
+  }
+
+  private counts?: { denseLayers: number; moeLayers: number };
+  private layerCounts(): { denseLayers: number; moeLayers: number } {
+    if (!this.counts) {
+      const p = countParams(this.sc.model);
+      this.counts = { denseLayers: p.denseLayers, moeLayers: p.moeLayers };
+    }
+    return this.counts;
   }
 
   /** Stage 0's DP collectives and optimizer step for the candidate's (tp, cp, pp, dp, ep, etp, ZeRO): they depend on nothing else. */
@@ -145,13 +181,23 @@ export class Bounds {
    * - PP sends only add.
    */
   stepSecondsLowerBound(c: Candidate): number {
+    return this.pipelineSecondsLowerBound(c) + this.dpSecondsLowerBound(c);
+  }
+
+  /** The pipeline term alone (no DP collectives or optimizer): a weaker bound, at one memo look-up. */
+  pipelineSecondsLowerBound(c: Candidate): number {
     const k = this.layerKey(c);
     const S = k.sumSeconds;
     const m = c.globalBatchSequences / (c.dp * c.microBatch);
-    let pipeline: number;
-    if (c.pp === 1) pipeline = m * S;
-    else if (c.schedule === 'zero-bubble') pipeline = Math.max((m * S) / c.pp, ((m - 1) * S) / c.pp + k.zeroBubbleFillSeconds);
-    else pipeline = (S / c.pp) * (m + (c.pp - 1) / (c.schedule === 'interleaved-1f1b' ? c.vpp : 1));
+    if (c.pp === 1) return m * S;
+    if (c.schedule === 'zero-bubble') return Math.max((m * S) / c.pp, ((m - 1) * S) / c.pp + k.zeroBubbleFillSeconds);
+    return (S / c.pp) * (m + (c.pp - 1) / (c.schedule === 'interleaved-1f1b' ? c.vpp : 1));
+  }
+
+  /** The DP and optimizer terms of the bound. */
+  private dpSecondsLowerBound(c: Candidate): number {
+    const k = this.layerKey(c);
+    const m = c.globalBatchSequences / (c.dp * c.microBatch);
     const d = this.dpKey(c);
     // Stage 0's forward and backward per micro-batch, from above: its layers, the embedding and LM
     // head (only the embedding is there when pp > 1), and ZeRO-3's overlap slowdown.
@@ -169,11 +215,11 @@ export class Bounds {
       : overlap
         ? Math.max(0, d.gradientSeconds - bwd) + Math.max(0, d.gatherSeconds - fwd)
         : d.gradientSeconds + d.gatherSeconds;
-    return pipeline + Math.max(0, dp) + d.optimizerSeconds;
+    return Math.max(0, dp) + d.optimizerSeconds;
   }
 
   private stage0Facts(c: Pick<PlanChoice, 'tp' | 'pp' | 'ep' | 'etp'>): { denseParams: number; expertParams: number; moeLayers: number } {
-    const pkey = `${c.tp}|${c.pp}|${c.ep}|${c.etp}`;
+    const pkey = ((c.tp * 16385 + c.pp) * 65537 + c.ep) * 1025 + c.etp;
     let st = this.stage0.get(pkey);
     if (!st) {
       const l0 = this.layersPerStage(c.pp)[0];
@@ -188,8 +234,8 @@ export class Bounds {
 
   /**
    * Lower bound on the peak memory per GPU (estimateMemory): stage 0's weights, gradients,
-   * optimizer state and stored activations, the framework reserve and fragmentation, without the
-   * embedding output and the transient working set.
+   * optimizer state, stored activations with the embedding output, the working set of one layer,
+   * the framework reserve and fragmentation (the peak stage holds at least as much as stage 0).
    */
   memoryBytesLowerBound(c: Candidate): number {
     const sc = this.sc;
@@ -197,13 +243,18 @@ export class Bounds {
     const sp = c.tp > 1 && (sc.plan.sequenceParallel || sc.plan.tp === 1);
     const l0 = this.layersPerStage(c.pp)[0];
     const st = this.stage0Facts(c);
-    const akey = `${c.tp}|${sp}|${c.recompute}|${c.pp}`;
+    const akey = ((c.tp * 2 + (sp ? 1 : 0)) * 4 + RECOMPUTE_INDEX[c.recompute]) * 16385 + c.pp;
     let a = this.act.get(akey);
-    if (a === undefined) {
+    if (!a) {
       const planLike = { tp: c.tp, sequenceParallel: sp, recompute: c.recompute, attentionKernel: sc.plan.attentionKernel, recomputeModules: c.recompute === 'selective' && sc.plan.recompute === 'selective' ? sc.plan.recomputeModules : undefined } as Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>;
       const dense = activationBytesPerTokenLayer(model, planLike, false);
       const moe = model.moe ? activationBytesPerTokenLayer(model, planLike, true) : dense;
-      a = (l0 - st.moeLayers) * dense + st.moeLayers * moe;
+      const p = countParams(model);
+      a = {
+        storedPerToken: (l0 - st.moeLayers) * dense + st.moeLayers * moe + (2 * model.hidden) / (sp ? c.tp : 1),
+        transientPerToken: 2 * activationBytesPerTokenLayer(model, { ...planLike, recompute: 'none' }),
+        layerWeights: (p.attentionPerLayer + p.denseMlpPerLayer) / c.tp,
+      };
       this.act.set(akey, a);
     }
     const expertDp = Math.max(1, (c.tp * c.cp * c.dp) / (c.ep * c.etp));
@@ -216,7 +267,9 @@ export class Bounds {
       12 * (st.denseParams / shard(1, c.dp * c.cp) + st.expertParams / shard(1, expertDp));
     const m = c.globalBatchSequences / (c.dp * c.microBatch);
     const held = inFlightMicroBatches({ pp: c.pp, vpp: c.vpp, schedule: c.schedule, numMicroBatches: m }, 0);
-    const acts = a * ((c.microBatch * model.seqLen) / c.cp) * held;
+    const tokens = (c.microBatch * model.seqLen) / c.cp;
+    // Stored activations with the embedding output, and the working set of the layer being computed.
+    const acts = a.storedPerToken * tokens * held + a.transientPerToken * tokens + (c.zeroStage >= 3 ? 2 * 2 * a.layerWeights : 0);
     return (states + acts) * (1 + sc.gpu.memory.fragmentation) + sc.gpu.memory.reserved;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { UserError } from '../errors.js';
 import { formatGiB } from '../units/format.js';
-import { poolSize, type SearchShardBody, type PoolEntry, type Miss, type Objective, type CandidateCounts, type SearchResults, type SearchDetail } from './search.js';
+import { type SearchShardBody, type PoolEntry, type Miss, type Objective, type CandidateCounts, type SearchResults, type SearchDetail } from './search.js';
 import type { PlanChoice } from './space.js';
 import { explain } from './why.js';
 
@@ -134,7 +134,7 @@ export function mergeSearch(docs: SearchShardDoc[]): SearchResult {
   // The pool is the best R by the failure-free closed form over all shards; the top K are the
   // best of the pool by the objective from the step and run engines.
   pool.sort((a, b) => a.proxy - b.proxy || a.index - b.index);
-  const ranked = pool.slice(0, poolSize(K)).sort((a, b) => a.objectiveValue - b.objectiveValue || a.index - b.index).slice(0, K);
+  const ranked = pool.slice(0, d0.pool).sort((a, b) => a.objectiveValue - b.objectiveValue || a.index - b.index).slice(0, K);
   const best = ranked[0];
   const top: TopEntry[] = ranked.map((e, k) => ({ rank: k + 1, gpus: e.gpus, plan: e.plan, results: e.results, why: explain(e, best, d0.objective), detail: e.detail }));
   const result: SearchResult = { scenario: d0.scenario, objective: d0.objective, gpus: d0.gpus, candidates, seconds, feasible: top.length > 0, top, notes };

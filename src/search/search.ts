@@ -28,11 +28,15 @@ export interface SearchOptions {
   /** Plans reported (K). */
   top?: number;
   objective?: Objective;
+  /** Plans re-ranked with the step and run engines (default poolSize(top)). */
+  pool?: number;
   /** Monte Carlo trials of the run engine per re-ranked plan (seed 1). */
   trials?: number;
   /** Keep tp inside one NVLink domain (default true). */
   nvlinkOnly?: boolean;
   shard?: { index: number; count: number };
+  /** Whether a re-ranked plan needs the run engine at all (default: always); sizing skips sizes that cannot meet its goal even without failures. */
+  runEngineWhen?: (plan: { gpus: number; idealDays: number }) => boolean;
   onProgress?: (p: SearchProgress) => void;
 }
 
@@ -69,6 +73,8 @@ export interface SearchDetail {
   peakStage: number;
   bubbleFraction: number;
   breakdown: StepBreakdown;
+  /** Wall-clock days with failures (run engine): mean and percentiles; null without a failure profile. */
+  days: { mean: number; p50: number; p90: number; p99: number } | null;
   /** Share of compute spent re-running the forward (1 - MFU/HFU). */
   recomputeSeconds: number;
   energyMWh: number;
@@ -134,7 +140,7 @@ const byProxy = (a: { proxy: number; index: number }, b: { proxy: number; index:
 /** Runs one shard of a layout search (the whole search when shard is 0 of 1). */
 export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBody {
   const K = options.top ?? 10;
-  const R = poolSize(K);
+  const R = options.pool ?? poolSize(K);
   const objective = options.objective ?? 'time';
   const shard = options.shard ?? { index: 0, count: 1 };
   const trials = options.trials ?? 100;
@@ -162,7 +168,7 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
   const lb = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     memLb[i] = bounds.memoryBytesLowerBound(cands[i]);
-    lb[i] = memLb[i] > capacity ? Infinity : proxyOf(cands[i], bounds.stepSecondsLowerBound(cands[i]));
+    lb[i] = memLb[i] > capacity ? Infinity : proxyOf(cands[i], bounds.pipelineSecondsLowerBound(cands[i]));
     if (progress && (i & 4095) === 0) progress({ phase: 'bound', enumerated: i, pruned: 0, evaluated: 0, done: i, total: n });
   }
 
@@ -190,14 +196,32 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
   };
 
   // Seed: the 2R candidates with the lowest bounds that fit; the R-th best of them bounds the
-  // pool from above, identically in every shard.
+  // pool from above, identically in every shard. Candidates are taken in order of the full bound,
+  // refining the cheap pipeline bound lazily (best first: the cheap bound never exceeds the full).
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => lb[a] - lb[b] || a - b);
+  const fullLb = new Map<number, number>();
+  const refined: [number, number][] = []; // [full bound, index], ascending
+  const before = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
   const seed: number[] = [];
-  for (const i of order) {
-    if (lb[i] === Infinity) break;
-    const o = evaluateOne(i);
-    if (o.kind === 'ok') seed.push(o.proxy);
-    if (seed.length >= 2 * R) break;
+  let next = 0;
+  while (seed.length < 2 * R) {
+    const fromOrder: [number, number] | undefined = next < n && lb[order[next]] !== Infinity ? [lb[order[next]], order[next]] : undefined;
+    const fromRefined = refined[0];
+    if (!fromOrder && !fromRefined) break;
+    if (fromOrder && (!fromRefined || before(fromOrder, fromRefined))) {
+      next++;
+      const i = fromOrder[1];
+      const full = proxyOf(cands[i], bounds.stepSecondsLowerBound(cands[i]));
+      fullLb.set(i, full);
+      const item: [number, number] = [full, i];
+      let at = refined.findIndex((r) => before(item, r));
+      if (at < 0) at = refined.length;
+      refined.splice(at, 0, item);
+    } else {
+      refined.shift();
+      const o = evaluateOne(fromRefined[1]);
+      if (o.kind === 'ok') seed.push(o.proxy);
+    }
   }
   seed.sort((a, b) => a - b);
   const threshold = seed.length >= R ? seed[R - 1] : Infinity;
@@ -210,7 +234,8 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
     if (memLb[i] > capacity) {
       counts.prunedBy.memory++;
       misses.push({ index: i, excessLb: memLb[i] - capacity });
-    } else if (lb[i] > threshold) {
+    } else if (lb[i] > threshold || (fullLb.get(i) ?? proxyOf(cands[i], bounds.stepSecondsLowerBound(cands[i]))) > threshold) {
+      // The pipeline bound first; the full bound (with stage 0's DP traffic and optimizer) only near the threshold.
       counts.prunedBy.bound++;
     } else {
       const o = evaluateOne(i);
@@ -232,7 +257,7 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
   const notes: string[] = [];
   const entries = pool.map((p, k) => {
     progress?.({ phase: 'rerank', enumerated: counts.enumerated, pruned: counts.pruned, evaluated: counts.evaluated, done: k, total: pool.length });
-    return rerank(sc, cands[p.index], sizes.get(cands[p.index].gpus)!, p.proxy, objective, trials, notes);
+    return rerank(sc, cands[p.index], sizes.get(cands[p.index].gpus)!, p.proxy, objective, trials, notes, options.runEngineWhen);
   });
 
   misses.sort((a, b) => a.excessLb - b.excessLb || a.index - b.index);
@@ -251,16 +276,21 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
 }
 
 /** Evaluates one pooled plan with the scenario's step engine and, with a failure profile, the run engine. */
-function rerank(sc: Scenario, c: Candidate, size: ClusterSize, proxy: number, objective: Objective, trials: number, notes: string[]): PoolEntry {
+function rerank(sc: Scenario, c: Candidate, size: ClusterSize, proxy: number, objective: Objective, trials: number, notes: string[], when?: SearchOptions['runEngineWhen']): PoolEntry {
   const { scenario } = candidateScenario(sc, c, size);
   if (!scenario) throw new Error('internal: a pooled candidate no longer resolves');
   const { evaluation: ev } = evaluateDetailed(scenario, { engine: sc.simulation.engine });
   let expectedDays: number | null = null;
   let p90Days: number | null = null;
-  if (scenario.failures && scenario.cluster.storage) {
+  let days: SearchDetail['days'] = null;
+  const wanted = when ? when({ gpus: c.gpus, idealDays: ev.run.idealDays }) : true;
+  if (!wanted) {
+    // The caller knows the answer without failures (they only add time).
+  } else if (scenario.failures && scenario.cluster.storage) {
     const f = simulateRun(runInputsFromScenario(scenario, ev), { trials, seed: 1 });
     expectedDays = f.days.mean;
     p90Days = f.days.p90;
+    days = { mean: f.days.mean, p50: f.days.p50, p90: f.days.p90, p99: f.days.p99 };
   } else notes.push(scenario.failures ? 'no checkpoint storage bandwidth: days are failure-free' : 'no failure profile: expected and p90 days are not computed; cost counts ideal days');
   const price = pricePerGpuHour(sc);
   const billedGpus = size.gpus + size.spareNodes * sc.node.gpusPerNode;
@@ -293,6 +323,7 @@ function rerank(sc: Scenario, c: Candidate, size: ClusterSize, proxy: number, ob
       peakStage: ev.memory.peakStage,
       bubbleFraction: ev.step.bubbleFraction,
       breakdown: b,
+      days,
       recomputeSeconds: ev.throughput.hfu > 0 ? b.computeSeconds * (1 - ev.throughput.mfu / ev.throughput.hfu) : 0,
       energyMWh: ev.run.energyMWh,
       spareNodes: size.spareNodes,
