@@ -8,6 +8,8 @@ import { traceCommand } from './trace.js';
 import { failuresCommand } from './failures.js';
 import { searchCommand } from './search.js';
 import { mergeCommand } from './merge.js';
+import { sizeCommand } from './size.js';
+import { scalingCommand } from './scaling.js';
 import { ScenarioSchema } from '../schema/scenario.js';
 import { GpuSchema, NodeSchema, FabricSchema } from '../schema/system.js';
 import { ModelSchema } from '../schema/model.js';
@@ -33,6 +35,8 @@ await yargs(hideBin(process.argv))
   .command(failuresCommand)
   .command(searchCommand)
   .command(mergeCommand)
+  .command(sizeCommand)
+  .command(scalingCommand)
   .command({
     command: 'schema [kind]',
     describe: 'Print the JSON Schema of a file kind (for editor completion and checks)',
