@@ -57,7 +57,7 @@ export const scalingCommand: CommandModule<object, Args> = {
         size = sizeWithProgress(sc, sizeGoal(sc, args));
       } else if (args.deadline !== undefined || args.budget !== undefined) throw new UserError('--deadline and --budget size a cluster: add --plan', undefined, '--plan');
       if (args.json) printJson({ ...r, ...(shape ? { shape, size } : {}) });
-      else process.stdout.write(renderScaling(r) + (shape && size ? `\nShape    ${shapeLine(shape)} (rule: head dim 128, 8 KV heads, hidden ≈ 128·layers, FFN 3.5·hidden, vocab 128,256)\n\n${renderSize(size)}` : ''));
+      else process.stdout.write(renderScaling(r) + (shape && size ? `\nShape    ${shapeLine(shape)} (rule: head dim 128, 8 KV heads, hidden 100–160 × layers, FFN 3.5·hidden, vocab 128,256, closest size)\n\n${renderSize(size)}` : ''));
     } catch (e) {
       reportError(e);
     }

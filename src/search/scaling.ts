@@ -86,32 +86,34 @@ export function computeOptimal(computeFlops: number, law: Law): ScalingResult {
 /**
  * A dense Llama-3-style shape for a parameter count. Rule (from the Llama 3 family, [LLAMA3]
  * Table 3): head dimension 128, 8 key/value heads, SwiGLU FFN of 3.5 × hidden rounded to a
- * multiple of 1,024, hidden ≈ 128 × layers rounded to a multiple of 1,024 (8B: 4,096/32; 405B:
- * 16,384/126), vocabulary 128,256, untied embeddings, RoPE; the layer count whose parameters come
- * closest to the target.
+ * multiple of 1,024, hidden a multiple of 1,024 between 100 and 160 × layers (8B: 4,096/32 = 128;
+ * 70B: 8,192/80 = 102; 405B: 16,384/126 = 130), vocabulary 128,256, untied embeddings, RoPE; the
+ * (layers, hidden) whose parameters come closest to the target.
  */
 export function llamaShape(paramsTarget: number, seqLen: number): Model {
   let best: Model | null = null;
   let bestErr = Infinity;
   for (let layers = 4; layers <= 512; layers++) {
-    const hidden = Math.max(1024, Math.round((128 * layers) / 1024) * 1024);
-    const model: Model = {
-      name: `llama-style-${layers}l-${hidden}h`,
-      layers,
-      hidden,
-      ffnHidden: Math.round((3.5 * hidden) / 1024) * 1024,
-      heads: hidden / 128,
-      kvHeads: 8,
-      vocab: 128256,
-      seqLen,
-      ffnType: 'swiglu',
-      tiedEmbeddings: false,
-      positionEmbedding: 'rope',
-    } as Model;
-    const err = Math.abs(countParams(resolveModel(model)).total - paramsTarget);
-    if (err < bestErr) {
-      best = model;
-      bestErr = err;
+    for (let k = Math.ceil((100 * layers) / 1024); k * 1024 <= 160 * layers; k++) {
+      const hidden = k * 1024;
+      const model: Model = {
+        name: `llama-style-${layers}l-${hidden}h`,
+        layers,
+        hidden,
+        ffnHidden: Math.round((3.5 * hidden) / 1024) * 1024,
+        heads: hidden / 128,
+        kvHeads: 8,
+        vocab: 128256,
+        seqLen,
+        ffnType: 'swiglu',
+        tiedEmbeddings: false,
+        positionEmbedding: 'rope',
+      } as Model;
+      const err = Math.abs(countParams(resolveModel(model)).total - paramsTarget);
+      if (err < bestErr) {
+        best = model;
+        bestErr = err;
+      }
     }
   }
   return best!;
