@@ -117,15 +117,21 @@ export function* enumerate(sc: Scenario, sizes: ClusterSize[], fixes: Fixes = {}
   const precisions = precisionOptions(sc);
   const moe = model.moe;
   let index = 0;
+  const divisorsOf = new Map<number, number[]>();
+  const divs = (x: number) => {
+    let d = divisorsOf.get(x);
+    if (!d) divisorsOf.set(x, (d = divisors(x)));
+    return d;
+  };
   for (const size of sizes) {
     const g = size.gpus;
     const B = size.globalBatchSequences;
-    for (const tp of divisors(g)) {
+    for (const tp of divs(g)) {
       if (!tpOk(tp) || !ok(fixes, 'tp', tp)) continue;
       if (nvlinkOnly && fixes.tp === undefined && tp > sc.node.gpusPerNode) continue;
-      for (const cp of divisors(g / tp)) {
+      for (const cp of divs(g / tp)) {
         if (!seqChunks(cp) || !ok(fixes, 'cp', cp)) continue;
-        for (const pp of divisors(g / (tp * cp))) {
+        for (const pp of divs(g / (tp * cp))) {
           if (pp > model.layers || !ok(fixes, 'pp', pp)) continue;
           const dp = g / (tp * cp * pp);
           if (B % dp !== 0 || !ok(fixes, 'dp', dp)) continue;
@@ -134,17 +140,17 @@ export function* enumerate(sc: Scenario, sizes: ClusterSize[], fixes: Fixes = {}
             const schedules: PlanChoice['schedule'][] = pp === 1 ? ['1f1b'] : vpp > 1 ? ['interleaved-1f1b'] : ['1f1b', 'zero-bubble'];
             for (const schedule of schedules) {
               if (!ok(fixes, 'schedule', schedule)) continue;
-              const eps = moe ? divisors(moe.experts) : [1];
+              const eps = moe ? divs(moe.experts) : [1];
               for (const ep of eps) {
                 if (!ok(fixes, 'ep', ep)) continue;
-                for (const etp of moe ? divisors(tp) : [tp]) {
+                for (const etp of moe ? divs(tp) : [tp]) {
                   if (!ok(fixes, 'etp', etp)) continue;
                   if (moe && (tp * cp * dp) % (ep * etp) !== 0) continue;
                   const expertDp = moe ? (tp * cp * dp) / (ep * etp) : 1;
                   const zeros = dp * cp === 1 && expertDp === 1 ? [0] : [0, 1, 2, 3];
                   for (const zeroStage of zeros) {
                     if (!ok(fixes, 'zeroStage', zeroStage)) continue;
-                    for (const microBatch of divisors(B / dp)) {
+                    for (const microBatch of divs(B / dp)) {
                       if (!ok(fixes, 'microBatch', microBatch)) continue;
                       // The interleaved schedule needs the micro-batches to be a multiple of pp (Narayanan et al. 2021 §2.2.2).
                       if (schedule === 'interleaved-1f1b' && (B / (dp * microBatch)) % pp !== 0) continue;
