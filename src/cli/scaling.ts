@@ -8,20 +8,13 @@ import type { Model } from '../schema/model.js';
 import { UserError } from '../errors.js';
 import { formatSi } from '../units/format.js';
 import { printJson, reportError } from './common.js';
-import { renderSize, sizeGoal, sizeWithProgress } from './size.js';
-import type { Confidence } from '../search/size.js';
+import { renderSize, sizeGoal, sizeWithProgress, type SizeGoalArgs } from './size.js';
 
-interface Args {
+interface Args extends SizeGoalArgs {
   compute: string;
   law: Law;
   plan?: boolean;
   scenario?: string;
-  deadline?: string;
-  budget?: string;
-  'max-gpus'?: number;
-  'min-gpus'?: number;
-  confidence: Confidence;
-  trials: number;
   json?: boolean;
 }
 

@@ -8,14 +8,18 @@ import { UserError } from '../errors.js';
 import { formatCount } from '../units/format.js';
 import { printJson, reportError, setsOption } from './common.js';
 
-interface Args {
-  scenario: string;
+/** The goal flags `size` and `scaling --plan` share. */
+export interface SizeGoalArgs {
   deadline?: string;
   budget?: string;
   'max-gpus'?: number;
   'min-gpus'?: number;
   confidence: Confidence;
   trials: number;
+}
+
+interface Args extends SizeGoalArgs {
+  scenario: string;
   json?: boolean;
   set?: string[];
 }
@@ -45,7 +49,7 @@ export interface SizeGoal {
 }
 
 /** Checks and reads the goal flags shared by `size` and `scaling --plan`. */
-export function sizeGoal(sc: Scenario, args: Pick<Args, 'deadline' | 'budget' | 'max-gpus' | 'min-gpus' | 'confidence' | 'trials'>): SizeGoal {
+export function sizeGoal(sc: Scenario, args: SizeGoalArgs): SizeGoal {
   if ((args.deadline === undefined) === (args.budget === undefined)) throw new UserError('give exactly one of --deadline (e.g. 60d) or --budget (e.g. 50M$)', undefined, '--deadline');
   const maxGpus = args['max-gpus'] ?? 4 * sc.cluster.gpus;
   if (!Number.isInteger(maxGpus) || maxGpus < sc.node.gpusPerNode || maxGpus > 1e7) throw new UserError(`must be a whole number from one node (${sc.node.gpusPerNode}) to 10,000,000, got ${maxGpus}`, undefined, '--max-gpus');
