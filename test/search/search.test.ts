@@ -37,11 +37,11 @@ const doc = (sc: Scenario, options: SearchOptions, index = 0, count = 1): Search
 });
 
 describe('search bounds', () => {
-  // Small spaces, every candidate (tiny: 8 GPUs; Llama 3 8B on 16 GPUs; GPT-3 175B on 64 A100s, every 5th).
+  // Small spaces (tiny: 8 GPUs, every candidate; Llama 3 8B on 16 GPUs, every 3rd; GPT-3 175B on 64 A100s, every 10th).
   const cases: [string, Scenario, number][] = [
     ['tiny', scenario('tiny'), 1],
-    ['llama3-8b on 16 GPUs', scenario('llama3-8b', 16, ['plan.globalBatch.sequences=32']), 1],
-    ['gpt3-175b on 64 GPUs', scenario('gpt3-175b', 64, ['plan.globalBatch=128']), 5],
+    ['llama3-8b on 16 GPUs', scenario('llama3-8b', 16, ['plan.globalBatch.sequences=32']), 3],
+    ['gpt3-175b on 64 GPUs', scenario('gpt3-175b', 64, ['plan.globalBatch=128']), 10],
   ];
   for (const [name, sc, every] of cases) {
     it(`never exceed what evaluate computes: ${name}`, () => {
