@@ -51,5 +51,6 @@ const optional = async (mod: string, fn: string) => {
 await optional('./sim-core.js', 'benchSimCore');
 await optional('./step.js', 'benchStep');
 await optional('./failures.js', 'benchFailures');
+await optional('./search.js', 'benchSearch');
 
 for (const r of rows) console.log(`${r.name.padEnd(72)} ${r.value}`);

@@ -6,6 +6,10 @@ import { evaluateCommand } from './evaluate.js';
 import { validateCommand } from './validate.js';
 import { traceCommand } from './trace.js';
 import { failuresCommand } from './failures.js';
+import { searchCommand } from './search.js';
+import { mergeCommand } from './merge.js';
+import { sizeCommand } from './size.js';
+import { scalingCommand } from './scaling.js';
 import { ScenarioSchema } from '../schema/scenario.js';
 import { GpuSchema, NodeSchema, FabricSchema } from '../schema/system.js';
 import { ModelSchema } from '../schema/model.js';
@@ -29,6 +33,10 @@ await yargs(hideBin(process.argv))
   .command(validateCommand)
   .command(traceCommand)
   .command(failuresCommand)
+  .command(searchCommand)
+  .command(mergeCommand)
+  .command(sizeCommand)
+  .command(scalingCommand)
   .command({
     command: 'schema [kind]',
     describe: 'Print the JSON Schema of a file kind (for editor completion and checks)',

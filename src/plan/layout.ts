@@ -46,7 +46,7 @@ export interface ParallelLayout {
 }
 
 /** Parameters one GPU of each pipeline stage holds (before ZeRO sharding): dense ones split by TP, routed experts by EP·ETP; embedding on the first stage, final norm and LM head (or its tied copy) on the last. */
-function stageShards(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'pp' | 'ep' | 'etp' | 'layersPerStage'>): LayerShard[] {
+export function stageShards(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' | 'pp' | 'ep' | 'etp' | 'layersPerStage'>): LayerShard[] {
   const { params: c, moeLayer } = modelFacts(model);
   const { tp, pp, ep, etp } = plan;
   const out: LayerShard[] = [];

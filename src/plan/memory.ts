@@ -122,21 +122,48 @@ export function inFlightMicroBatches(plan: Pick<ResolvedPlan, 'pp' | 'vpp' | 'sc
  */
 export const crossEntropyBytesPerLogit = { 'fp32-upcast': 12, 'vocab-parallel': 6, fused: 4 } as const;
 
+/**
+ * Bytes per parameter a GPU keeps of each model state before ZeRO sharding. Weights: 16-bit, and
+ * under fp8/fp4 Transformer Engine keeps, across the micro-batches of a step, an fp8 copy of each
+ * weight and its transpose (Hopper fp8 GEMMs take only the TN layout; MXFP8 keeps rowwise and
+ * columnwise data): 2 B beside the 16-bit weight, or instead of it with fp8 primary weights.
+ * Under ZeRO-3 (PyTorch FSDP) the sharded parameter is the fp32 master itself: MixedPrecision
+ * casts it to bf16 (or fp8) per gathered unit (the working set), so a GPU keeps 4 B of weights and
+ * Adam's two moments, 8 B, per sharded parameter; otherwise fp32 master + two moments, 12 B.
+ */
+export function stateBytesPerParam(plan: Pick<ResolvedPlan, 'zeroStage' | 'precision' | 'fp8PrimaryWeights' | 'gradientAccumulationFp32'>): { weights: number; gradients: number; optimizer: number } {
+  const z3 = plan.zeroStage >= 3;
+  return {
+    weights: z3 ? 4 : plan.precision === 'bf16' || plan.fp8PrimaryWeights ? 2 : 4,
+    gradients: plan.gradientAccumulationFp32 ? 4 : 2,
+    optimizer: z3 ? 8 : 12,
+  };
+}
+
+/**
+ * Per token, one layer's stored activations and the working set of its backward: what recompute
+ * rematerialises (its full activations less what was stored) plus its FFN-intermediate gradients.
+ * A MoE layer of a dense model is 0.
+ */
+export function layerActivationBytesPerToken(
+  model: ResolvedModel,
+  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision'>>,
+  moe: boolean,
+  mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
+): { storedBytes: number; workingBytes: number } {
+  if (moe && !model.moe) return { storedBytes: 0, workingBytes: 0 };
+  const storedBytes = activationBytesPerTokenLayer(model, plan, moe, mods);
+  const workingBytes = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }, moe) - storedBytes + ffnGradientBytesPerToken(model, plan, moe);
+  return { storedBytes, workingBytes };
+}
+
 /** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
 export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): MemoryEstimate {
   const { params: c, moeLayer, mtpMoe } = modelFacts(model);
   const layout = planLayout(model, plan);
   const { tp, pp, zeroStage } = plan;
   const { dpCp, expertDp, tokensPerMicroBatch, spDivisor } = layout;
-  // Weight bytes per parameter. Under fp8/fp4 Transformer Engine keeps, across the micro-batches
-  // of a step, an fp8 copy of each weight and its transpose (Hopper fp8 GEMMs take only the TN
-  // layout; MXFP8 keeps rowwise and columnwise data): 2 B beside the 16-bit weight, or instead
-  // of it with fp8 primary weights. Under ZeRO-3 (PyTorch FSDP) the sharded parameter is the
-  // fp32 master itself: MixedPrecision casts it to bf16 (or fp8) per gathered unit (the transient
-  // below), so a GPU keeps 4 B of weights and Adam's two moments, 8 B, per sharded parameter.
-  const weightBytes = zeroStage >= 3 ? 4 : plan.precision === 'bf16' || plan.fp8PrimaryWeights ? 2 : 4;
-  const optimizerStateBytes = zeroStage >= 3 ? 8 : 12;
-  const gradBytes = plan.gradientAccumulationFp32 ? 4 : 2;
+  const bytesPerParam = stateBytesPerParam(plan);
   const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
   const inFlight = layout.pipeline.inFlight;
   // Parameters of one layer, gathered under ZeRO-3 for the current and the prefetched layer.
@@ -144,8 +171,9 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   const perStage: { total: number; b: MemoryBreakdown }[] = [];
   // Per token, for a dense [0] and a MoE [1] layer: activations stored, and the working set of its
   // backward (what recompute rematerialises plus its FFN-intermediate gradients; see transientBytes).
-  const storedPerToken = [false, true].map((moe) => (moe && !model.moe ? 0 : activationBytesPerTokenLayer(model, plan, moe, layout.recomputed)));
-  const workingPerTokenByType = [false, true].map((moe, k) => (moe && !model.moe ? 0 : activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }, moe) - storedPerToken[k] + ffnGradientBytesPerToken(model, plan, moe)));
+  const perToken = [false, true].map((moe) => layerActivationBytesPerToken(model, plan, moe, layout.recomputed));
+  const storedPerToken = perToken.map((x) => x.storedBytes);
+  const workingPerTokenByType = perToken.map((x) => x.workingBytes);
   let layerIndex = 0;
   for (let s = 0; s < pp; s++) {
     const { denseParams, expertParams } = layout.stageShards[s];
@@ -158,9 +186,9 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     }
     // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
-    const weightsBytes = weightBytes * (denseParams / shard(3, dpCp) + expertParams / shard(3, expertDp));
-    const gradientsBytes = gradBytes * (denseParams / shard(2, dpCp) + expertParams / shard(2, expertDp));
-    const optimizerBytes = optimizerStateBytes * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
+    const weightsBytes = bytesPerParam.weights * (denseParams / shard(3, dpCp) + expertParams / shard(3, expertDp));
+    const gradientsBytes = bytesPerParam.gradients * (denseParams / shard(2, dpCp) + expertParams / shard(2, expertDp));
+    const optimizerBytes = bytesPerParam.optimizer * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
     const held = inFlight[s];
     // CPU activation offload (Megatron cpu_offloading_num_layers, per model chunk): those layers'
     // activations go to host memory after their forward and come back for their backward; one

@@ -47,7 +47,7 @@ export function renderEvaluation(ev: Evaluation, extra: string[] = []): string {
   const t = ev.throughput;
   out.push(`Speed    ${t.tokensPerSecondPerGpu.toFixed(1)} tokens/s per GPU · ${formatSi(t.tokensPerSecond, 2)} tokens/s · ${t.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU · MFU ${formatPercent(t.mfu)} · HFU ${formatPercent(t.hfu)} (of ${t.peakTflops.toFixed(0)} TFLOP/s bf16 peak)`);
   const r = ev.run;
-  out.push(`Run      ${int(r.steps)} steps · ideal ${r.idealDays.toFixed(1)} days · ${formatCount(r.gpuHours, 2)} GPU-hours · ${int(r.energyMWh)} MWh at ${r.averagePowerMW.toFixed(1)} MW · $${formatCount(r.costUsd, 2)}`);
+  out.push(`Run      ${int(r.steps)} steps · ideal ${r.idealDays.toFixed(1)} days · ${formatCount(r.gpuHours, 2)} GPU-hours · ${int(r.energyMWh)} MWh at ${r.averagePowerMW.toFixed(1)} MW · ${r.costUsd === null ? 'price not set' : `$${formatCount(r.costUsd, 2)}`}`);
   for (const n of ev.notes) out.push(`Note     ${n}`);
   for (const reason of ev.reasons) out.push(`Problem  ${reason}`);
   if (extra.length) out.push('', ...extra);

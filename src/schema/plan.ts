@@ -26,7 +26,10 @@ export const PlanSchema = z
     pp: posInt(1024).default(1).describe('pipeline stages'),
     vpp: posInt(1024).default(1).describe('virtual stages (model chunks) per pipeline rank'),
     schedule: ScheduleSchema.optional().describe('default: interleaved-1f1b when vpp > 1, else 1f1b'),
-    dp: posInt(1e7).optional().describe('data parallel degree; default: GPUs / (tp·cp·pp)'),
+    dp: z
+      // "auto" reads as absent; a preprocess (not a union) keeps number errors plain ("must be a whole number").
+      .preprocess((v) => (v === 'auto' ? undefined : v), posInt(1e7).optional())
+      .describe('data parallel degree, or "auto" (the default): what is left, GPUs / (tp·cp·pp)'),
     zeroStage: nonNegInt(3).default(1).describe('0 none, 1 optimizer, 2 +gradients, 3 +parameters (FSDP full shard)'),
     ep: posInt(1e6).default(1).describe('expert parallel degree (MoE)'),
     etp: posInt(1024).optional().describe('tensor parallel degree inside experts; default 1 with EP, else tp'),

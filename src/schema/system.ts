@@ -60,6 +60,7 @@ export const GpuSchema = z
       tdp: quantity('watts', { positive: true, max: 1e5 }),
       trainingFraction: fraction().default(0.8).describe('average draw during training as a fraction of TDP'),
     }),
+    pricePerGpuHour: quantity('usdPerGpuHour', { min: 0, max: 1e6 }).optional().describe('what a buyer pays per GPU-hour for this GPU (USD); a scenario\'s cluster.pricePerGpuHour overrides it'),
     defaultNode: z.string().optional().describe('node profile used when a scenario or validation case names only the GPU'),
     defaultFabric: z.string().optional(),
   })
@@ -120,7 +121,7 @@ export const ClusterSchema = z
         perNodeBandwidth: quantity('bytesPerSecond', { positive: true, min: MB, max: 100 * TB }).optional(),
       })
       .optional(),
-    pricePerGpuHour: quantity('usdPerGpuHour', { min: 0, max: 1e6 }).default(0),
+    pricePerGpuHour: quantity('usdPerGpuHour', { min: 0, max: 1e6 }).optional().describe("USD per GPU-hour; default: the GPU profile's pricePerGpuHour (none set: costs say \"price not set\")"),
     pue: z.number().min(1).max(10).default(1.2),
     failures: profileRef(FailureProfileSchema).optional(),
   })
