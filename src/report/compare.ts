@@ -77,6 +77,12 @@ export interface Column {
 
 const gib = (b: number) => (b / 2 ** 30).toFixed(1);
 const fixed1 = (x: number) => x.toFixed(1);
+/** One decimal from 1 up, two significant digits below (a toy run's 0.00057 days stays visible). */
+const small = (x: number) => (x === 0 || Math.abs(x) >= 1 ? x.toFixed(1) : x.toPrecision(2));
+/** Thousands separators from 1,000 up, else as `small`. */
+const count = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : small(x));
+/** K/M/B suffixes from 1,000 up, else as `small`. */
+const scaled = (x: number) => (Math.abs(x) >= 1000 ? formatCount(x, x >= 1e6 ? 2 : 1) : small(x));
 const text = (x: number) => String(x);
 
 /**
@@ -92,13 +98,13 @@ export const COLUMNS: readonly Column[] = [
   { key: 'stepSeconds', header: 'step', letter: 's', better: 'low', drop: 10, format: formatSeconds },
   { key: 'mfu', header: 'MFU', letter: 'u', better: 'high', drop: 13, format: (x) => formatPercent(x) },
   { key: 'tokensPerSecond', header: 'tok/s', letter: 't', better: 'high', drop: 7, format: (x) => formatSi(x, 2) },
-  { key: 'idealDays', header: 'ideal d', letter: 'i', better: 'low', drop: 4, format: fixed1 },
-  { key: 'p50Days', header: 'p50 d', letter: '5', better: 'low', drop: 5, format: fixed1 },
-  { key: 'p90Days', header: 'p90 d', letter: '9', better: 'low', drop: 11, format: fixed1 },
-  { key: 'interruptions', header: 'interr', letter: 'x', better: 'low', drop: 3, format: (x) => x.toFixed(0) },
-  { key: 'gpuHours', header: 'GPU-h', letter: 'g', better: 'low', drop: 2, format: (x) => formatCount(x, 2) },
-  { key: 'costUsd', header: 'cost', letter: 'c', better: 'low', drop: 9, format: (x) => '$' + formatCount(x, 1) },
-  { key: 'energyMWh', header: 'MWh', letter: 'w', better: 'low', drop: 1, format: (x) => Math.round(x).toLocaleString('en-US') },
+  { key: 'idealDays', header: 'ideal d', letter: 'i', better: 'low', drop: 4, format: small },
+  { key: 'p50Days', header: 'p50 d', letter: '5', better: 'low', drop: 5, format: small },
+  { key: 'p90Days', header: 'p90 d', letter: '9', better: 'low', drop: 11, format: small },
+  { key: 'interruptions', header: 'interr', letter: 'x', better: 'low', drop: 3, format: (x) => (x >= 10 ? x.toFixed(0) : small(x)) },
+  { key: 'gpuHours', header: 'GPU-h', letter: 'g', better: 'low', drop: 2, format: scaled },
+  { key: 'costUsd', header: 'cost', letter: 'c', better: 'low', drop: 9, format: (x) => '$' + scaled(x) },
+  { key: 'energyMWh', header: 'MWh', letter: 'w', better: 'low', drop: 1, format: count },
 ];
 
 export const columnByKey = (key: ColumnKey): Column => COLUMNS.find((c) => c.key === key)!;

@@ -3,8 +3,8 @@
  * evaluations, progress); it only keeps what the user chose: selection, sort, filter, marks, view.
  * Sorting, best values, column choice and the details/diff lines come from src/report/compare.ts.
  */
-import { useEffect, useMemo, useState } from 'react';
-import { Box, Text, render, useApp, useInput, useStdout } from 'ink';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { Box, Text, render, useApp, useInput, useStdout, type Key } from 'ink';
 import {
   COLUMNS, bestPlans, columnWidths, diffLines, hiddenColumns, planDetails, planValues, sortPlans, visibleColumns,
   type ColumnKey, type ComparePlan,
@@ -106,7 +106,9 @@ export function CompareApp(props: CompareAppProps) {
     }
   };
 
-  useInput((input, key) => {
+  // Keys read the state of the latest render (a handler kept from an earlier one would act on a stale selection).
+  const onKey = useRef<(input: string, key: Key) => void>(() => {});
+  onKey.current = (input, key) => {
     setMessage('');
     if (view === 'export') {
       if (key.return) {
@@ -161,7 +163,8 @@ export function CompareApp(props: CompareAppProps) {
       const col = COLUMNS.find((c) => c.letter === input);
       if (col) sortBy(col.key);
     }
-  });
+  };
+  useInput((input, key) => onKey.current(input, key));
 
   const hidden = hiddenColumns(columns);
   const status = props.progress ? (
