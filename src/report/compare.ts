@@ -93,7 +93,7 @@ const text = (x: number) => String(x);
 export const COLUMNS: readonly Column[] = [
   { key: 'name', header: 'plan', letter: 'n', drop: 0, maxWidth: 28, format: text },
   { key: 'layout', header: 'TP·CP·PP(v)·DP·EP', letter: 'l', drop: 8, format: text },
-  { key: 'config', header: 'ZeRO mb recomp', letter: 'z', drop: 6, format: text },
+  { key: 'config', header: 'Z mb recomp', letter: 'z', drop: 6, format: text },
   { key: 'memoryPerGpuBytes', header: 'memory/GPU vs HBM', letter: 'm', better: 'low', drop: 12, format: gib },
   { key: 'stepSeconds', header: 'step', letter: 's', better: 'low', drop: 10, format: formatSeconds },
   { key: 'mfu', header: 'MFU', letter: 'u', better: 'high', drop: 13, format: (x) => formatPercent(x) },
@@ -272,11 +272,14 @@ export function planDetails(plan: ComparePlan, width: number): Line[] {
     return out;
   }
   const L = ev.layout;
-  out.push([seg(`TP${L.tp} CP${L.cp} PP${L.pp}${L.vpp > 1 ? ` (vpp ${L.vpp}, ${L.schedule})` : ''} DP${L.dp} EP${L.ep} · ZeRO-${L.zeroStage} · ${L.numMicroBatches} micro-batches of ${L.microBatch} · recompute ${L.recompute} · ${L.precision} · ${L.gpus.toLocaleString('en-US')} GPUs`)]);
+  out.push([seg(`${L.gpus.toLocaleString('en-US')} GPUs · TP${L.tp} CP${L.cp} PP${L.pp}${L.vpp > 1 ? ` (vpp ${L.vpp}, ${L.schedule})` : ''} DP${L.dp} EP${L.ep}`)]);
+  out.push([seg(`ZeRO-${L.zeroStage} · ${L.numMicroBatches} micro-batches of ${L.microBatch} · recompute ${L.recompute} · ${L.precision}`)]);
   out.push([]);
-  const barWidth = Math.max(10, Math.min(40, width - 45));
+  // Label (29) + bar + marker must fit the terminal.
+  const barWidth = Math.max(10, Math.min(40, width - 33));
   const m = ev.memory;
-  out.push([seg(`Memory per GPU (peak on stage ${m.peakStage})  `, 'head'), seg(`${formatGiB(m.perGpuBytes)} of ${formatGiB(m.capacityBytes)} `), seg(bar(m.perGpuBytes / m.capacityBytes, barWidth), ev.feasible ? 'good' : 'bad'), seg(ev.feasible ? ' fits' : ' DOES NOT FIT', ev.feasible ? 'good' : 'bad')]);
+  out.push([seg(`Memory per GPU (peak on stage ${m.peakStage})  `, 'head'), seg(`${formatGiB(m.perGpuBytes)} of ${formatGiB(m.capacityBytes)} HBM: `), seg(ev.feasible ? 'fits' : 'DOES NOT FIT', ev.feasible ? 'good' : 'bad')]);
+  out.push([seg(`  ${'total'.padEnd(17)}${formatGiB(m.perGpuBytes).padStart(10)}  `), seg(bar(m.perGpuBytes / m.capacityBytes, barWidth), ev.feasible ? 'good' : 'bad')]);
   const b = m.breakdown;
   const mem: [string, number][] = [
     ['weights', b.weightsBytes], ['gradients', b.gradientsBytes], ['optimizer state', b.optimizerBytes], ['activations', b.activationsBytes],
@@ -291,7 +294,7 @@ export function planDetails(plan: ComparePlan, width: number): Line[] {
     ['compute', d.computeSeconds], ['exposed TP', d.tpSeconds], ['exposed CP', d.cpSeconds], ['exposed EP', d.epSeconds], ['exposed PP', d.ppSeconds], ['exposed DP', d.dpSeconds],
     ['pipeline bubble', d.bubbleSeconds], ['optimizer', d.optimizerSeconds],
   ];
-  for (const [name, s] of parts) if (s > 0 || name === 'compute' || name === 'pipeline bubble') out.push([seg(`  ${name.padEnd(17)}${formatSeconds(s).padStart(10)} ${formatPercent(s / st.seconds).padStart(6)} `), seg(bar(s / st.seconds, barWidth), 'key')]);
+  for (const [name, s] of parts) if (s > 0 || name === 'compute' || name === 'pipeline bubble') out.push([seg(`  ${name.padEnd(17)}${formatSeconds(s).padStart(10)} ${formatPercent(s / st.seconds).padStart(6)} `), seg(bar(s / st.seconds, barWidth - 7), 'key')]);
   out.push([]);
   out.push([seg('Pipeline of the simulated step (one row per stage)', 'head')]);
   if (plan.step && plan.step.engine === 'des' && 'detail' in plan.step) {
