@@ -163,37 +163,11 @@ async function runInteractive(pending: ComparePlan[], requests: CompareRequest[]
   let plans = pending;
   const queue = [...requests];
   const total = requests.length;
-  // Workers start first: they load the scenarios and evaluate while this thread loads the screen.
   const workers: Worker[] = [];
   let fatal: string | undefined;
   let app: { update: (p: CompareAppProps) => void; waitUntilExit: () => Promise<unknown>; exit: () => void } | undefined;
   const size = Math.max(1, Math.min(4, availableParallelism() - 1, queue.length));
   const refresh = () => app?.update(props());
-  for (let i = 0; i < size; i++) {
-    const w = startWorker();
-    let current: number | undefined;
-    const feed = () => {
-      const next = queue.shift();
-      current = next?.id;
-      if (next) w.postMessage(next);
-    };
-    w.on('message', (r: CompareResponse) => {
-      if (r.type === 'error' && r.fatal) {
-        fatal ??= r.message;
-        app?.exit();
-        return;
-      }
-      plans = plans.map((p) => (p.id === r.id ? applyResponse(p, r) : p));
-      if (r.type !== 'step') feed();
-      refresh();
-    });
-    w.on('error', (e) => {
-      if (current !== undefined) plans = plans.map((p) => (p.id === current ? applyResponse(p, { id: p.id, type: 'error', message: e.message, user: false }) : p));
-      refresh();
-    });
-    workers.push(w);
-    feed();
-  }
   const first = pending[0].source;
   const defaultExportPath = join(dirname(first), `${basename(first, extname(first))}-compare`);
   const onExport = (path: string, shown: readonly ComparePlan[]): string => {
@@ -213,12 +187,40 @@ async function runInteractive(pending: ComparePlan[], requests: CompareRequest[]
   function props(): CompareAppProps {
     return { title: `clusterplan compare · ${plans.length} plan${plans.length === 1 ? '' : 's'}`, plans, progress: progress(), defaultExportPath, onExport };
   }
+  // The first frame comes before the workers start: on a busy machine they would compete with it
+  // for the CPU, and their answers replace the pending rows a moment later.
+  const startWorkers = () => {
+    for (let i = 0; i < size; i++) {
+      const w = startWorker();
+      let current: number | undefined;
+      const feed = () => {
+        const next = queue.shift();
+        current = next?.id;
+        if (next) w.postMessage(next);
+      };
+      w.on('message', (r: CompareResponse) => {
+        if (r.type === 'error' && r.fatal) {
+          fatal ??= r.message;
+          app?.exit();
+          return;
+        }
+        plans = plans.map((p) => (p.id === r.id ? applyResponse(p, r) : p));
+        if (r.type !== 'step') feed();
+        refresh();
+      });
+      w.on('error', (e) => {
+        if (current !== undefined) plans = plans.map((p) => (p.id === current ? applyResponse(p, { id: p.id, type: 'error', message: e.message, user: false }) : p));
+        refresh();
+      });
+      workers.push(w);
+      feed();
+    }
+  };
   try {
     const { renderCompare } = await loadUi();
-    if (fatal === undefined) {
-      app = renderCompare(props());
-      await app.waitUntilExit();
-    }
+    app = renderCompare(props());
+    startWorkers();
+    await app.waitUntilExit();
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

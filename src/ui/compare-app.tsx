@@ -214,8 +214,15 @@ export function CompareApp(props: CompareAppProps) {
   );
 }
 
-/** Mounts the screen on the terminal; `update` re-renders it with new props (results as they arrive). */
+/** Mounts the screen on the terminal; `update` re-renders it with new props (results as they arrive), `exit` clears it and stops. */
 export function renderCompare(props: CompareAppProps): { update: (props: CompareAppProps) => void; waitUntilExit: () => Promise<unknown>; exit: () => void } {
   const app = render(<CompareApp {...props} />, { exitOnCtrlC: true });
-  return { update: (p) => app.rerender(<CompareApp {...p} />), waitUntilExit: () => app.waitUntilExit(), exit: () => app.unmount() };
+  return {
+    update: (p) => app.rerender(<CompareApp {...p} />),
+    waitUntilExit: () => app.waitUntilExit(),
+    exit: () => {
+      app.clear();
+      app.unmount();
+    },
+  };
 }
