@@ -66,99 +66,103 @@ function useSpinner(active: boolean): string {
   return SPINNER[frame];
 }
 
+/** What the user chose; everything else on screen comes from props. */
+interface UiState {
+  sortKey: ColumnKey | null;
+  descending: boolean;
+  feasibleOnly: boolean;
+  selectedId: number | undefined;
+  marked: number[];
+  view: View;
+  scroll: number;
+  message: string;
+  exportPath: string;
+}
+
+/** The rows in display order for a state. */
+function rowsOf(plans: readonly ComparePlan[], s: UiState): ComparePlan[] {
+  const sorted = sortPlans(plans, s.sortKey, s.descending);
+  return s.feasibleOnly ? sorted.filter((p) => planValues(p)?.feasible) : sorted;
+}
+
 export function CompareApp(props: CompareAppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(props.columns, props.rows);
-  const [sortKey, setSortKey] = useState<ColumnKey | null>(null);
-  const [descending, setDescending] = useState(false);
-  const [feasibleOnly, setFeasibleOnly] = useState(false);
-  const [selectedId, setSelectedId] = useState<number | undefined>(props.plans[0]?.id);
-  const [marked, setMarked] = useState<number[]>([]);
-  const [view, setView] = useState<View>('table');
-  const [scroll, setScroll] = useState(0);
-  const [message, setMessage] = useState('');
-  const [exportPath, setExportPath] = useState(props.defaultExportPath);
+  const [state, setState] = useState<UiState>(() => ({
+    sortKey: null, descending: false, feasibleOnly: false, selectedId: props.plans[0]?.id, marked: [], view: 'table', scroll: 0, message: '', exportPath: props.defaultExportPath,
+  }));
+  // Keys act on the latest state even when several arrive before React renders again (key repeat,
+  // pasted input): every change goes through `live`, and the render follows it.
+  const live = useRef(state);
+  const set = (patch: Partial<UiState>) => {
+    live.current = { ...live.current, ...patch };
+    setState(live.current);
+  };
+  const { sortKey, descending, feasibleOnly, view, scroll, message, exportPath, marked } = state;
   const spinner = useSpinner(props.progress !== null);
 
-  const shown = useMemo(() => {
-    const sorted = sortPlans(props.plans, sortKey, descending);
-    return feasibleOnly ? sorted.filter((p) => planValues(p)?.feasible) : sorted;
-  }, [props.plans, sortKey, descending, feasibleOnly]);
+  const shown = useMemo(() => rowsOf(props.plans, state), [props.plans, sortKey, descending, feasibleOnly]);
   const best = useMemo(() => bestPlans(props.plans), [props.plans]);
   const columns = useMemo(() => visibleColumns(props.plans, size.columns), [props.plans, size.columns]);
   const widths = useMemo(() => columnWidths(props.plans, columns), [props.plans, columns]);
-  const cursor = Math.max(0, shown.findIndex((p) => p.id === selectedId));
+  const cursor = Math.max(0, shown.findIndex((p) => p.id === state.selectedId));
   const selected = shown[cursor] as ComparePlan | undefined;
-  const byId = (id: number) => props.plans.find((p) => p.id === id);
   const bodyHeight = Math.max(3, size.rows - CHROME_LINES);
   const detailLines = useMemo(() => (view === 'details' && selected ? planDetails(selected, size.columns) : []), [view, selected, size.columns]);
   const diff = useMemo(() => {
-    const [a, b] = marked.map(byId);
+    const [a, b] = marked.map((id) => props.plans.find((p) => p.id === id));
     return view === 'diff' && a && b ? diffLines(a, b) : [];
   }, [view, marked, props.plans]);
+  const viewLines = view === 'details' ? detailLines.length : view === 'diff' ? diff.length : 0;
+  const maxScroll = Math.max(0, viewLines - bodyHeight);
 
-  const sortBy = (key: ColumnKey) => {
-    if (key === sortKey) setDescending((d) => !d);
-    else {
-      setSortKey(key);
-      // Better first: high-is-better columns sort descending.
-      setDescending(COLUMNS.find((c) => c.key === key)?.better === 'high');
-    }
-  };
-
-  // Keys read the state of the latest render (a handler kept from an earlier one would act on a stale selection).
   const onKey = useRef<(input: string, key: Key) => void>(() => {});
   onKey.current = (input, key) => {
-    setMessage('');
-    if (view === 'export') {
-      if (key.return) {
-        setMessage(props.onExport(exportPath, shown));
-        setView('table');
-      } else if (key.escape) setView('table');
-      else if (key.backspace || key.delete) setExportPath((s) => s.slice(0, -1));
-      else if (input && !key.ctrl && !key.meta) setExportPath((s) => s + input);
+    const s = live.current;
+    const rows = rowsOf(props.plans, s);
+    const at = Math.max(0, rows.findIndex((p) => p.id === s.selectedId));
+    const current = rows[at] as ComparePlan | undefined;
+    const sortBy = (k: ColumnKey) =>
+      // Again on the same column reverses; a new column sorts best first (high-is-better columns descending).
+      set(k === s.sortKey ? { descending: !s.descending } : { sortKey: k, descending: COLUMNS.find((c) => c.key === k)?.better === 'high' });
+    if (s.message) set({ message: '' });
+    if (s.view === 'export') {
+      if (key.return) set({ message: props.onExport(s.exportPath, rows), view: 'table' });
+      else if (key.escape) set({ view: 'table' });
+      else if (key.backspace || key.delete) set({ exportPath: s.exportPath.slice(0, -1) });
+      else if (input && !key.ctrl && !key.meta) set({ exportPath: s.exportPath + input });
       return;
     }
     if (input === 'q') {
       exit();
       return;
     }
-    if (view !== 'table') {
-      const lines = view === 'details' ? detailLines.length : view === 'diff' ? diff.length : 0;
-      const maxScroll = Math.max(0, lines - bodyHeight);
-      if (key.escape || key.return || key.backspace || key.delete || input === '?' || (view === 'help' && input === 'h')) setView('table');
-      else if (key.upArrow) setScroll((s) => Math.max(0, s - 1));
-      else if (key.downArrow) setScroll((s) => Math.min(maxScroll, s + 1));
-      else if (key.pageUp) setScroll((s) => Math.max(0, s - bodyHeight));
-      else if (key.pageDown || input === ' ') setScroll((s) => Math.min(maxScroll, s + bodyHeight));
+    if (s.view !== 'table') {
+      // The line count is the last render's; just after a view change it is not known yet (the render clamps).
+      const bound = s.view === view ? maxScroll : Number.MAX_SAFE_INTEGER;
+      if (key.escape || key.return || key.backspace || key.delete || input === '?') set({ view: 'table' });
+      else if (key.upArrow) set({ scroll: Math.max(0, Math.min(s.scroll, bound) - 1) });
+      else if (key.downArrow) set({ scroll: Math.min(bound, s.scroll + 1) });
+      else if (key.pageUp) set({ scroll: Math.max(0, Math.min(s.scroll, bound) - bodyHeight) });
+      else if (key.pageDown || input === ' ') set({ scroll: Math.min(bound, s.scroll + bodyHeight) });
       return;
     }
     if (key.upArrow || key.downArrow) {
-      const next = shown[Math.max(0, Math.min(shown.length - 1, cursor + (key.upArrow ? -1 : 1)))];
-      if (next) setSelectedId(next.id);
+      const next = rows[Math.max(0, Math.min(rows.length - 1, at + (key.upArrow ? -1 : 1)))];
+      if (next) set({ selectedId: next.id });
     } else if (key.leftArrow || key.rightArrow) {
-      const i = sortKey === null ? -1 : columns.findIndex((c) => c.key === sortKey);
+      const i = s.sortKey === null ? -1 : columns.findIndex((c) => c.key === s.sortKey);
       const n = columns.length;
-      const j = key.rightArrow ? (i + 1) % n : i <= 0 ? n - 1 : i - 1;
-      sortBy(columns[j].key);
-    } else if (input === 'r') setDescending((d) => !d);
-    else if (input === 'f') {
-      setFeasibleOnly((f) => !f);
-      setMessage(feasibleOnly ? 'showing every plan' : 'showing only plans that fit in HBM');
-    } else if (key.return) {
-      if (selected) {
-        setScroll(0);
-        setView('details');
-      }
+      sortBy(columns[key.rightArrow ? (i + 1) % n : i <= 0 ? n - 1 : i - 1].key);
+    } else if (input === 'r') set({ descending: !s.descending });
+    else if (input === 'f') set({ feasibleOnly: !s.feasibleOnly, message: s.feasibleOnly ? 'showing every plan' : 'showing only plans that fit in HBM' });
+    else if (key.return) {
+      if (current) set({ scroll: 0, view: 'details', selectedId: current.id });
     } else if (input === ' ') {
-      if (selected) setMarked((m) => (m.includes(selected.id) ? m.filter((x) => x !== selected.id) : [...m, selected.id].slice(-2)));
-    } else if (input === 'd') {
-      if (marked.length === 2) {
-        setScroll(0);
-        setView('diff');
-      } else setMessage('mark two plans with Space, then press d');
-    } else if (input === 'e') setView('export');
-    else if (input === '?') setView('help');
+      if (current) set({ selectedId: current.id, marked: s.marked.includes(current.id) ? s.marked.filter((x) => x !== current.id) : [...s.marked, current.id].slice(-2) });
+    } else if (input === 'd') set(s.marked.length === 2 ? { scroll: 0, view: 'diff' } : { message: 'mark two plans with Space, then press d' });
+    else if (input === 'e') set({ view: 'export' });
+    else if (input === '?') set({ view: 'help' });
     else {
       const col = COLUMNS.find((c) => c.letter === input);
       if (col) sortBy(col.key);
@@ -181,8 +185,8 @@ export function CompareApp(props: CompareAppProps) {
     </Text>
   );
   let body;
-  if (view === 'details' && selected) body = <StyledLines lines={detailLines} offset={scroll} height={bodyHeight} width={size.columns} />;
-  else if (view === 'diff') body = <StyledLines lines={diff} offset={scroll} height={bodyHeight} width={size.columns} />;
+  if (view === 'details' && selected) body = <StyledLines lines={detailLines} offset={Math.min(scroll, maxScroll)} height={bodyHeight} width={size.columns} />;
+  else if (view === 'diff') body = <StyledLines lines={diff} offset={Math.min(scroll, maxScroll)} height={bodyHeight} width={size.columns} />;
   else if (view === 'help') body = <HelpView />;
   else {
     const offset = Math.max(0, Math.min(cursor - Math.floor((bodyHeight - 1) / 2), shown.length - (bodyHeight - 1)));

@@ -86,7 +86,7 @@ describe('compare screen', () => {
   });
 
   it('Enter shows the details: memory breakdown, step, pipeline, histogram, interruptions', async () => {
-    const { press, frame, unmount } = app({ rows: 30 });
+    const { press, frame, unmount } = app({ rows: 40 });
     await press(KEY.down);
     await until(frame, /^›\s+tiny tp=1/m);
     await press(KEY.enter);
@@ -118,6 +118,21 @@ describe('compare screen', () => {
     expect(diff).toContain('Outputs');
     const tpRow = diff.split('\n').find((l) => /^\s+TP\s/.test(l))!;
     expect(tpRow).toMatch(/TP\s+2\s+1/);
+    unmount();
+  });
+
+  it('keys typed faster than the screen renders all count', async () => {
+    const { stdin, frame, unmount } = app();
+    // Written back to back: Ink handles each before React renders again.
+    stdin.write(KEY.down);
+    stdin.write(KEY.down);
+    await until(frame, /^›\s+tiny small-hbm/m);
+    stdin.write(' ');
+    stdin.write(KEY.up);
+    stdin.write(' ');
+    stdin.write('d');
+    const diff = await until(frame, 'diff of the two marked plans');
+    expect(diff.split('\n')[2]).toMatch(/tiny small-hbm\s+tiny tp=1/);
     unmount();
   });
 
