@@ -320,8 +320,11 @@ function failureLines(plan: ComparePlan, width: number): Line[] {
     const { edges, counts } = f.histogram;
     const max = Math.max(1, ...counts);
     const w = Math.max(10, Math.min(40, width - 30));
+    // Enough decimals to tell the bin edges apart (a toy run finishes in thousandths of a day).
+    const bin = (edges[edges.length - 1] - edges[0]) / Math.max(1, counts.length);
+    const edge = (x: number) => (bin > 0 ? x.toFixed(Math.min(6, Math.max(1, Math.ceil(-Math.log10(bin)) + 1))) : x.toPrecision(3));
     for (let k = 0; k < counts.length; k++) {
-      out.push([seg(`  ${edges[k].toFixed(2).padStart(8)}–${edges[k + 1].toFixed(2).padEnd(8)} `), seg('█'.repeat(Math.round((w * counts[k]) / max)).padEnd(w), 'key'), seg(` ${String(counts[k]).padStart(4)}`)]);
+      out.push([seg(`  ${edge(edges[k]).padStart(9)}–${edge(edges[k + 1]).padEnd(9)} `), seg('█'.repeat(Math.round((w * counts[k]) / max)).padEnd(w), 'key'), seg(` ${String(counts[k]).padStart(4)}`)]);
     }
   }
   out.push([]);
