@@ -156,17 +156,18 @@ export function columnValue(plan: ComparePlan, key: ColumnKey): number | string 
 /** The text of a cell: the formatted value, ± half its interval in percent when it carries one. */
 export function cellText(plan: ComparePlan, col: Column): string {
   const v = columnValue(plan, col.key);
-  if (v === null) {
-    if (plan.error) return col.key === 'layout' ? 'error' : '';
-    if (plan.evaluation) return plan.failures === 'pending' ? '…' : '–';
-    return col.key === 'layout' ? 'pending' : '';
-  }
+  if (v === null) return plan.evaluation && plan.failures === 'pending' ? '…' : plan.evaluation ? '–' : '';
   if (typeof v === 'string') return col.maxWidth && v.length > col.maxWidth ? v.slice(0, col.maxWidth - 1) + '…' : v;
   let s = col.format(v);
   if (col.key === 'memoryPerGpuBytes') s = `${s}/${gib(planValues(plan)!.hbmBytes)} GiB`;
   const iv = plan.intervals?.[col.key as NumericKey];
   if (iv && v !== 0) s += ` ±${((100 * Math.max(iv.high - v, v - iv.low)) / Math.abs(v)).toFixed(0)}%`;
   return s;
+}
+
+/** What a row without values says in place of them: that it is still being evaluated, or why it cannot be. */
+export function pendingText(plan: ComparePlan): string {
+  return plan.error ? `error: ${plan.error}` : 'pending: evaluating…';
 }
 
 /** Memory per GPU as a share of HBM (over 1 when the plan does not fit). */
@@ -424,6 +425,10 @@ export function renderCompareTable(plans: readonly ComparePlan[], options: { wid
   const out: string[] = [];
   out.push(cols.map((c) => cell(c, c.header)).join(' ').trimEnd());
   for (const p of sorted) {
+    if (!planValues(p)) {
+      out.push(`${cell(cols[0], cellText(p, cols[0]))} ${pendingText(p)}`);
+      continue;
+    }
     out.push(
       cols
         .map((c) => {
@@ -441,7 +446,6 @@ export function renderCompareTable(plans: readonly ComparePlan[], options: { wid
   const hidden = hiddenColumns(cols);
   if (hidden.length) out.push(`columns left out for the width: ${hidden.map((c) => c.header).join(', ')}`);
   for (const p of sorted) {
-    if (p.error) out.push(`${p.name}: error: ${p.error}`);
     for (const r of p.evaluation?.reasons ?? []) out.push(`${p.name}: ${r}`);
   }
   return out.join('\n') + '\n';

@@ -220,7 +220,12 @@ export function CompareApp(props: CompareAppProps) {
 
 /** Mounts the screen on the terminal; `update` re-renders it with new props (results as they arrive), `exit` clears it and stops. */
 export function renderCompare(props: CompareAppProps): { update: (props: CompareAppProps) => void; waitUntilExit: () => Promise<unknown>; exit: () => void } {
+  // Terminals that reflow long lines on resize leave pieces of the old frame above the new one:
+  // wipe the screen first (this listener runs before Ink's, which then redraws from the top).
+  const wipe = () => process.stdout.write('\x1b[2J\x1b[H');
+  process.stdout.on('resize', wipe);
   const app = render(<CompareApp {...props} />, { exitOnCtrlC: true });
+  void app.waitUntilExit().finally(() => process.stdout.off('resize', wipe));
   return {
     update: (p) => app.rerender(<CompareApp {...p} />),
     waitUntilExit: () => app.waitUntilExit(),

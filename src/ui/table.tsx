@@ -1,6 +1,6 @@
 /** The comparison table: one row per plan, the chosen columns, best values and the memory bar coloured. */
 import { Box, Text } from 'ink';
-import { cellText, memoryBar, planValues, MEMORY_BAR_CELLS, type Column, type ColumnKey, type ComparePlan } from '../report/compare.js';
+import { cellText, memoryBar, pendingText, planValues, MEMORY_BAR_CELLS, type Column, type ColumnKey, type ComparePlan } from '../report/compare.js';
 import { STYLE } from './lines.js';
 
 export interface TableProps {
@@ -72,9 +72,9 @@ export function CompareTable(props: TableProps) {
           <Text key={p.id} wrap="truncate-end" inverse={selected} dimColor={dim} color={p.error ? 'red' : undefined}>
             {selected ? '›' : ' '}
             {marked ? '•' : ' '}
-            {columns.map((c) => (
-              <Cell key={c.key} plan={p} col={c} width={widths.get(c.key)!} best={props.best.get(c.key)?.has(p.id) ?? false} />
-            ))}
+            {v
+              ? columns.map((c) => <Cell key={c.key} plan={p} col={c} width={widths.get(c.key)!} best={props.best.get(c.key)?.has(p.id) ?? false} />)
+              : ` ${cellText(p, columns[0]).padEnd(widths.get(columns[0].key)!)} ${pendingText(p)}`}
           </Text>
         );
       })}
