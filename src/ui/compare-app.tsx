@@ -185,8 +185,8 @@ export function CompareApp(props: CompareAppProps) {
     </Text>
   );
   let body;
-  if (view === 'details' && selected) body = <StyledLines lines={detailLines} offset={Math.min(scroll, maxScroll)} height={bodyHeight} width={size.columns} />;
-  else if (view === 'diff') body = <StyledLines lines={diff} offset={Math.min(scroll, maxScroll)} height={bodyHeight} width={size.columns} />;
+  if (view === 'details' && selected) body = <StyledLines lines={detailLines} offset={Math.min(scroll, maxScroll)} height={bodyHeight} />;
+  else if (view === 'diff') body = <StyledLines lines={diff} offset={Math.min(scroll, maxScroll)} height={bodyHeight} />;
   else if (view === 'help') body = <HelpView />;
   else {
     const offset = Math.max(0, Math.min(cursor - Math.floor((bodyHeight - 1) / 2), shown.length - (bodyHeight - 1)));
@@ -197,7 +197,10 @@ export function CompareApp(props: CompareAppProps) {
   const footer =
     view === 'table' ? KEYS : view === 'export' ? 'type a path (without extension) · Enter write .csv and .json · Esc cancel' : '↑/↓ PgUp/PgDn scroll · Esc/Enter back · q quit';
   return (
-    <Box flexDirection="column" width={size.columns}>
+    // No fixed width: on a resize Ink re-lays the last tree out at the new width before this
+    // component re-renders, and truncating lines (rather than a box wider than the terminal) keeps
+    // that interim frame from wrapping.
+    <Box flexDirection="column">
       <Text bold wrap="truncate-end">
         {props.title}
         {view === 'details' && selected ? ` · details of ${selected.name}` : view === 'diff' ? ' · diff of the two marked plans' : view === 'help' ? ' · keys' : ''}

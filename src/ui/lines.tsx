@@ -12,10 +12,10 @@ export const STYLE: Record<Style, { color?: string; bold?: boolean; dimColor?: b
   key: { color: 'cyan' },
 };
 
-/** Lines `offset` to `offset + height` of a list, cut to `width` columns. */
-export function StyledLines({ lines, offset = 0, height, width }: { lines: readonly Line[]; offset?: number; height: number; width: number }) {
+/** Lines `offset` to `offset + height` of a list, each cut at the terminal's width. */
+export function StyledLines({ lines, offset = 0, height }: { lines: readonly Line[]; offset?: number; height: number }) {
   return (
-    <Box flexDirection="column" width={width}>
+    <Box flexDirection="column">
       {lines.slice(offset, offset + height).map((line, i) => (
         <Text key={offset + i} wrap="truncate-end">
           {line.length === 0 ? ' ' : line.map((s, j) => <Text key={j} {...(s.style ? STYLE[s.style] : {})}>{s.text}</Text>)}
