@@ -197,10 +197,10 @@ export function CompareApp(props: CompareAppProps) {
   const footer =
     view === 'table' ? KEYS : view === 'export' ? 'type a path (without extension) · Enter write .csv and .json · Esc cancel' : '↑/↓ PgUp/PgDn scroll · Esc/Enter back · q quit';
   return (
-    // No fixed width: on a resize Ink re-lays the last tree out at the new width before this
-    // component re-renders, and truncating lines (rather than a box wider than the terminal) keeps
-    // that interim frame from wrapping.
-    <Box flexDirection="column">
+    // Only a size given in props fixes the width: on a resize Ink re-lays the last tree out at the
+    // new width before this component re-renders, and truncating lines (rather than a box wider
+    // than the terminal) keeps that interim frame from wrapping.
+    <Box flexDirection="column" width={props.columns}>
       <Text bold wrap="truncate-end">
         {props.title}
         {view === 'details' && selected ? ` · details of ${selected.name}` : view === 'diff' ? ' · diff of the two marked plans' : view === 'help' ? ' · keys' : ''}

@@ -1,21 +1,37 @@
 /** `clusterplan compare` without a terminal: plain table, JSON and CSV with the same numbers, no escape codes, exit 0. */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { COLUMNS, bestPlans, cellText, visibleColumns, renderCompareTable, type ComparePlan, type NumericKey } from '../../src/report/compare.js';
 import { tinyPlans } from './fixtures.js';
 
 const root = resolve(__dirname, '../..');
 const ARGS = ['compare', 'scenarios/tiny.yaml', '--vary', 'tp=2,1', '--set', 'cluster.failures=llama3-h100', '--set', 'cluster.storage.writeBandwidth=2 TB/s', '--trials', '20'];
-const run = (...extra: string[]) => spawnSync(process.execPath, ['bin/clusterplan', ...ARGS, ...extra], { cwd: root, encoding: 'utf8' });
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+/** Runs the CLI with stdout and stderr piped (not a terminal). */
+function run(...extra: string[]): Promise<Result> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['bin/clusterplan', ...ARGS, ...extra], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
 
 describe('compare, piped', () => {
-  let table: ReturnType<typeof run>;
-  let json: ReturnType<typeof run>;
-  beforeAll(() => {
-    table = run();
-    json = run('--json');
-  });
+  let table: Result;
+  let json: Result;
+  let csv: Result;
+  beforeAll(async () => {
+    [table, json, csv] = await Promise.all([run(), run('--json'), run('--csv')]);
+  }, 120_000);
 
   it('exits 0 without escape codes', () => {
     for (const r of [table, json]) {
@@ -46,7 +62,6 @@ describe('compare, piped', () => {
   });
 
   it('CSV carries the JSON values at full precision', () => {
-    const csv = run('--csv');
     expect(csv.status).toBe(0);
     const [head, ...rows] = csv.stdout.trim().split('\n');
     const keys = head.split(',');
