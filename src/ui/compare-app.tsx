@@ -130,7 +130,12 @@ export function CompareApp(props: CompareAppProps) {
       if (key.return) set({ message: props.onExport(s.exportPath, rows), view: 'table' });
       else if (key.escape) set({ view: 'table' });
       else if (key.backspace || key.delete) set({ exportPath: s.exportPath.slice(0, -1) });
-      else if (input && !key.ctrl && !key.meta) set({ exportPath: s.exportPath + input });
+      else if (!key.ctrl && !key.meta) {
+        // Keys can arrive several to a chunk (fast typing, paste): apply each, deletes included.
+        let path = s.exportPath;
+        for (const ch of input) path = ch === '\x7f' || ch === '\b' ? path.slice(0, -1) : ch >= ' ' ? path + ch : path;
+        set({ exportPath: path });
+      }
       return;
     }
     if (input === 'q') {

@@ -142,9 +142,12 @@ describe('compare screen', () => {
     await until(frame, 'export to: /tmp/x');
     await press('y');
     await until(frame, 'export to: /tmp/xy');
+    // Several keys in one chunk, deletes among them (as a terminal sends fast typing).
+    await press('\x7f\x7fzz\x7fy');
+    await until(frame, 'export to: /tmp/zy');
     await press(KEY.enter);
     await until(frame, 'wrote it');
-    expect(onExport).toHaveBeenCalledWith('/tmp/xy', expect.any(Array));
+    expect(onExport).toHaveBeenCalledWith('/tmp/zy', expect.any(Array));
     unmount();
   });
 
