@@ -52,6 +52,7 @@ export const compareCommand: CommandModule<object, Args> = {
       if (!(Number.isInteger(args.trials) && args.trials >= 1 && args.trials <= 100_000)) throw new UserError(`must be a whole number from 1 to 100,000, got ${args.trials}`, undefined, '--trials');
       // The search engine lands separately; until then say so rather than ignore the flag.
       if (args.search) throw new UserError('not available in this build: the plan search is not wired into compare yet', undefined, '--search');
+      if (args.plans.length === 0) throw new UserError('name at least one scenario or plan file, e.g. clusterplan compare scenarios/llama3-405b.yaml scenarios/llama3-405b-8k-gpus.yaml', undefined, 'plans');
       const { plans: pending, requests } = planRequests(args.plans, setsOption(args.set), parseVary(setsOption(args.vary)), args);
       const interactive = !args.json && !args.csv && process.stdout.isTTY === true && process.stdin.isTTY === true;
       if (interactive) {
