@@ -11,7 +11,7 @@ import { printJson, reportError, setsOption } from './common.js';
 import { UserError } from '../errors.js';
 
 /** Trials of the failure Monte Carlo inside `evaluate` (the `failures` command defaults to 1,000). */
-const EVALUATE_FAILURE_TRIALS = 50;
+export const EVALUATE_FAILURE_TRIALS = 50;
 
 interface Args {
   scenario: string;

@@ -15,6 +15,7 @@ import { GpuSchema, NodeSchema, FabricSchema } from '../schema/system.js';
 import { ModelSchema } from '../schema/model.js';
 import { FailureProfileSchema } from '../schema/failures.js';
 import { listProfiles } from '../io/profiles.js';
+import { compareCommand } from './compare.js';
 import { printJson, EXIT_USER_ERROR } from './common.js';
 
 // `clusterplan ... | head` closes stdout early: that is the reader's choice, not an error.
@@ -37,6 +38,7 @@ await yargs(hideBin(process.argv))
   .command(mergeCommand)
   .command(sizeCommand)
   .command(scalingCommand)
+  .command(compareCommand)
   .command({
     command: 'schema [kind]',
     describe: 'Print the JSON Schema of a file kind (for editor completion and checks)',
@@ -52,7 +54,7 @@ await yargs(hideBin(process.argv))
       for (const [kind, names] of Object.entries(listProfiles())) process.stdout.write(`${kind.padEnd(10)} ${names.join(', ')}\n`);
     },
   })
-  .demandCommand(1, 'name a command: evaluate, validate, trace, failures, schema, profiles')
+  .demandCommand(1, 'name a command: evaluate, compare, search, size, scaling, validate, trace, failures, merge, schema, profiles')
   .strict()
   .help()
   .fail((msg, err) => {

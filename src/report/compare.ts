@@ -1,0 +1,490 @@
+/**
+ * The comparison of plans as data for rendering: one row of values per plan, the columns (header,
+ * sort letter, which way is better, the order they drop from narrow terminals), the best value in
+ * each column, sorting, details and diff as styled lines, and the plain table / CSV / JSON that
+ * `clusterplan compare` prints when it is not talking to a terminal. The Ink screen (src/ui) and
+ * the plain outputs read the same rows, so they show the same numbers.
+ */
+import type { Evaluation } from '../run/evaluate.js';
+import type { StepResult } from '../step/result.js';
+import type { DesStepResult } from '../step/des/types.js';
+import { renderPipelineTimeline } from './timeline.js';
+import { bar } from './text.js';
+import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount } from '../units/format.js';
+
+/** A range a value lies in (e.g. from cross-validated residuals), in the value's own unit. */
+export interface Interval {
+  low: number;
+  high: number;
+}
+
+/** One plan of a comparison as it stands: pending until its evaluation arrives, then its Monte Carlo. */
+export interface ComparePlan {
+  /** Position in the order the plans were given. */
+  id: number;
+  name: string;
+  /** The file the user named (scenario or plan file). */
+  source: string;
+  /** Overrides applied (`path=value`), from the plan file, --set and --vary. */
+  sets: string[];
+  evaluation?: Evaluation;
+  /** The step engine's own result; the discrete-event one carries the pipeline timeline. */
+  step?: StepResult | DesStepResult;
+  /** The failure Monte Carlo: still running, done (evaluation.failures set) or not available. */
+  failures: 'pending' | 'done' | 'none';
+  /** Why the plan could not be evaluated (a layout that does not resolve, say). */
+  error?: string;
+  /** Intervals of the values that carry one (none do yet: the model reports point estimates). */
+  intervals?: Partial<Record<NumericKey, Interval>>;
+}
+
+/** The numbers of one evaluated plan, in SI units; null where the Monte Carlo has not answered. */
+export interface PlanValues {
+  name: string;
+  layout: string;
+  config: string;
+  feasible: boolean;
+  memoryPerGpuBytes: number;
+  hbmBytes: number;
+  stepSeconds: number;
+  mfu: number;
+  tokensPerSecond: number;
+  idealDays: number;
+  p50Days: number | null;
+  p90Days: number | null;
+  interruptions: number | null;
+  gpuHours: number;
+  /** null: no price set for the GPU or the scenario (shown as "–", never $0). */
+  costUsd: number | null;
+  energyMWh: number;
+}
+
+export type NumericKey = 'memoryPerGpuBytes' | 'stepSeconds' | 'mfu' | 'tokensPerSecond' | 'idealDays' | 'p50Days' | 'p90Days' | 'interruptions' | 'gpuHours' | 'costUsd' | 'energyMWh';
+export type ColumnKey = 'name' | 'layout' | 'config' | NumericKey;
+
+export interface Column {
+  key: ColumnKey;
+  header: string;
+  /** Key that sorts by this column. */
+  letter: string;
+  /** Which way is better; text columns have none and mark no best value. */
+  better?: 'low' | 'high';
+  /** Columns leave a narrow terminal in increasing order of this rank; 0 never leaves. */
+  drop: number;
+  /** Longest text a cell shows (longer names are cut). */
+  maxWidth?: number;
+  format: (x: number) => string;
+}
+
+const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+const fixed1 = (x: number) => x.toFixed(1);
+/** One decimal from 1 up, two significant digits below (a toy run's 0.00057 days stays visible). */
+const small = (x: number) => (x === 0 || Math.abs(x) >= 1 ? x.toFixed(1) : x.toPrecision(2));
+/** Thousands separators from 1,000 up, else as `small`. */
+const count = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : small(x));
+/** K/M/B suffixes from 1,000 up, else as `small`. */
+const scaled = (x: number) => (Math.abs(x) >= 1000 ? formatCount(x, x >= 1e6 ? 2 : 1) : small(x));
+const text = (x: number) => String(x);
+
+/**
+ * The table's columns, in display order. On a narrow terminal they drop in this order (the
+ * `drop` rank): energy, GPU-hours, interruptions, ideal days, p50 days, ZeRO/micro-batch/recompute,
+ * tokens/s, layout, cost, step time, p90 days, memory, MFU; the name stays.
+ */
+export const COLUMNS: readonly Column[] = [
+  { key: 'name', header: 'plan', letter: 'n', drop: 0, maxWidth: 28, format: text },
+  { key: 'layout', header: 'TP·CP·PP(v)·DP·EP', letter: 'l', drop: 8, format: text },
+  { key: 'config', header: 'Z mb recomp', letter: 'z', drop: 6, format: text },
+  { key: 'memoryPerGpuBytes', header: 'memory/GPU vs HBM', letter: 'm', better: 'low', drop: 12, format: gib },
+  { key: 'stepSeconds', header: 'step', letter: 's', better: 'low', drop: 10, format: formatSeconds },
+  { key: 'mfu', header: 'MFU', letter: 'u', better: 'high', drop: 13, format: (x) => formatPercent(x) },
+  { key: 'tokensPerSecond', header: 'tok/s', letter: 't', better: 'high', drop: 7, format: (x) => formatSi(x, 2) },
+  { key: 'idealDays', header: 'ideal d', letter: 'i', better: 'low', drop: 4, format: small },
+  { key: 'p50Days', header: 'p50 d', letter: '5', better: 'low', drop: 5, format: small },
+  { key: 'p90Days', header: 'p90 d', letter: '9', better: 'low', drop: 11, format: small },
+  { key: 'interruptions', header: 'interr', letter: 'x', better: 'low', drop: 3, format: (x) => (x >= 10 ? x.toFixed(0) : small(x)) },
+  { key: 'gpuHours', header: 'GPU-h', letter: 'g', better: 'low', drop: 2, format: scaled },
+  { key: 'costUsd', header: 'cost', letter: 'c', better: 'low', drop: 9, format: (x) => '$' + scaled(x) },
+  { key: 'energyMWh', header: 'MWh', letter: 'w', better: 'low', drop: 1, format: count },
+];
+
+export const columnByKey = (key: ColumnKey): Column => COLUMNS.find((c) => c.key === key)!;
+
+/** "TP·CP·PP(vpp)·DP·EP" as numbers, e.g. 8·1·16(8)·128·1. */
+export function layoutText(ev: Evaluation): string {
+  const L = ev.layout;
+  return `${L.tp}·${L.cp}·${L.pp}${L.vpp > 1 ? `(${L.vpp})` : ''}·${L.dp}·${L.ep}`;
+}
+
+/** ZeRO stage, micro-batch and recompute policy, e.g. "Z2 mb1 none". */
+export function configText(ev: Evaluation): string {
+  const r = ev.layout.recompute === 'selective' ? 'sel' : ev.layout.recompute;
+  return `Z${ev.layout.zeroStage} mb${ev.layout.microBatch} ${r}`;
+}
+
+/** The values of an evaluated plan; undefined while it is pending or when it failed. */
+export function planValues(plan: ComparePlan): PlanValues | undefined {
+  const ev = plan.evaluation;
+  if (!ev) return undefined;
+  const f = ev.failures;
+  return {
+    name: plan.name,
+    layout: layoutText(ev),
+    config: configText(ev),
+    feasible: ev.feasible,
+    memoryPerGpuBytes: ev.memory.perGpuBytes,
+    hbmBytes: ev.memory.capacityBytes,
+    stepSeconds: ev.step.seconds,
+    mfu: ev.throughput.mfu,
+    tokensPerSecond: ev.throughput.tokensPerSecond,
+    idealDays: ev.run.idealDays,
+    p50Days: f && f.mode === 'run' ? f.days.p50 : null,
+    p90Days: f && f.mode === 'run' ? f.days.p90 : null,
+    interruptions: f ? f.interruptions.total.mean : null,
+    gpuHours: ev.run.gpuHours,
+    costUsd: ev.run.costUsd,
+    energyMWh: ev.run.energyMWh,
+  };
+}
+
+/** A value of a column (a string for the text columns), or null when there is none yet. */
+export function columnValue(plan: ComparePlan, key: ColumnKey): number | string | null {
+  if (key === 'name') return plan.name;
+  const v = planValues(plan);
+  return v ? v[key] : null;
+}
+
+/** The text of a cell: the formatted value, ± half its interval in percent when it carries one. */
+export function cellText(plan: ComparePlan, col: Column): string {
+  const v = columnValue(plan, col.key);
+  if (v === null) return plan.evaluation && plan.failures === 'pending' ? '…' : plan.evaluation ? '–' : '';
+  if (typeof v === 'string') return col.maxWidth && v.length > col.maxWidth ? v.slice(0, col.maxWidth - 1) + '…' : v;
+  let s = col.format(v);
+  if (col.key === 'memoryPerGpuBytes') s = `${s}/${gib(planValues(plan)!.hbmBytes)} GiB`;
+  const iv = plan.intervals?.[col.key as NumericKey];
+  if (iv && v !== 0) s += ` ±${((100 * Math.max(iv.high - v, v - iv.low)) / Math.abs(v)).toFixed(0)}%`;
+  return s;
+}
+
+/** What a row without values says in place of them: that it is still being evaluated, or why it cannot be. */
+export function pendingText(plan: ComparePlan): string {
+  return plan.error ? `error: ${plan.error}` : 'pending: evaluating…';
+}
+
+/** Memory per GPU as a share of HBM (over 1 when the plan does not fit). */
+export function memoryFraction(plan: ComparePlan): number | null {
+  const v = planValues(plan);
+  return v ? v.memoryPerGpuBytes / v.hbmBytes : null;
+}
+
+/** The memory bar shown beside the memory cell (`[███░░]`, a trailing '!' when over HBM). */
+export function memoryBar(plan: ComparePlan, width = 8): string {
+  const f = memoryFraction(plan);
+  return f === null ? ' '.repeat(width + 3) : bar(f, width);
+}
+
+const rangeOf = (plan: ComparePlan, key: NumericKey, v: number): Interval => plan.intervals?.[key] ?? { low: v, high: v };
+
+/**
+ * Plans marked best in each numeric column: the best value among plans that fit, and every plan
+ * whose interval overlaps the best one's, since those are not clearly ordered.
+ */
+export function bestPlans(plans: readonly ComparePlan[]): Map<ColumnKey, Set<number>> {
+  const out = new Map<ColumnKey, Set<number>>();
+  for (const col of COLUMNS) {
+    if (!col.better) continue;
+    const key = col.key as NumericKey;
+    const cands = plans.flatMap((p) => {
+      const v = planValues(p);
+      const x = v?.[key];
+      return v && v.feasible && typeof x === 'number' ? [{ p, x }] : [];
+    });
+    if (cands.length < 2) continue;
+    const best = cands.reduce((a, b) => ((col.better === 'low' ? b.x < a.x : b.x > a.x) ? b : a));
+    const br = rangeOf(best.p, key, best.x);
+    out.set(col.key, new Set(cands.filter(({ p, x }) => { const r = rangeOf(p, key, x); return x === best.x || (r.low <= br.high && r.high >= br.low); }).map(({ p }) => p.id)));
+  }
+  return out;
+}
+
+/** Plans ordered by a column (input order when key is null); plans without a value go last either way. */
+export function sortPlans(plans: readonly ComparePlan[], key: ColumnKey | null, descending: boolean): ComparePlan[] {
+  const dir = descending ? -1 : 1;
+  return [...plans].sort((a, b) => {
+    if (key === null) return dir * (a.id - b.id);
+    const x = columnValue(a, key);
+    const y = columnValue(b, key);
+    if (x === null || y === null) return x === null && y === null ? a.id - b.id : x === null ? 1 : -1;
+    const c = typeof x === 'string' || typeof y === 'string' ? String(x).localeCompare(String(y)) : x - y;
+    return c !== 0 ? dir * c : a.id - b.id;
+  });
+}
+
+/** Width of the memory bar drawn after the memory cell (plus its brackets and marker). */
+export const MEMORY_BAR_CELLS = 8;
+const BAR_EXTRA = MEMORY_BAR_CELLS + 4;
+
+/** Display width of each column over the given plans (header or widest cell, the memory bar included). */
+export function columnWidths(plans: readonly ComparePlan[], cols: readonly Column[] = COLUMNS): Map<ColumnKey, number> {
+  const w = new Map<ColumnKey, number>();
+  for (const c of cols) {
+    const cells = plans.map((p) => cellText(p, c).length + (c.key === 'memoryPerGpuBytes' && planValues(p) ? BAR_EXTRA : 0));
+    // +1 for the best marker (or the sort arrow in the header).
+    w.set(c.key, Math.max(c.header.length, ...cells) + (c.key === 'name' ? 0 : 1));
+  }
+  return w;
+}
+
+/** The columns that fit in `width` characters (one space between columns), dropped in the stated order. */
+export function visibleColumns(plans: readonly ComparePlan[], width: number, gutter = 2): Column[] {
+  const widths = columnWidths(plans);
+  let cols = [...COLUMNS];
+  const total = (cs: Column[]) => gutter + cs.reduce((s, c) => s + widths.get(c.key)! + 1, 0);
+  const order = [...COLUMNS].filter((c) => c.drop > 0).sort((a, b) => a.drop - b.drop);
+  for (const c of order) {
+    if (total(cols) <= width) break;
+    cols = cols.filter((x) => x !== c);
+  }
+  return cols;
+}
+
+/** The columns a narrow terminal left out, for the footer. */
+export function hiddenColumns(visible: readonly Column[]): Column[] {
+  return COLUMNS.filter((c) => !visible.includes(c));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Styled lines for the details and diff views (the Ink screen colours them; plain text drops it).
+
+export type Style = 'head' | 'good' | 'bad' | 'dim' | 'changed' | 'key';
+export interface Segment {
+  text: string;
+  style?: Style;
+}
+export type Line = Segment[];
+const seg = (text: string, style?: Style): Segment => (style ? { text, style } : { text });
+
+/** Lines of the details view: memory breakdown, step breakdown, pipeline timeline, finish-time histogram, interruptions. */
+export function planDetails(plan: ComparePlan, width: number): Line[] {
+  const out: Line[] = [];
+  const ev = plan.evaluation;
+  out.push([seg(plan.name, 'head'), seg(`  ${plan.source}${plan.sets.length ? '  ' + plan.sets.join(' ') : ''}`, 'dim')]);
+  if (!ev) {
+    out.push([seg(plan.error ? `error: ${plan.error}` : 'evaluating…', plan.error ? 'bad' : 'dim')]);
+    return out;
+  }
+  const L = ev.layout;
+  out.push([seg(`${L.gpus.toLocaleString('en-US')} GPUs · TP${L.tp} CP${L.cp} PP${L.pp}${L.vpp > 1 ? ` (vpp ${L.vpp}, ${L.schedule})` : ''} DP${L.dp} EP${L.ep}`)]);
+  out.push([seg(`ZeRO-${L.zeroStage} · ${L.numMicroBatches} micro-batches of ${L.microBatch} · recompute ${L.recompute} · ${L.precision}`)]);
+  out.push([]);
+  // Label (29) + bar + marker must fit the terminal.
+  const barWidth = Math.max(10, Math.min(40, width - 33));
+  const m = ev.memory;
+  out.push([seg(`Memory per GPU (peak on stage ${m.peakStage})  `, 'head'), seg(`${formatGiB(m.perGpuBytes)} of ${formatGiB(m.capacityBytes)} HBM: `), seg(ev.feasible ? 'fits' : 'DOES NOT FIT', ev.feasible ? 'good' : 'bad')]);
+  out.push([seg(`  ${'total'.padEnd(17)}${formatGiB(m.perGpuBytes).padStart(10)}  `), seg(bar(m.perGpuBytes / m.capacityBytes, barWidth), ev.feasible ? 'good' : 'bad')]);
+  const b = m.breakdown;
+  const mem: [string, number][] = [
+    ['weights', b.weightsBytes], ['gradients', b.gradientsBytes], ['optimizer state', b.optimizerBytes], ['activations', b.activationsBytes],
+    ['logits', b.logitsBytes], ['working buffers', b.transientBytes], ['framework/NCCL', b.frameworkBytes], ['fragmentation', b.fragmentationBytes],
+  ];
+  for (const [name, bytes] of mem) if (bytes > 0) out.push([seg(`  ${name.padEnd(17)}${formatGiB(bytes).padStart(10)}  `), seg(bar(bytes / m.capacityBytes, barWidth), 'key')]);
+  out.push([]);
+  const st = ev.step;
+  const d = st.breakdown;
+  out.push([seg('Step  ', 'head'), seg(`${formatSeconds(st.seconds)} (${ev.engine === 'des' ? 'discrete-event' : 'closed form'}) · MFU ${formatPercent(ev.throughput.mfu)} · ${ev.throughput.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU`)]);
+  const parts: [string, number][] = [
+    ['compute', d.computeSeconds], ['exposed TP', d.tpSeconds], ['exposed CP', d.cpSeconds], ['exposed EP', d.epSeconds], ['exposed PP', d.ppSeconds], ['exposed DP', d.dpSeconds],
+    ['pipeline bubble', d.bubbleSeconds], ['optimizer', d.optimizerSeconds],
+  ];
+  for (const [name, s] of parts) if (s > 0 || name === 'compute' || name === 'pipeline bubble') out.push([seg(`  ${name.padEnd(17)}${formatSeconds(s).padStart(10)} ${formatPercent(s / st.seconds).padStart(6)} `), seg(bar(s / st.seconds, barWidth - 7), 'key')]);
+  out.push([]);
+  out.push([seg('Pipeline of the simulated step (one row per stage)', 'head')]);
+  if (plan.step && plan.step.engine === 'des' && 'detail' in plan.step) {
+    for (const l of renderPipelineTimeline(plan.step as DesStepResult, Math.max(10, width - 22)).trimEnd().split('\n')) out.push([seg(l)]);
+  } else out.push([seg('  closed-form step: no simulated timeline', 'dim')]);
+  out.push([]);
+  out.push(...failureLines(plan, width));
+  for (const n of ev.notes) out.push([seg('Note  ', 'dim'), seg(n, 'dim')]);
+  for (const r of ev.reasons) out.push([seg('Problem  ', 'bad'), seg(r, 'bad')]);
+  return out;
+}
+
+/** Finish-time histogram and interruptions by component from the plan's Monte Carlo. */
+function failureLines(plan: ComparePlan, width: number): Line[] {
+  const out: Line[] = [];
+  const f = plan.evaluation?.failures;
+  if (!f) {
+    out.push([seg('Failures  ', 'head'), seg(plan.failures === 'pending' ? 'Monte Carlo running…' : 'no failure profile in the scenario: no Monte Carlo', 'dim')]);
+    return out;
+  }
+  out.push([seg(`Finish time, ${f.trials} Monte Carlo trials (days)  `, 'head'), seg(f.mode === 'run' ? `ideal ${fixed1(f.days.ideal)} · p50 ${fixed1(f.days.p50)} · p90 ${fixed1(f.days.p90)} · goodput ${formatPercent(f.goodput.mean)}` : `${fixed1(f.horizonDays ?? 0)}-day window`)]);
+  if (f.mode === 'run') {
+    const { edges, counts } = f.histogram;
+    const max = Math.max(1, ...counts);
+    const w = Math.max(10, Math.min(40, width - 30));
+    // Enough decimals to tell the bin edges apart (a toy run finishes in thousandths of a day).
+    const bin = (edges[edges.length - 1] - edges[0]) / Math.max(1, counts.length);
+    const edge = (x: number) => (bin > 0 ? x.toFixed(Math.min(6, Math.max(1, Math.ceil(-Math.log10(bin)) + 1))) : x.toPrecision(3));
+    for (let k = 0; k < counts.length; k++) {
+      out.push([seg(`  ${edge(edges[k]).padStart(9)}–${edge(edges[k + 1]).padEnd(9)} `), seg('█'.repeat(Math.round((w * counts[k]) / max)).padEnd(w), 'key'), seg(` ${String(counts[k]).padStart(4)}`)]);
+    }
+  }
+  out.push([]);
+  const i = f.interruptions;
+  out.push([seg('Interruptions by component  ', 'head'), seg(`${fixed1(i.total.mean)} mean (${fixed1(i.unexpected.mean)} unexpected, ${fixed1(i.planned.mean)} planned)`)]);
+  const comps = Object.entries(i.byComponent).sort((a, b) => b[1].mean - a[1].mean);
+  const nameWidth = Math.max(9, ...comps.map(([n, c]) => n.length + (c.planned ? 10 : 0)));
+  out.push([seg(`  ${'component'.padEnd(nameWidth)}  ${'mean'.padStart(7)}  ${'p90'.padStart(7)}`, 'dim')]);
+  for (const [name, c] of comps) out.push([seg(`  ${(name + (c.planned ? ' (planned)' : '')).padEnd(nameWidth)}  ${fixed1(c.mean).padStart(7)}  ${fixed1(c.p90).padStart(7)}`)]);
+  return out;
+}
+
+/** One row of the diff view. */
+export interface DiffRow {
+  label: string;
+  a: string;
+  b: string;
+  differs: boolean;
+  /** Relative change b/a - 1 for numeric outputs. */
+  change?: number;
+}
+
+/** The two plans' inputs and outputs side by side; `differs` marks what changed. */
+export function planDiff(a: ComparePlan, b: ComparePlan): { inputs: DiffRow[]; outputs: DiffRow[] } {
+  const inRow = (label: string, f: (p: ComparePlan) => string): DiffRow => {
+    const x = f(a);
+    const y = f(b);
+    return { label, a: x, b: y, differs: x !== y };
+  };
+  const L = (p: ComparePlan) => p.evaluation?.layout;
+  const lay = (k: keyof NonNullable<ReturnType<typeof L>>) => (p: ComparePlan) => {
+    const v = L(p)?.[k];
+    return v === undefined || v === null ? '' : Array.isArray(v) ? v.join(',') || 'none' : String(v);
+  };
+  const inputs: DiffRow[] = [
+    inRow('source', (p) => p.source),
+    inRow('overrides', (p) => p.sets.join(' ') || '—'),
+    inRow('GPUs', lay('gpus')),
+    inRow('TP', lay('tp')), inRow('CP', lay('cp')), inRow('PP', lay('pp')), inRow('VPP', lay('vpp')), inRow('DP', lay('dp')), inRow('EP', lay('ep')),
+    inRow('schedule', lay('schedule')), inRow('ZeRO stage', lay('zeroStage')), inRow('micro-batch', lay('microBatch')), inRow('micro-batches', lay('numMicroBatches')),
+    inRow('global batch', lay('globalBatchSequences')), inRow('precision', lay('precision')), inRow('recompute', lay('recompute')), inRow('overlap', lay('overlap')),
+  ];
+  const outputs: DiffRow[] = COLUMNS.filter((c) => c.better).map((c) => {
+    const x = columnValue(a, c.key);
+    const y = columnValue(b, c.key);
+    const row: DiffRow = { label: c.header, a: cellText(a, c), b: cellText(b, c), differs: false };
+    if (typeof x === 'number' && typeof y === 'number') {
+      row.differs = row.a !== row.b;
+      if (x !== 0) row.change = y / x - 1;
+    } else row.differs = row.a !== row.b;
+    return row;
+  });
+  outputs.push({ label: 'fits in HBM', a: fitsText(a), b: fitsText(b), differs: fitsText(a) !== fitsText(b) });
+  return { inputs, outputs };
+}
+
+const fitsText = (p: ComparePlan) => (p.evaluation ? (p.evaluation.feasible ? 'yes' : 'NO') : '');
+
+/** The diff as styled lines, columns `labelWidth`, then the two plans. */
+export function diffLines(a: ComparePlan, b: ComparePlan): Line[] {
+  const { inputs, outputs } = planDiff(a, b);
+  const all = [...inputs, ...outputs];
+  const lw = Math.max(...all.map((r) => r.label.length)) + 2;
+  const aw = Math.max(a.name.length, ...all.map((r) => r.a.length)) + 2;
+  const bw = Math.max(b.name.length, ...all.map((r) => r.b.length)) + 2;
+  const row = (r: DiffRow): Line => [
+    seg(`  ${r.label.padEnd(lw)}`, r.differs ? 'changed' : 'dim'),
+    seg(r.a.padEnd(aw), r.differs ? 'changed' : undefined),
+    seg(r.b.padEnd(bw), r.differs ? 'changed' : undefined),
+    ...(r.change !== undefined && r.differs ? [seg(`${r.change >= 0 ? '+' : ''}${(100 * r.change).toFixed(1)}%`, 'key')] : []),
+  ];
+  return [
+    [seg(`  ${''.padEnd(lw)}`), seg(a.name.padEnd(aw), 'head'), seg(b.name.padEnd(bw), 'head'), seg('b vs a', 'dim')],
+    [seg('Inputs', 'head')],
+    ...inputs.map(row),
+    [],
+    [seg('Outputs', 'head')],
+    ...outputs.map(row),
+  ];
+}
+
+/** Plain text of styled lines. */
+export function plainLines(lines: readonly Line[]): string {
+  return lines.map((l) => l.map((s) => s.text).join('').trimEnd()).join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain outputs: table, CSV and JSON.
+
+/** The plain table (no escape codes): every column, `*` on the best value of each, then the plans' problems. */
+export function renderCompareTable(plans: readonly ComparePlan[], options: { width?: number; sortKey?: ColumnKey | null; descending?: boolean } = {}): string {
+  const cols = options.width ? visibleColumns(plans, options.width, 0) : [...COLUMNS];
+  const widths = columnWidths(plans, cols);
+  const best = bestPlans(plans);
+  const sorted = sortPlans(plans, options.sortKey ?? null, options.descending ?? false);
+  const cell = (c: Column, s: string) => (c.better ? s.padStart(widths.get(c.key)!) : s.padEnd(widths.get(c.key)!));
+  const out: string[] = [];
+  out.push(cols.map((c) => cell(c, c.header)).join(' ').trimEnd());
+  for (const p of sorted) {
+    if (!planValues(p)) {
+      out.push(`${cell(cols[0], cellText(p, cols[0]))} ${pendingText(p)}`);
+      continue;
+    }
+    out.push(
+      cols
+        .map((c) => {
+          let s = cellText(p, c);
+          if (c.key === 'memoryPerGpuBytes' && planValues(p)) s += ' ' + memoryBar(p, MEMORY_BAR_CELLS);
+          if (c.better) s += best.get(c.key)?.has(p.id) ? '*' : ' ';
+          return cell(c, s);
+        })
+        .join(' ')
+        .trimEnd(),
+    );
+  }
+  out.push('');
+  out.push('* best among plans that fit in HBM · ! memory over HBM · days with failures from the Monte Carlo (p50, p90)');
+  const hidden = hiddenColumns(cols);
+  if (hidden.length) out.push(`columns left out for the width: ${hidden.map((c) => c.header).join(', ')}`);
+  for (const p of sorted) {
+    for (const r of p.evaluation?.reasons ?? []) out.push(`${p.name}: ${r}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** One plan as a JSON record: its inputs, the table's values in SI units (null where missing), intervals, the full evaluation. */
+export function compareRecord(p: ComparePlan): Record<string, unknown> {
+  const v = planValues(p);
+  const values = v ? { ...v } : null;
+  return {
+    name: p.name,
+    source: p.source,
+    overrides: p.sets,
+    ...(p.error ? { error: p.error } : {}),
+    feasible: v ? v.feasible : false,
+    values: values ? (({ name: _n, feasible: _f, ...rest }) => rest)(values) : null,
+    ...(p.intervals ? { intervals: p.intervals } : {}),
+    evaluation: p.evaluation ?? null,
+  };
+}
+
+/** The comparison as JSON (`--json`, and the `e` export). */
+export function compareJson(plans: readonly ComparePlan[]): string {
+  return JSON.stringify({ plans: plans.map(compareRecord) }, null, 2) + '\n';
+}
+
+const CSV_KEYS = ['memoryPerGpuBytes', 'hbmBytes', 'stepSeconds', 'mfu', 'tokensPerSecond', 'idealDays', 'p50Days', 'p90Days', 'interruptions', 'gpuHours', 'costUsd', 'energyMWh'] as const;
+const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** The comparison as CSV: inputs, then the values in SI units at full precision. */
+export function compareCsv(plans: readonly ComparePlan[]): string {
+  const head = ['name', 'source', 'overrides', 'feasible', 'tp', 'cp', 'pp', 'vpp', 'dp', 'ep', 'zeroStage', 'microBatch', 'recompute', ...CSV_KEYS];
+  const rows = plans.map((p) => {
+    const v = planValues(p);
+    const L = p.evaluation?.layout;
+    const lay = L ? [L.tp, L.cp, L.pp, L.vpp, L.dp, L.ep, L.zeroStage, L.microBatch, L.recompute].map(String) : Array(9).fill('');
+    const nums = CSV_KEYS.map((k) => (v && v[k] !== null ? String(v[k]) : ''));
+    return [p.name, p.source, p.sets.join(' '), v ? String(v.feasible) : 'false', ...lay, ...nums].map(csvField).join(',');
+  });
+  return [head.join(','), ...rows].join('\n') + '\n';
+}

@@ -1,0 +1,122 @@
+/** `clusterplan compare` without a terminal: plain table, JSON and CSV with the same numbers, no escape codes, exit 0. */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { COLUMNS, bestPlans, cellText, visibleColumns, renderCompareTable, type ComparePlan, type NumericKey } from '../../src/report/compare.js';
+import { tinyPlans } from './fixtures.js';
+
+const root = resolve(__dirname, '../..');
+const ARGS = ['compare', 'scenarios/tiny.yaml', '--vary', 'tp=2,1', '--set', 'cluster.failures=llama3-h100', '--set', 'cluster.storage.writeBandwidth=2 TB/s', '--trials', '20'];
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+/** Runs the CLI with stdout and stderr piped (not a terminal). */
+function run(...extra: string[]): Promise<Result> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['bin/clusterplan', ...ARGS, ...extra], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+describe('compare, piped', () => {
+  let table: Result;
+  let json: Result;
+  let csv: Result;
+  beforeAll(async () => {
+    [table, json, csv] = await Promise.all([run(), run('--json'), run('--csv')]);
+  }, 120_000);
+
+  it('exits 0 without escape codes', () => {
+    for (const r of [table, json]) {
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).not.toMatch(/\x1b/);
+    }
+  });
+
+  it('the plain table shows the numbers --json gives', () => {
+    const plans = JSON.parse(json.stdout).plans as { name: string; values: Record<string, number | string | null> }[];
+    expect(plans.map((p) => p.name)).toEqual(['tiny tp=2', 'tiny tp=1']);
+    const lines = table.stdout.split('\n');
+    for (const p of plans) {
+      const row = lines.find((l) => l.startsWith(p.name + ' '))!;
+      expect(row, p.name).toBeDefined();
+      for (const c of COLUMNS) {
+        if (c.key === 'name') continue;
+        const v = p.values[c.key];
+        expect(v, `${p.name} ${c.key}`).not.toBeNull();
+        const shown = typeof v === 'number' ? c.format(v) : String(v);
+        expect(row, `${p.name} ${c.header}`).toContain(shown);
+      }
+    }
+    // MFU of tp=1 is higher (no TP communication), and it is the one marked best.
+    const mfu = (n: string) => plans.find((p) => p.name === n)!.values.mfu as number;
+    expect(mfu('tiny tp=1')).toBeGreaterThan(mfu('tiny tp=2'));
+    expect(lines.find((l) => l.startsWith('tiny tp=1'))).toContain(`${COLUMNS.find((c) => c.key === 'mfu')!.format(mfu('tiny tp=1'))}*`);
+  });
+
+  it('CSV carries the JSON values at full precision', () => {
+    expect(csv.status).toBe(0);
+    const [head, ...rows] = csv.stdout.trim().split('\n');
+    const keys = head.split(',');
+    const plans = JSON.parse(json.stdout).plans as { values: Record<string, number> }[];
+    rows.forEach((r, i) => {
+      const cells = r.split(',');
+      for (const k of ['stepSeconds', 'mfu', 'p90Days', 'costUsd'] as const) expect(Number(cells[keys.indexOf(k)])).toBe(plans[i].values[k]);
+    });
+  });
+
+  it('a file that does not load is one line on stderr and exit 2', () => {
+    const r = spawnSync(process.execPath, ['bin/clusterplan', 'compare', 'scenarios/no-such.yaml'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('error: scenarios/no-such.yaml: file not found');
+  });
+});
+
+describe('comparison rows', () => {
+  let plans: ComparePlan[];
+  beforeAll(() => {
+    plans = tinyPlans();
+  });
+
+  it('best values come only from plans that fit', () => {
+    const best = bestPlans(plans);
+    // small-hbm has the same step as tp=2 but does not fit: never marked.
+    for (const ids of best.values()) expect(ids.has(2)).toBe(false);
+    expect([...best.get('mfu')!]).toEqual([1]);
+  });
+
+  it('overlapping intervals mark both plans best and show ±', () => {
+    const [a, b] = plans;
+    const key: NumericKey = 'stepSeconds';
+    const sa = a.evaluation!.step.seconds;
+    const sb = b.evaluation!.step.seconds;
+    const wide = [{ ...a, intervals: { [key]: { low: sb * 0.5, high: sa * 1.1 } } }, { ...b, intervals: { [key]: { low: sb * 0.9, high: sb * 1.1 } } }];
+    expect([...bestPlans(wide).get(key)!].sort()).toEqual([0, 1]);
+    expect(cellText(wide[1], COLUMNS.find((c) => c.key === key)!)).toMatch(/±10%$/);
+    const apart = [{ ...a, intervals: { [key]: { low: sa * 0.99, high: sa * 1.01 } } }, { ...b, intervals: { [key]: { low: sb * 0.99, high: sb * 1.01 } } }];
+    expect([...bestPlans(apart).get(key)!]).toEqual([1]);
+  });
+
+  it('columns drop in the stated order as the width shrinks', () => {
+    const order = [...COLUMNS].filter((c) => c.drop > 0).sort((x, y) => x.drop - y.drop).map((c) => c.key);
+    let previous = COLUMNS.length + 1;
+    for (let width = 220; width >= 20; width -= 5) {
+      const keys = visibleColumns(plans, width).map((c) => c.key);
+      expect(keys.length).toBeLessThanOrEqual(previous);
+      previous = keys.length;
+      // What is hidden is always a prefix of the drop order.
+      const hidden = order.filter((k) => !keys.includes(k));
+      expect(hidden).toEqual(order.slice(0, hidden.length));
+      expect(keys).toContain('name');
+    }
+    const table80 = renderCompareTable(plans, { width: 80 });
+    for (const line of table80.split('\n').slice(0, 4)) expect(line.length).toBeLessThanOrEqual(80);
+  });
+});
