@@ -9,7 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { packageProfiles } from '../src/io/profiles.js';
-import { CaseSchema, validateCases, summarise, type CaseResult } from '../src/validation/cases.js';
+import { CaseSchema } from '../src/validation/case.js';
+import { validateCases } from '../src/validation/cases.js';
+import { summarise, type CaseResult } from '../src/validation/score.js';
 import type { Gpu } from '../src/schema/system.js';
 
 const gpuName = process.argv[2] ?? 'h100-sxm-80gb';

@@ -2,8 +2,10 @@
 import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
 import { packageRoot } from '../io/load.js';
-import { runValidation } from '../io/validation.js';
+import { packageProfiles } from '../io/profiles.js';
+import { readCaseFiles } from '../io/validation.js';
 import type { EngineName } from '../run/evaluate.js';
+import { validateFiles, type ValidationRun } from '../validation/cases.js';
 import { renderValidation } from '../report/validation.js';
 import { printJson, reportError } from './common.js';
 
@@ -11,6 +13,11 @@ interface Args {
   files?: string[];
   json?: boolean;
   engine?: EngineName;
+}
+
+/** Loads the case files and predicts and scores every case (the command without its rendering). */
+export function runValidation(files: readonly string[], engine?: EngineName): ValidationRun {
+  return validateFiles(readCaseFiles(files), packageProfiles(), engine);
 }
 
 export const validateCommand: CommandModule<object, Args> = {

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { runValidation } from '../../src/io/validation.js';
+import { runValidation } from '../../src/cli/validate.js';
 import { packageRoot } from '../../src/io/load.js';
 
 const { cases, summary } = runValidation([join(packageRoot, 'validation', 'cases-dev.json')]);
