@@ -25,7 +25,7 @@ function summaryLine(name: string, s: ValidationSummary): string {
 /** "N of M cases that state their recompute (x%)": every measured run ran, so its plan fits. */
 function fitsLine(s: ValidationSummary): string {
   if (s.fitsShare === null) return 'no scored case states its recompute';
-  return `${Math.round(s.fitsShare * s.fitsCases)} of ${s.fitsCases} scored cases that state their recompute and offload nothing (${apct(s.fitsShare)})`;
+  return `${Math.round(s.fitsShare * s.fitsCases)} of ${s.fitsCases} cases that state their recompute and offload nothing (${apct(s.fitsShare)})`;
 }
 
 /** Renders the per-case table and the summaries. */
