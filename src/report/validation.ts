@@ -1,5 +1,6 @@
 /** Plain-text rendering of a validation run: one row per case, then summaries by source and GPU. */
 import type { CaseResult, ValidationSummary, ValidationSummaries } from '../validation/score.js';
+import type { CrossValidation } from '../validation/cv.js';
 
 const pct = (x: number | null, digits = 1) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(digits)}%`);
 const apct = (x: number | null, digits = 1) => (x === null ? '—' : `${(100 * x).toFixed(digits)}%`);
@@ -49,5 +50,19 @@ export function renderValidation(cases: CaseResult[], summary: ValidationSummari
   for (const [k, s] of Object.entries(summary.bySource)) out.push(summaryLine('  ' + k, s));
   out.push('by GPU');
   for (const [k, s] of Object.entries(summary.byGpu)) out.push(summaryLine('  ' + k, s));
+  return out.join('\n') + '\n';
+}
+
+/** Renders cross-validation: per held-out source, in-sample and cross-validated |throughput error|. */
+export function renderCrossValidation(cv: CrossValidation): string {
+  const out: string[] = [];
+  out.push(`leave one ${cv.by} out: each GPU profile's calibrated multipliers refitted without the held-out ${cv.by} (${cv.engine === 'des' ? 'discrete-event' : 'closed-form'} engine)`);
+  out.push('');
+  out.push(`${''.padEnd(34)} ${'cases'.padStart(5)}  ${'in-sample'.padEnd(15)}  ${'cross-validated'.padEnd(15)}`);
+  out.push(`${''.padEnd(34)} ${''.padStart(5)}  ${'median'.padStart(7)} ${'p90'.padStart(7)}  ${'median'.padStart(7)} ${'p90'.padStart(7)}`);
+  const line = (name: string, a: ValidationSummary, b: ValidationSummary) =>
+    `${name.padEnd(34)} ${String(a.cases - a.skipped).padStart(5)}  ${apct(a.throughputRelError.median).padStart(7)} ${apct(a.throughputRelError.p90).padStart(7)}  ${apct(b.throughputRelError.median).padStart(7)} ${apct(b.throughputRelError.p90).padStart(7)}`;
+  out.push(line('all', cv.inSample, cv.crossValidated));
+  for (const f of cv.folds) out.push(line('  ' + f.held, f.inSample, f.crossValidated));
   return out.join('\n') + '\n';
 }

@@ -5,7 +5,7 @@
  * it never fails the file.
  */
 import { evaluate, type EngineName } from '../run/evaluate.js';
-import { CaseSchema } from './case.js';
+import { CaseSchema, type ValidationCase } from './case.js';
 import { caseToScenario, type ProfileLookup } from './adapter.js';
 import { scoreCase, malformedResult, summariseAll, type CaseResult, type ValidationSummaries } from './score.js';
 
@@ -18,10 +18,19 @@ export function validateCases(items: unknown[], label: string, profiles: Profile
       const issue = parsed.error.issues[0];
       return malformedResult(typeof id === 'string' ? id : `${label}[${i}]`, `malformed case: ${issue.path.join('.')}: ${issue.message}`);
     }
-    const c = parsed.data;
-    const { scenario, reason } = caseToScenario(c, profiles);
-    return scenario ? scoreCase(c, evaluate(scenario, { engine })) : scoreCase(c, null, reason);
+    return scoreOne(parsed.data, profiles, engine);
   });
+}
+
+/** Predicts and scores one parsed case, or says why it cannot be modelled. */
+function scoreOne(c: ValidationCase, profiles: ProfileLookup, engine?: EngineName): CaseResult {
+  const { scenario, reason } = caseToScenario(c, profiles);
+  return scenario ? scoreCase(c, evaluate(scenario, { engine })) : scoreCase(c, null, reason);
+}
+
+/** Predicts and scores parsed cases (calibration and cross-validation re-score them under other profiles). */
+export function scoreCasesOn(cases: readonly ValidationCase[], profiles: ProfileLookup, engine?: EngineName): CaseResult[] {
+  return cases.map((c) => scoreOne(c, profiles, engine));
 }
 
 export interface CaseFile {
@@ -39,6 +48,14 @@ export interface ValidationRun {
 export function validateFiles(files: readonly CaseFile[], profiles: ProfileLookup, engine?: EngineName): ValidationRun {
   const cases = files.flatMap((f) => validateCases(f.items, f.label, profiles, engine));
   return { cases, summary: summariseAll(cases) };
+}
+
+/** The entries of the files that are cases of the format (cross-validation refits on these). */
+export function wellFormedCases(files: readonly CaseFile[]): ValidationCase[] {
+  return files.flatMap((f) => f.items.flatMap((item) => {
+    const parsed = CaseSchema.safeParse(item);
+    return parsed.success ? [parsed.data] : [];
+  }));
 }
 
 // Importers outside validation/ (io/profiles.ts, test/step/costs.test.ts) still name these here.

@@ -63,6 +63,24 @@ describe('CLI golden output', () => {
     expect(Object.keys(j.summary)).toEqual(expect.arrayContaining(['cases', 'skipped', 'throughputRelError', 'mfuAbsErrorPoints', 'memoryRelError', 'fitsShare', 'fitsCases', 'bySource', 'byGpu']));
   });
 
+  it('validate --cv source: in-sample beside cross-validated, per held-out source', async () => {
+    const cases = JSON.parse(readFileSync(join(root, 'validation/cases-dev.json'), 'utf8')) as { id: string }[];
+    const file = join(tmpdir(), `clusterplan-cv-cases-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify(cases.filter((c) => c.id.startsWith('llama3-t4') || c.id.startsWith('korthikanti22-22B'))));
+    const r = await cli(['validate', file, '--cv', 'source', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j)).toEqual(['by', 'engine', 'inSample', 'crossValidated', 'folds', 'cases']);
+    expect([j.by, j.engine]).toEqual(['source', 'analytic']);
+    expect(j.folds.map((f: { held: string }) => f.held)).toEqual(['Korthikanti et al. 2022', 'The Llama 3 Herd of Models']);
+    // Each source is alone on its GPU: held out, its GPU has no case left to refit on.
+    for (const f of j.folds) expect(Object.values(f.refits[0].params)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    const text = await cli(['validate', file, '--cv', 'source']);
+    expect(text.stdout).toMatch(/^leave one source out: .*closed-form engine\)\n/);
+    expect(text.stdout).toMatch(/\n {2}The Llama 3 Herd of Models +3 /);
+    expect((await cli(['validate', file, '--cv', 'gpu'])).status).toBe(2);
+  });
+
   it('validate: a missing case file is one error line and exit 2', async () => {
     const r = await cli(['validate', 'validation/no-such-file.json']);
     expect(r.status).toBe(2);
