@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { readdirSync } from 'node:fs';
 import { loadScenario } from '../src/io/load.js';
 import { evaluate } from '../src/run/evaluate.js';
-import { runValidation } from '../src/io/validation.js';
+import { runValidation } from '../src/cli/validate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rows: { name: string; value: string }[] = [];

@@ -1,7 +1,9 @@
 /** Developer aid: evaluate one validation case by id and print the evaluation JSON.  npx tsx tools/case.ts <id-substring> */
 import { readFileSync } from 'node:fs';
 import { packageProfiles } from '../src/io/profiles.js';
-import { CaseSchema, caseToScenario, scoreCase } from '../src/validation/cases.js';
+import { CaseSchema } from '../src/validation/case.js';
+import { caseToScenario } from '../src/validation/adapter.js';
+import { scoreCase } from '../src/validation/score.js';
 import { evaluate } from '../src/run/evaluate.js';
 import { stepCosts } from '../src/step/costs.js';
 

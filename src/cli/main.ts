@@ -26,7 +26,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 const schemas = { scenario: ScenarioSchema, gpu: GpuSchema, node: NodeSchema, fabric: FabricSchema, model: ModelSchema, failures: FailureProfileSchema };
 
-await yargs(hideBin(process.argv))
+const program = (argv: string[]) => yargs(argv)
   .scriptName('clusterplan')
   .wrap(process.stdout.columns ? Math.min(120, process.stdout.columns) : 100)
   .usage('$0 <command> [options]\n\nSimulate and plan LLM training on GPU clusters.')
@@ -60,6 +60,50 @@ await yargs(hideBin(process.argv))
   .fail((msg, err) => {
     if (err) throw err;
     process.stderr.write(`error: ${msg}\n(run clusterplan --help for usage)\n`);
-    process.exit(EXIT_USER_ERROR);
-  })
-  .parseAsync();
+    throw new UsageExit();
+  });
+
+/** Thrown after a usage error is printed, so no command runs; the exit code is 2. */
+class UsageExit extends Error {}
+
+/** Where an in-process run writes: the text each stream would receive. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/**
+ * Runs the command line in this process (tests; the real entry is the same parse over
+ * process.argv): what the commands write to stdout and stderr goes to `io`, and the promise
+ * resolves to the exit code. Runs are sequential: the streams are redirected for its duration.
+ */
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  const code = process.exitCode;
+  const sink = (f: (t: string) => void) => ((chunk: string | Uint8Array) => (f(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true)) as typeof out;
+  process.stdout.write = sink(io.stdout);
+  process.stderr.write = sink(io.stderr);
+  process.exitCode = undefined;
+  try {
+    await program(argv).exitProcess(false).parseAsync();
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof UsageExit) return EXIT_USER_ERROR;
+    throw e;
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    process.exitCode = code;
+  }
+}
+
+// The program itself, unless a test imports this module to call run() (test/cli/in-process.ts).
+if (!(globalThis as Record<symbol, unknown>)[Symbol.for('clusterplan.inProcess')]) {
+  try {
+    await program(hideBin(process.argv)).parseAsync();
+  } catch (e) {
+    if (!(e instanceof UsageExit)) throw e;
+    process.exitCode = EXIT_USER_ERROR;
+  }
+}

@@ -1,5 +1,6 @@
 /** Plain-text rendering of a validation run: one row per case, then summaries by source and GPU. */
-import type { CaseResult, Summary, summariseAll } from '../validation/cases.js';
+import type { CaseResult, ValidationSummary, ValidationSummaries } from '../validation/score.js';
+import type { CrossValidation } from '../validation/cv.js';
 
 const pct = (x: number | null, digits = 1) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(digits)}%`);
 const apct = (x: number | null, digits = 1) => (x === null ? '—' : `${(100 * x).toFixed(digits)}%`);
@@ -17,13 +18,19 @@ function measuredThroughput(r: CaseResult): string {
   return '';
 }
 
-function summaryLine(name: string, s: Summary): string {
+function summaryLine(name: string, s: ValidationSummary): string {
   const t = s.throughputRelError;
   return `${name.padEnd(34)} ${String(s.cases - s.skipped).padStart(5)} ${String(s.skipped).padStart(5)}  ${apct(t.median).padStart(7)} ${apct(t.p90).padStart(7)} ${apct(t.max).padStart(7)}  ${pts(s.mfuAbsErrorPoints.median).padStart(6)} ${pts(s.mfuAbsErrorPoints.max).padStart(6)}  ${apct(s.memoryRelError.median).padStart(7)}`;
 }
 
+/** "N of M cases that state their recompute (x%)": every measured run ran, so its plan fits. */
+function fitsLine(s: ValidationSummary): string {
+  if (s.fitsShare === null) return 'no scored case states its recompute';
+  return `${Math.round(s.fitsShare * s.fitsCases)} of ${s.fitsCases} cases that state their recompute (and offload) (${apct(s.fitsShare)})`;
+}
+
 /** Renders the per-case table and the summaries. */
-export function renderValidation(cases: CaseResult[], summary: ReturnType<typeof summariseAll>): string {
+export function renderValidation(cases: CaseResult[], summary: ValidationSummaries): string {
   const out: string[] = [];
   out.push(`${'case'.padEnd(58)} ${'gpu'.padEnd(14)} ${'predicted vs measured'.padEnd(34)} ${'error'.padStart(8)} ${'MFU pts'.padStart(8)} ${'memory'.padStart(8)}`);
   for (const r of cases) {
@@ -38,9 +45,24 @@ export function renderValidation(cases: CaseResult[], summary: ReturnType<typeof
   out.push(`${''.padEnd(34)} ${'cases'.padStart(5)} ${'skip'.padStart(5)}  ${'|throughput error|'.padEnd(23)}  ${'MFU points'.padEnd(13)}  memory`);
   out.push(`${''.padEnd(34)} ${''.padStart(5)} ${''.padStart(5)}  ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'max'.padStart(7)}  ${'median'.padStart(6)} ${'max'.padStart(6)}  ${'median'.padStart(7)}`);
   out.push(summaryLine('all', summary));
+  out.push(`predicted to fit in HBM: ${fitsLine(summary)}`);
   out.push('by source');
   for (const [k, s] of Object.entries(summary.bySource)) out.push(summaryLine('  ' + k, s));
   out.push('by GPU');
   for (const [k, s] of Object.entries(summary.byGpu)) out.push(summaryLine('  ' + k, s));
+  return out.join('\n') + '\n';
+}
+
+/** Renders cross-validation: per held-out source, in-sample and cross-validated |throughput error|. */
+export function renderCrossValidation(cv: CrossValidation): string {
+  const out: string[] = [];
+  out.push(`leave one ${cv.by} out: each GPU profile's calibrated multipliers refitted without the held-out ${cv.by} (${cv.engine === 'des' ? 'discrete-event' : 'closed-form'} engine)`);
+  out.push('');
+  out.push(`${''.padEnd(34)} ${'cases'.padStart(5)}  ${'in-sample'.padEnd(15)}  ${'cross-validated'.padEnd(15)}`);
+  out.push(`${''.padEnd(34)} ${''.padStart(5)}  ${'median'.padStart(7)} ${'p90'.padStart(7)}  ${'median'.padStart(7)} ${'p90'.padStart(7)}`);
+  const line = (name: string, a: ValidationSummary, b: ValidationSummary) =>
+    `${name.padEnd(34)} ${String(a.cases - a.skipped).padStart(5)}  ${apct(a.throughputRelError.median).padStart(7)} ${apct(a.throughputRelError.p90).padStart(7)}  ${apct(b.throughputRelError.median).padStart(7)} ${apct(b.throughputRelError.p90).padStart(7)}`;
+  out.push(line('all', cv.inSample, cv.crossValidated));
+  for (const f of cv.folds) out.push(line('  ' + f.held, f.inSample, f.crossValidated));
   return out.join('\n') + '\n';
 }

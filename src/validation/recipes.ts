@@ -8,7 +8,7 @@
  * defaults. Entries are configuration, not fitted numbers: they apply whether or not they move a
  * case towards its measurement.
  */
-import type { ValidationCase } from './cases.js';
+import type { ValidationCase } from './case.js';
 
 export interface RecipeSettings {
   /** Megatron overlap_moe_expert_parallel_comm / WorkloadBaseConfig.moe_a2a_overlap. */

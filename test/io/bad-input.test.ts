@@ -384,9 +384,9 @@ describe('bad input: the core names file, field path and reason', () => {
 });
 
 describe('bad input: the CLI prints one error line and exits 2', () => {
-  /** Runs `clusterplan evaluate <file> [...args]` from the sources, as bin/clusterplan does without dist/. */
+  /** Runs `clusterplan evaluate <file> [...args]` through bin/clusterplan (the dist/ bundle npm test builds first). */
   function cli(file: string, ...args: string[]) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'evaluate', file, ...args], { cwd: packageRoot, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(join(packageRoot, 'bin', 'clusterplan'), ['evaluate', file, ...args], { cwd: packageRoot, encoding: 'utf8', timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

@@ -5,7 +5,8 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CaseSchema, caseToScenario, type ValidationCase } from '../../src/validation/cases.js';
+import { CaseSchema, type ValidationCase } from '../../src/validation/case.js';
+import { caseToScenario } from '../../src/validation/adapter.js';
 import { recipeSettings } from '../../src/validation/recipes.js';
 import { packageProfiles } from '../../src/io/profiles.js';
 import { packageRoot } from '../../src/io/load.js';

@@ -1,0 +1,113 @@
+/**
+ * Calibration of a GPU profile against validation cases: multipliers on its GEMM efficiency curves
+ * (bf16, fp8, fp4 and their size shifts), its attention efficiency and its MoE host term, fitted
+ * to minimise the robust mean |throughput error| over ALL the given cases on that GPU at once
+ * (every source together, never per case). tools/calibrate.ts prints a fit for a profile to be
+ * edited by hand; cross-validation (cv.ts) refits with a source held out. Efficiencies never rise
+ * above the GPU's measured ceilings (MAMF, FlashAttention): multipliers are bounded by them.
+ */
+import type { Gpu } from '../schema/system.js';
+import type { EngineName } from '../run/evaluate.js';
+import type { ValidationCase } from './case.js';
+import type { ProfileLookup } from './adapter.js';
+import { scoreCasesOn } from './cases.js';
+import type { CaseResult } from './score.js';
+
+export interface FitParams { bf16: number; fp8: number; fp4: number; attn: number; shift: number; shift8: number; hostA: number; hostB: number }
+export type FitParam = keyof FitParams;
+
+export const NO_FIT: FitParams = { bf16: 1, fp8: 1, fp4: 1, attn: 1, shift: 1, shift8: 1, hostA: 1, hostB: 1 };
+
+// MAMF ceilings (hardware.md §1, best large-GEMM fraction of the dense peak): a fitted curve may
+// not rise above them.
+const MAMF: Record<string, { bf16: number; fp8: number }> = {
+  'a100-sxm-40gb': { bf16: 0.869, fp8: 0.869 }, 'a100-sxm-80gb': { bf16: 0.869, fp8: 0.869 },
+  'h100-sxm-80gb': { bf16: 0.803, fp8: 0.709 }, 'h200-sxm-141gb': { bf16: 0.803, fp8: 0.734 },
+  b200: { bf16: 0.776, fp8: 0.763 }, gb200: { bf16: 0.729, fp8: 0.723 },
+};
+
+/** The profile with the multipliers applied. */
+export function applyFit(base: Gpu, p: FitParams): Gpu {
+  const g = structuredClone(base);
+  const scale = (curve: [number, number][], s: number, shift: number) => curve.map(([x, y]) => [x * shift, Math.min(1, y * s)] as [number, number]);
+  g.efficiency.gemm.bf16 = scale(base.efficiency.gemm.bf16, p.bf16, p.shift);
+  if (base.efficiency.gemm.fp8) g.efficiency.gemm.fp8 = scale(base.efficiency.gemm.fp8, p.fp8, p.shift8);
+  if (base.efficiency.gemm.fp4) g.efficiency.gemm.fp4 = scale(base.efficiency.gemm.fp4, p.fp8 * p.fp4, p.shift8);
+  if (base.efficiency.moeHost) g.efficiency.moeHost = { perLayer: base.efficiency.moeHost.perLayer * p.hostA, perLocalExpert: base.efficiency.moeHost.perLocalExpert * p.hostB };
+  g.efficiency.attentionForward = Math.min(1, base.efficiency.attentionForward * p.attn);
+  g.efficiency.attentionBackward = Math.min(1, base.efficiency.attentionBackward * p.attn);
+  return g;
+}
+
+/** Profiles with one GPU replaced by its fitted version. */
+export function withGpu(profiles: ProfileLookup, gpu: Gpu): ProfileLookup {
+  return { node: (n) => profiles.node(n), fabric: (n) => profiles.fabric(n), gpu: (n) => (n === gpu.name ? gpu : profiles.gpu(n)) };
+}
+
+export interface FitOptions {
+  engine?: EngineName;
+  /** Per-case cap on |error| in the robust loss (default 0.5). */
+  cap?: number;
+  /** Multipliers held at their start value. */
+  fixed?: readonly FitParam[];
+  /** Start values (default NO_FIT; shift and shift8 start there too). */
+  start?: Partial<FitParams>;
+}
+
+export interface Fit {
+  gpu: Gpu;
+  params: FitParams;
+  loss: number;
+  results: CaseResult[];
+}
+
+/** Robust mean |throughput error|: each case's error capped at `cap`. */
+export function robustLoss(results: readonly CaseResult[], cap: number): number {
+  const errs = results.map((r) => r.errors.throughputRel).filter((x): x is number => x !== null);
+  return errs.reduce((a, e) => a + Math.min(cap, Math.abs(e)), 0) / Math.max(1, errs.length);
+}
+
+/**
+ * Fits the multipliers of one GPU profile on the cases (those on other GPUs are ignored) by
+ * coordinate search with halving steps. Deterministic; with no case on the GPU it returns the
+ * profile unchanged.
+ */
+export function fitGpu(cases: readonly ValidationCase[], gpuName: string, profiles: ProfileLookup, options: FitOptions = {}): Fit {
+  const base = profiles.gpu(gpuName);
+  if (!base) throw new Error(`no GPU profile ${gpuName}`);
+  const mine = cases.filter((c) => c.hardware.gpu === gpuName);
+  const cap = options.cap ?? 0.5;
+  const run = (p: FitParams) => scoreCasesOn(mine, withGpu(profiles, applyFit(base, p)), options.engine);
+  const loss = (p: FitParams) => robustLoss(run(p), cap);
+  const top = (c: [number, number][] | undefined) => (c ? Math.max(...c.map(([, y]) => y)) : 1);
+  const ceiling = MAMF[base.name];
+  const maxBf16 = (ceiling?.bf16 ?? 1) / top(base.efficiency.gemm.bf16);
+  const maxFp8 = base.efficiency.gemm.fp8 ? (ceiling?.fp8 ?? 1) / top(base.efficiency.gemm.fp8) : Infinity;
+  const fixed = new Set(options.fixed ?? []);
+  let p: FitParams = { ...NO_FIT, ...options.start };
+  const okFp4 = (q: FitParams) => !base.efficiency.gemm.fp4 || q.fp8 * q.fp4 * top(base.efficiency.gemm.fp4) <= (ceiling?.fp8 ?? 1) + 1e-9;
+  const ok = (q: FitParams) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && okFp4(q) && [...fixed].every((k) => q[k] === p[k]);
+  if (mine.length === 0) return { gpu: base, params: p, loss: 0, results: [] };
+  let best = loss(p);
+  for (let step = 0.2; step > 0.005; step /= 2) {
+    let improved = true;
+    while (improved) {
+      improved = false;
+      for (const k of Object.keys(p) as FitParam[]) {
+        if (k.startsWith('host') && !base.efficiency.moeHost) continue;
+        for (const dir of [-1, 1]) {
+          const q = { ...p, [k]: k.startsWith('shift') || k.startsWith('host') ? p[k] * (1 + dir * step * 2) : p[k] * (1 + dir * step) };
+          if (!ok(q)) continue;
+          const l = loss(q);
+          if (l < best - 1e-9) {
+            best = l;
+            p = q;
+            improved = true;
+          }
+        }
+      }
+    }
+  }
+  const gpu = applyFit(base, p);
+  return { gpu, params: p, loss: best, results: run(p) };
+}
