@@ -6,6 +6,7 @@ import { runValidation } from '../io/validation.js';
 import type { EngineName } from '../run/evaluate.js';
 import { renderValidation } from '../report/validation.js';
 import { printJson, reportError } from './common.js';
+import { jsonOption, engineOption } from './options.js';
 
 interface Args {
   files?: string[];
@@ -17,10 +18,7 @@ export const validateCommand: CommandModule<object, Args> = {
   command: 'validate [files..]',
   describe: 'Predict published training runs and report the error (default: validation/cases-dev.json)',
   builder: (y) =>
-    y
-      .positional('files', { type: 'string', array: true, describe: 'case files in the validation format' })
-      .option('json', { type: 'boolean', describe: 'print JSON: cases[] and summary' })
-      .option('engine', { choices: ['des', 'analytic'] as const, describe: 'step engine (default: des)' }) as never,
+    engineOption(jsonOption(y.positional('files', { type: 'string', array: true, describe: 'case files in the validation format' }), 'print JSON: cases[] and summary'), 'step engine (default: des)') as never,
   handler: (args) => {
     try {
       const files = args.files && args.files.length ? args.files : [join(packageRoot, 'validation', 'cases-dev.json')];

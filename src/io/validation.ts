@@ -1,5 +1,5 @@
 /** Reads validation case files and runs the pure validator over them. */
-import { readDataFile } from './load.js';
+import { readDataFile } from './files.js';
 import { packageProfiles } from './profiles.js';
 import { UserError } from '../errors.js';
 import { validateCases, summariseAll, type CaseResult } from '../validation/cases.js';

@@ -1,10 +1,16 @@
 /** Shared zod building blocks: quantities with units, bounded integers, profile references. */
 import { z } from 'zod';
 
-// Files are parsed once per run: zod's code-generated fast path costs more to compile than it
-// saves (~20 ms of start-up), so parse without it.
-z.config({ jitless: true });
 import { parseQuantity, type Dimension } from '../units/quantity.js';
+
+/**
+ * Process-wide zod setting for the CLI, called once at start-up (not an import side effect):
+ * files are parsed once per run, and zod's code-generated fast path costs more to compile than it
+ * saves (~20 ms of start-up), so parse without it. Results are the same either way.
+ */
+export function configureZodForCli(): void {
+  z.config({ jitless: true });
+}
 
 interface Bounds {
   /** Smallest accepted value (inclusive) in base units. */

@@ -1,0 +1,229 @@
+/**
+ * Reading YAML and JSON data files with stated limits: the only place the core's inputs touch
+ * the disk. Every limit is far above any real scenario, profile or case file (the largest YAML
+ * bundled is 11 KB, the validation cases 0.96 MB of JSON) and going over one is a UserError
+ * naming it, so a hostile or generated file cannot hang the process, overflow the stack or run
+ * it out of memory. Duplicate keys are rejected in one linear pass, in YAML and JSON alike.
+ */
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument, isMap, isSeq, isPair, isScalar, isAlias, type Node as YamlNode, type Document } from 'yaml';
+import { UserError } from '../errors.js';
+
+/** Limits on parsed input; each is named in the error that reports it. */
+export const LIMITS = {
+  /** A YAML file: 100× the largest bundled one; parses in about 0.2 s. */
+  yamlBytes: 1024 * 1024,
+  /** A JSON file: 16× the validation cases file; JSON parses an order of magnitude faster than YAML. */
+  jsonBytes: 16 * 1024 * 1024,
+  /** Nesting of mappings and lists (a scenario nests 5 deep). */
+  depth: 64,
+  /** Entries in one mapping or list (the validation file holds 445 cases). */
+  entries: 100_000,
+  /** Values in the whole document with every alias expanded (guards against "billion laughs"). */
+  nodes: 4_000_000,
+  /** Alias uses (`*name`) in one YAML document. */
+  aliases: 10_000,
+} as const;
+
+/** The repository root (holds hardware-profiles/, models/, scenarios/): the nearest folder above this module with clusterplan's package.json (src/io, dist/io or the dist/ bundle). */
+export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(start: string): string {
+  for (let dir = start, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && /"name":\s*"clusterplan"/.test(readFileSync(pkg, 'utf8'))) return dir;
+  }
+  return resolve(start, '..', '..');
+}
+
+/** Reads a YAML or JSON file into a plain value, with a UserError naming the file on failure. */
+export function readDataFile(file: string): unknown {
+  if (!existsSync(file)) throw new UserError('file not found', file);
+  const isJson = extname(file).toLowerCase() === '.json';
+  const limit = isJson ? LIMITS.jsonBytes : LIMITS.yamlBytes;
+  let text: string;
+  try {
+    const size = statSync(file).size;
+    if (size > limit) throw tooLarge(size, limit, isJson, file);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`cannot read file: ${(e as Error).message}`, file);
+  }
+  return parseDataText(text, file);
+}
+
+function tooLarge(size: number, limit: number, isJson: boolean, file: string): UserError {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(n < 1024 * 1024 ? 2 : 1)} MiB`;
+  return new UserError(`file is ${mb(size)}, over the ${mb(limit)} limit for ${isJson ? 'JSON' : 'YAML'} input files`, file);
+}
+
+/** Parses YAML or JSON text (chosen by the file's extension) within LIMITS; errors name the line. */
+export function parseDataText(text: string, file: string): unknown {
+  const isJson = extname(file).toLowerCase() === '.json';
+  const bytes = Buffer.byteLength(text, 'utf8');
+  const limit = isJson ? LIMITS.jsonBytes : LIMITS.yamlBytes;
+  if (bytes > limit) throw tooLarge(bytes, limit, isJson, file);
+  const value = isJson ? parseJson(text, file) : parseYamlText(text, file);
+  checkShape(value, file);
+  return value;
+}
+
+function parseJson(text: string, file: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    if (e instanceof RangeError) throw depthError(file);
+    throw new UserError(`malformed JSON: ${(e as Error).message}`, file);
+  }
+  checkJsonKeys(text, file);
+  return value;
+}
+
+function depthError(file: string | undefined, field?: string): UserError {
+  return new UserError(`nesting deeper than the limit of ${LIMITS.depth} levels`, file, field);
+}
+
+/** "line L, column C" of an offset, counted only when an error is reported. */
+function lineCol(text: string, offset: number): string {
+  let line = 1;
+  let last = -1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    last = i;
+  }
+  return `line ${line}, column ${offset - last}`;
+}
+
+/**
+ * Rejects duplicate keys in JSON (JSON.parse keeps the last silently) in one pass over text that
+ * JSON.parse has already accepted: a stack of key sets, one per open object.
+ */
+function checkJsonKeys(text: string, file: string): void {
+  const stack: (Set<string> | null)[] = []; // a key set per open object, null per open array
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      let escaped = false;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) {
+          escaped = true;
+          i++;
+        } else if (d === 0x22) break;
+      }
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys) {
+        const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+        if (keys.has(key)) throw new UserError(`malformed JSON at ${lineCol(text, start)}: object keys must be unique; ${JSON.stringify(key)} appears twice`, file);
+        keys.add(key);
+        expectKey = false;
+      }
+    } else if (c === 0x7b /* { */) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      stack.push(null);
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+    } else if (c === 0x2c /* , */) {
+      expectKey = stack[stack.length - 1] !== null && stack.length > 0;
+    }
+  }
+}
+
+function parseYamlText(text: string, file: string): unknown {
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+  } catch (e) {
+    if (e instanceof RangeError) throw depthError(file);
+    throw e;
+  }
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    // linePos is only filled in with prettyErrors (which makes the message multi-line): count from the offset.
+    const at = err.pos ? ` at ${lineCol(text, err.pos[0])}` : '';
+    throw new UserError(`malformed YAML${at}: ${err.message.split('\n')[0]}`, file);
+  }
+  checkYamlNodes(doc.contents, text, file);
+  try {
+    // Aliases resolve to shared values (no copying), so this is linear; checkShape bounds the expansion.
+    return doc.toJS({ maxAliasCount: -1 });
+  } catch (e) {
+    if (e instanceof RangeError) throw depthError(file);
+    throw new UserError(`malformed YAML: ${(e as Error).message.split('\n')[0]}`, file);
+  }
+}
+
+/**
+ * One pass over the YAML syntax tree: duplicate keys (a set per mapping, where yaml's own
+ * uniqueKeys check compares every pair), alias count, and depth before anything recurses deeper.
+ */
+function checkYamlNodes(root: unknown, text: string, file: string): void {
+  let aliases = 0;
+  const visit = (node: unknown, depth: number): void => {
+    if (depth > LIMITS.depth) throw depthError(file);
+    if (isAlias(node)) {
+      if (++aliases > LIMITS.aliases) throw new UserError(`more than ${LIMITS.aliases.toLocaleString('en-US')} aliases (the limit on *name uses per file)`, file);
+      return;
+    }
+    if (isMap(node)) {
+      const keys = new Set<string>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const k = pair.key as YamlNode | null;
+        if (isScalar(k)) {
+          const key = String(k.value);
+          if (key !== '<<') {
+            if (keys.has(key)) throw new UserError(`malformed YAML at ${lineCol(text, k.range?.[0] ?? 0)}: map keys must be unique; ${JSON.stringify(key)} appears twice`, file);
+            keys.add(key);
+          }
+        } else if (k) visit(k, depth + 1);
+        visit(pair.value, depth + 1);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) visit(item, depth + 1);
+    }
+  };
+  visit(root, 1);
+}
+
+/**
+ * Bounds the parsed value: nesting depth, entries per collection and total values with aliases
+ * expanded. Shared (aliased) values are measured once, so this stays linear in the file.
+ */
+function checkShape(root: unknown, file: string): void {
+  const size = new Map<object, { nodes: number; height: number }>();
+  const measure = (v: unknown, depth: number, at: string): { nodes: number; height: number } => {
+    if (v === null || typeof v !== 'object') return { nodes: 1, height: 0 };
+    const known = size.get(v);
+    if (known) {
+      if (depth + known.height > LIMITS.depth) throw depthError(file, at || undefined);
+      return known;
+    }
+    if (depth > LIMITS.depth) throw depthError(file, at || undefined);
+    const count = Array.isArray(v) ? v.length : Object.keys(v).length;
+    if (count > LIMITS.entries) {
+      throw new UserError(`${Array.isArray(v) ? 'list' : 'mapping'} of ${count.toLocaleString('en-US')} entries, over the limit of ${LIMITS.entries.toLocaleString('en-US')}`, file, at || undefined);
+    }
+    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v).map(([k, x]) => [at ? `.${k}` : k, x]);
+    let nodes = 1;
+    let height = 0;
+    for (const [k, x] of entries) {
+      const m = measure(x, depth + 1, at + k);
+      nodes += m.nodes;
+      height = Math.max(height, m.height + 1);
+      if (nodes > LIMITS.nodes) throw new UserError(`more than ${LIMITS.nodes.toLocaleString('en-US')} values with aliases expanded (the limit on document size)`, file);
+    }
+    const r = { nodes, height };
+    size.set(v, r);
+    return r;
+  };
+  measure(root, 1, '');
+}
