@@ -29,6 +29,24 @@ export function renderSources(sources: ProfileSource[]): string {
   return `Files    ${sources.map((s) => `${s.field} ${s.path} (${s.origin})`).join(' · ')}`;
 }
 
+/**
+ * MFU above 1 means the plan runs faster than the GPU's stated bf16 peak: the profile's peaks
+ * contradict its own efficiency curves (e.g. a bf16 peak far below the fp8 peak). That is an
+ * error in the GPU profile, not a result, so it is reported against the profile's file.
+ */
+function checkUtilisation(mfu: number, hfu: number, gpuName: string, sources: ProfileSource[], scenarioFile: string): void {
+  const worst = Math.max(mfu, hfu);
+  if (!(worst > 1)) return;
+  const source = sources.find((s) => s.field === 'cluster.gpu');
+  const which = mfu > 1 ? `MFU ${mfu.toFixed(2)}` : `HFU ${hfu.toFixed(2)}`;
+  throw new UserError(
+    `the plan would reach ${which}, above 1: the GPU profile "${gpuName}" states a bf16 peak below what its own efficiency and precision peaks deliver`,
+    source?.path ?? scenarioFile,
+    source ? 'peakFlops.bf16' : 'cluster.gpu.peakFlops.bf16',
+    'check the peaks against the datasheet',
+  );
+}
+
 export const evaluateCommand: CommandModule<object, Args> = {
   command: 'evaluate <scenario>',
   describe: 'Evaluate a training plan: memory fit, step time, MFU, run days, energy and cost',
@@ -37,6 +55,7 @@ export const evaluateCommand: CommandModule<object, Args> = {
     try {
       const { scenario: sc, sources } = loadScenarioWithSources(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
       const { evaluation: ev, step } = evaluateDetailed(sc, { engine: args.engine });
+      checkUtilisation(ev.throughput.mfu, ev.throughput.hfu, sc.gpu.name, sources, args.scenario);
       // A short Monte Carlo of failures and restarts; `clusterplan failures` runs the full one.
       try {
         ev.failures = failureSummaryForEvaluate(sc, ev, { trials: EVALUATE_FAILURE_TRIALS, seed: 1 });
