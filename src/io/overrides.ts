@@ -38,9 +38,12 @@ function rawProfile(kind: ProfileKind, name: string, nearDir: string | undefined
   return raw;
 }
 
+/** An argument as messages quote it: at most 60 characters. */
+const shown = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
+
 /** Splits `path=value` and checks the path: dotted keys, none empty, none reaching a prototype. */
 export function parseSet(s: string): { path: string[]; valueText: string } {
-  const bad = (reason: string) => new UserError(`${reason}, got "${s}"`, undefined, '--set');
+  const bad = (reason: string) => new UserError(`${reason}, got "${shown(s)}"`, undefined, '--set');
   if (s.length > MAX_SET_CHARS) throw new UserError(`is ${s.length.toLocaleString('en-US')} characters long, over the limit of ${MAX_SET_CHARS.toLocaleString('en-US')}`, undefined, '--set');
   const eq = s.indexOf('=');
   if (eq <= 0) throw bad('expects path=value');
@@ -56,7 +59,7 @@ export function parseSetValue(text: string, s: string): unknown {
   try {
     return parseDataText(text, '--set');
   } catch (e) {
-    if (e instanceof UserError) throw new UserError(`cannot read the value of "${s}": ${e.message}`, undefined, '--set');
+    if (e instanceof UserError) throw new UserError(`cannot read the value of "${shown(s)}": ${e.message}`, undefined, '--set');
     throw e;
   }
 }
@@ -90,7 +93,7 @@ export function applyOverrides(raw: unknown, sets: string[], file?: string): unk
       }
       if (kind && typeof next === 'string') next = rawProfile(kind, next, nearDir, { file, field: at });
       if (next === undefined || next === null) next = Object.create(null) as Mapping;
-      else if (!isMapping(next)) throw new UserError(`cannot set "${escapeControl(s)}": ${at} is not a mapping`, undefined, '--set');
+      else if (!isMapping(next)) throw new UserError(`cannot set "${escapeControl(shown(s))}": ${at} is not a mapping`, undefined, '--set');
       // Copy each mapping on the path: profiles and aliased (shared) values stay untouched.
       const copy = ownCopy(next as Mapping);
       node[key] = copy;

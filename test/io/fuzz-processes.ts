@@ -25,6 +25,10 @@ const count = arg('count', 10_000);
 const parallel = arg('parallel', 2);
 const seed = arg('seed', 11);
 const budgetSeconds = arg('budget', 2);
+/** First case index: a long run can be resumed where it stopped (cases are fixed by index). */
+const start = arg('start', 0);
+const summaryIndex = process.argv.indexOf('--summary');
+const summaryFile = summaryIndex > 0 ? process.argv[summaryIndex + 1] : undefined;
 /** The installation to run (default: this one); a copy lets a long run go on while dist/ is rebuilt. */
 const rootIndex = process.argv.indexOf('--root');
 const cliRoot = rootIndex > 0 ? process.argv[rootIndex + 1] : packageRoot;
@@ -100,25 +104,39 @@ function runOne(i: number, dir: string): Promise<Result> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'clusterplan-fuzz-'));
   const results: Result[] = [];
-  let next = 0;
+  let next = start;
   const t0 = performance.now();
   const worker = async () => {
-    while (next < count) {
+    while (next < start + count) {
       const i = next++;
       const r = await runOne(i, dir);
       results.push(r);
       if (r.problems.length) process.stdout.write(`case ${i} (${r.kind}): ${r.problems.join(', ')}\n`);
-      if (results.length % 500 === 0) process.stdout.write(`${results.length}/${count} run, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      if (results.length % 100 === 0) {
+        process.stdout.write(`${results.length}/${count} run, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+        if (summaryFile) writeFileSync(summaryFile, JSON.stringify(summarize(results, t0), null, 2) + '\n');
+      }
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   rmSync(dir, { recursive: true, force: true });
+  const summary = summarize(results, t0);
+  if (summaryFile) writeFileSync(summaryFile, JSON.stringify(summary, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  if (results.some((r) => r.problems.length)) process.exitCode = 1;
+  const slowest = [...results].sort((a, b) => b.cpuSeconds - a.cpuSeconds).slice(0, 5);
+  process.stdout.write(`slowest by CPU: ${slowest.map((r) => `#${r.i} ${r.kind} ${r.cpuSeconds.toFixed(2)} s`).join(', ')}\n`);
+}
+
+/** The figures of a run so far. */
+function summarize(results: Result[], t0: number) {
   const tally = (p: string) => results.filter((r) => r.problems.some((x) => x.startsWith(p))).length;
   const times = results.map((r) => r.seconds).sort((a, b) => a - b);
   const cpu = results.map((r) => r.cpuSeconds).sort((a, b) => a - b);
   const byKind = new Map<string, number>();
   for (const r of results) byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);
-  const summary = {
+  return {
+    firstCase: start,
     tried: results.length,
     exit0: results.filter((r) => r.status === 0).length,
     exit2: results.filter((r) => r.status === 2).length,
@@ -134,10 +152,6 @@ async function main(): Promise<void> {
     wallSeconds: (performance.now() - t0) / 1000,
     byKind: Object.fromEntries([...byKind].sort()),
   };
-  process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  if (results.some((r) => r.problems.length)) process.exitCode = 1;
-  const slowest = [...results].sort((a, b) => b.cpuSeconds - a.cpuSeconds).slice(0, 5);
-  process.stdout.write(`slowest by CPU: ${slowest.map((r) => `#${r.i} ${r.kind} ${r.cpuSeconds.toFixed(2)} s`).join(', ')}\n`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();
