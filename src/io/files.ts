@@ -8,7 +8,7 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument, isMap, isSeq, isPair, isScalar, isAlias, type Node as YamlNode, type Document } from 'yaml';
+import { parseDocument, isMap, isSeq, isScalar, isAlias, type Node as YamlNode, type Document } from 'yaml';
 import { UserError } from '../errors.js';
 
 /** Limits on parsed input; each is named in the error that reports it. */
@@ -198,47 +198,61 @@ function parseYamlText(text: string, file: string): unknown {
     const at = err.pos ? ` at ${lineCol(text, err.pos[0])}` : '';
     throw new UserError(`malformed YAML${at}: ${err.message.split('\n')[0]}`, file);
   }
-  checkYamlNodes(doc.contents, text, file);
-  try {
-    // Aliases resolve to shared values (no copying), so this is linear; checkShape bounds the expansion.
-    return doc.toJS({ maxAliasCount: -1 });
-  } catch (e) {
-    if (e instanceof RangeError) throw depthError(file);
-    throw new UserError(`malformed YAML: ${(e as Error).message.split('\n')[0]}`, file);
-  }
+  return yamlValue(doc.contents, text, file);
 }
 
 /**
- * One pass over the YAML syntax tree: duplicate keys (a set per mapping, where yaml's own
- * uniqueKeys check compares every pair), alias count, and depth before anything recurses deeper.
+ * Builds the plain value of a YAML syntax tree in one pass, checking as it goes: duplicate keys
+ * (a set per mapping, where yaml's own uniqueKeys compares every pair), the alias count, and the
+ * depth before it recurses deeper. Aliases resolve to the value of the latest anchor of that name
+ * before them, shared rather than copied (yaml's own toJS searches the whole document for every
+ * alias, which is quadratic); checkShape bounds the expansion.
  */
-function checkYamlNodes(root: unknown, text: string, file: string): void {
+function yamlValue(root: unknown, text: string, file: string): unknown {
   let aliases = 0;
-  const visit = (node: unknown, depth: number): void => {
+  const anchors = new Map<string, unknown>();
+  const building = new Set<string>();
+  const at = (node: unknown) => lineCol(text, (node as { range?: [number] } | null)?.range?.[0] ?? 0);
+  const convert = (node: unknown, depth: number): unknown => {
     if (depth > LIMITS.depth) throw depthError(file);
+    if (node === null || node === undefined) return null;
     if (isAlias(node)) {
       if (++aliases > LIMITS.aliases) throw new UserError(`more than ${LIMITS.aliases.toLocaleString('en-US')} aliases (the limit on *name uses per file)`, file);
-      return;
+      if (building.has(node.source)) throw new UserError(`malformed YAML at ${at(node)}: alias *${node.source} refers to a value that contains it`, file);
+      if (!anchors.has(node.source)) throw new UserError(`malformed YAML at ${at(node)}: alias *${node.source} has no anchor &${node.source} before it`, file);
+      return anchors.get(node.source);
     }
-    if (isMap(node)) {
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor) building.add(anchor);
+    let value: unknown;
+    if (isScalar(node)) value = node.value;
+    else if (isMap(node)) {
+      const out: Record<string, unknown> = {};
       const keys = new Set<string>();
       for (const pair of node.items) {
-        if (!isPair(pair)) continue;
         const k = pair.key as YamlNode | null;
-        if (isScalar(k)) {
-          const key = String(k.value);
-          if (key !== '<<') {
-            if (keys.has(key)) throw new UserError(`malformed YAML at ${lineCol(text, k.range?.[0] ?? 0)}: map keys must be unique; ${JSON.stringify(key)} appears twice`, file);
-            keys.add(key);
-          }
-        } else if (k) visit(k, depth + 1);
-        visit(pair.value, depth + 1);
+        if (k !== null && !isScalar(k)) throw new UserError(`malformed YAML at ${at(k)}: a mapping key must be a plain value, not a list, mapping or alias`, file);
+        const key = k === null || k.value === null ? '' : String(k.value);
+        if (keys.has(key)) throw new UserError(`malformed YAML at ${at(k)}: map keys must be unique; ${JSON.stringify(key)} appears twice`, file);
+        keys.add(key);
+        const v = convert(pair.value, depth + 1);
+        // defineProperty: assigning "__proto__" would set the prototype instead of adding a key.
+        if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+        else out[key] = v;
       }
+      value = out;
     } else if (isSeq(node)) {
-      for (const item of node.items) visit(item, depth + 1);
+      value = node.items.map((item) => convert(item, depth + 1));
+    } else {
+      throw new UserError(`malformed YAML at ${at(node)}: unsupported node`, file);
     }
+    if (anchor) {
+      building.delete(anchor);
+      anchors.set(anchor, value);
+    }
+    return value;
   };
-  visit(root, 1);
+  return convert(root, 1);
 }
 
 /**
