@@ -99,6 +99,15 @@ function formatBound(v: number, dim: Dimension): string {
   return n + unitLabel[dim];
 }
 
+/**
+ * A name printed in reports: one line of text, 200 characters at most, no control characters
+ * (escape sequences in a shared file must not reach the reader's terminal).
+ */
+export function displayName() {
+  // eslint-disable-next-line no-control-regex
+  return z.string().max(200).regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'must not contain control characters (tabs, newlines, escape sequences)');
+}
+
 /** A reference to a named profile, or the profile written inline. */
 export function profileRef<T extends z.ZodType>(schema: T) {
   return z.union([z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'profile names are lower-case letters, digits, ".", "_" and "-"'), schema]);

@@ -186,6 +186,10 @@ describe('error lines', () => {
     expect(new UserError('x\u001b]0;t\u0007', 'f\u0000.yaml').format()).not.toMatch(/[\u0000-\u001f]/);
     expect(capLine('short')).toBe('short');
   });
+  it('names that reports print may not carry control characters', () => {
+    expect(userError(() => loadScenario(tinyFile, { sets: ['name="a\\e]0;pwned\\a"'] }))).toMatch(/tiny\.yaml: name: must not contain control characters/);
+    expect(userError(() => loadScenario(tinyFile, { sets: ['cluster.gpu.name="h100\\e[31m"'] }))).toMatch(/cluster\.gpu\.name: must not contain control characters/);
+  });
   it('an internal error is one line saying it is a bug, with version and command, exit 70; --debug adds the stack', () => {
     const writes: string[] = [];
     const write = process.stderr.write;
