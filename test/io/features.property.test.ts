@@ -15,6 +15,8 @@ import { UserError } from '../../src/errors.js';
 
 /** `npm test` runs a small budget; CLUSTERPLAN_FUZZ=1 (`npm run fuzz`) the full one. */
 const heavy = !!process.env.CLUSTERPLAN_FUZZ;
+/** The full sweeps take minutes on a shared machine. */
+const HEAVY_TIMEOUT_MS = 900_000;
 
 const tiny = parseYaml(readFileSync(join(packageRoot, 'scenarios', 'tiny.yaml'), 'utf8')) as Record<string, unknown>;
 const model = parseYaml(readFileSync(join(packageRoot, 'models', 'tiny.yaml'), 'utf8')) as Record<string, unknown>;
@@ -64,7 +66,7 @@ describe('MTP, eager elementwise and auto split: clean error or finite result', 
       ),
       { numRuns: heavy ? 300 : 60, seed: 20261129 },
     );
-  });
+  }, heavy ? HEAVY_TIMEOUT_MS : undefined);
 });
 
 describe('MLA, recompute modules and EP overlap: clean error or finite result, and the expected directions', () => {
@@ -107,5 +109,5 @@ describe('MLA, recompute modules and EP overlap: clean error or finite result, a
       ),
       { numRuns: heavy ? 200 : 40, seed: 20261130 },
     );
-  });
+  }, heavy ? HEAVY_TIMEOUT_MS : undefined);
 });

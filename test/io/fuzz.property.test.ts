@@ -18,6 +18,8 @@ import { UserError } from '../../src/errors.js';
 import { seeds, allPaths, getAt, mutation, mutate, type Json } from './mutations.js';
 
 const heavy = !!process.env.CLUSTERPLAN_FUZZ;
+/** The full sweeps take minutes on a shared machine. */
+const HEAVY_TIMEOUT_MS = 900_000;
 
 /** Paths of numbers in a value that are not finite (NaN, ±Infinity). */
 function nonFinite(v: unknown, path = '', out: string[] = []): string[] {
@@ -85,7 +87,7 @@ describe('fuzzed scenarios give a clean error or finite numbers', () => {
     // Both outcomes must be exercised, or the mutations are too weak (or too strong) to test anything.
     expect(counts.error).toBeGreaterThan(heavy ? 100 : 15);
     expect(counts.ok).toBeGreaterThan(heavy ? 50 : 5);
-  });
+  }, heavy ? HEAVY_TIMEOUT_MS : undefined);
 
   it('holds for every field of every seed set to each extreme value in turn', () => {
     const all: Json[] = [0, -1, 1e-300, 5e-324, 1e30, 1e300, 2 ** 53 + 2, Number.NaN, 'x', null, [], '1e-300', '0%', '80 GB/s', '1e400 GiB'];
@@ -107,7 +109,7 @@ describe('fuzzed scenarios give a clean error or finite numbers', () => {
     }
     if (heavy) process.stdout.write(`fuzz.property: ${runs} extreme values tried\n`);
     expect(runs).toBeGreaterThan(heavy ? 1000 : 300);
-  });
+  }, heavy ? HEAVY_TIMEOUT_MS : undefined);
 
   it('the unmutated seeds evaluate to finite numbers', () => {
     for (const s of seeds) {

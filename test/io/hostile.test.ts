@@ -24,6 +24,8 @@ import { evaluate } from '../../src/run/evaluate.js';
 import { seeds, mutation, mutate, structural, structuralKinds, type Json } from './mutations.js';
 
 const heavy = !!process.env.CLUSTERPLAN_FUZZ;
+/** The full sweeps take minutes on a shared machine. */
+const HEAVY_TIMEOUT_MS = 900_000;
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'clusterplan-hostile-'));
@@ -313,7 +315,7 @@ describe('mutation fuzz, structural and by value (in-process)', () => {
     }
     if (heavy) process.stdout.write(`structural fuzz: ${tried} inputs tried\n`);
     expect(tried).toBeGreaterThanOrEqual(structuralKinds.length * 3);
-  });
+  }, heavy ? HEAVY_TIMEOUT_MS : undefined);
   it('value mutations written as YAML and JSON, with prototype keys among them', () => {
     const counts = { error: 0, ok: 0 };
     fc.assert(
@@ -327,7 +329,7 @@ describe('mutation fuzz, structural and by value (in-process)', () => {
     if (heavy) process.stdout.write(`value fuzz: ${counts.error + counts.ok} inputs tried (${counts.error} errors, ${counts.ok} evaluated)\n`);
     expect(counts.error).toBeGreaterThan(10);
     expect(counts.ok).toBeGreaterThan(3);
-  });
+  }, heavy ? HEAVY_TIMEOUT_MS : undefined);
 });
 
 describe('the built CLI on hostile input (a few spawns)', () => {
