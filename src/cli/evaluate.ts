@@ -1,13 +1,15 @@
 /** `clusterplan evaluate <scenario>`: memory, step, throughput and run totals for one plan. */
 import type { CommandModule } from 'yargs';
-import { loadScenario } from '../io/load.js';
+import { loadScenarioWithSources } from '../io/load.js';
+import type { ProfileSource } from '../io/profiles.js';
 import { evaluateDetailed } from '../run/evaluate.js';
 import { failureSummaryForEvaluate } from '../run/failures.js';
 import { renderFailureBrief } from '../report/failures.js';
 import { renderPipelineTimeline } from '../report/timeline.js';
 import type { DesStepResult } from '../step/des/types.js';
 import { renderEvaluation } from '../report/text.js';
-import { printJson, reportError, setsOption } from './common.js';
+import { printJson, reportError } from './common.js';
+import { scenarioOptions, jsonOption, engineOption, setsOption, gpusOption } from './options.js';
 import { UserError } from '../errors.js';
 
 /** Trials of the failure Monte Carlo inside `evaluate` (the `failures` command defaults to 1,000). */
@@ -17,24 +19,43 @@ interface Args {
   scenario: string;
   json?: boolean;
   set?: string[];
-  gpus?: number;
+  gpus?: string;
   engine?: 'des' | 'analytic';
+}
+
+/** One report line naming the file of every profile the scenario names, bundled or local. */
+export function renderSources(sources: ProfileSource[]): string {
+  if (sources.length === 0) return 'Files    every profile is inline in the scenario';
+  return `Files    ${sources.map((s) => `${s.field} ${s.path} (${s.origin})`).join(' · ')}`;
+}
+
+/**
+ * MFU above 1 means the plan runs faster than the GPU's stated bf16 peak: the profile's peaks
+ * contradict its own efficiency curves (e.g. a bf16 peak far below the fp8 peak). That is an
+ * error in the GPU profile, not a result, so it is reported against the profile's file.
+ */
+function checkUtilisation(mfu: number, hfu: number, gpuName: string, sources: ProfileSource[], scenarioFile: string): void {
+  const worst = Math.max(mfu, hfu);
+  if (!(worst > 1)) return;
+  const source = sources.find((s) => s.field === 'cluster.gpu');
+  const which = mfu > 1 ? `MFU ${mfu.toFixed(2)}` : `HFU ${hfu.toFixed(2)}`;
+  throw new UserError(
+    `the plan would reach ${which}, above 1: the GPU profile "${gpuName}" states a bf16 peak below what its own efficiency and precision peaks deliver`,
+    source?.path ?? scenarioFile,
+    source ? 'peakFlops.bf16' : 'cluster.gpu.peakFlops.bf16',
+    'check the peaks against the datasheet',
+  );
 }
 
 export const evaluateCommand: CommandModule<object, Args> = {
   command: 'evaluate <scenario>',
   describe: 'Evaluate a training plan: memory fit, step time, MFU, run days, energy and cost',
-  builder: (y) =>
-    y
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON)' })
-      .option('json', { type: 'boolean', describe: 'print JSON instead of the report' })
-      .option('set', { type: 'string', array: true, describe: 'override a field: path=value (repeatable), e.g. plan.tp=4' })
-      .option('gpus', { type: 'number', describe: 'resize the cluster; dp is re-derived' })
-      .option('engine', { choices: ['des', 'analytic'] as const, describe: 'step engine (default: the scenario’s, des)' }) as never,
+  builder: (y) => engineOption(jsonOption(scenarioOptions(y))) as never,
   handler: (args) => {
     try {
-      const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: args.gpus });
+      const { scenario: sc, sources } = loadScenarioWithSources(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
       const { evaluation: ev, step } = evaluateDetailed(sc, { engine: args.engine });
+      checkUtilisation(ev.throughput.mfu, ev.throughput.hfu, sc.gpu.name, sources, args.scenario);
       // A short Monte Carlo of failures and restarts; `clusterplan failures` runs the full one.
       try {
         ev.failures = failureSummaryForEvaluate(sc, ev, { trials: EVALUATE_FAILURE_TRIALS, seed: 1 });
@@ -43,10 +64,11 @@ export const evaluateCommand: CommandModule<object, Args> = {
         if (!(e instanceof UserError)) throw e;
         ev.notes.push(`failure Monte Carlo skipped: ${e.format()}`);
       }
-      if (args.json) printJson(ev);
+      if (args.json) printJson({ ...ev, profiles: sources });
       else {
-        const extra = ev.failures ? renderFailureBrief(ev.failures) : [];
-        if (step.engine === 'des') extra.push(...(extra.length ? [''] : []), 'Pipeline (one row per stage)', renderPipelineTimeline(step as DesStepResult, 100));
+        const extra = [renderSources(sources)];
+        if (ev.failures) extra.push(...renderFailureBrief(ev.failures));
+        if (step.engine === 'des') extra.push('', 'Pipeline (one row per stage)', renderPipelineTimeline(step as DesStepResult, 100));
         process.stdout.write(renderEvaluation(ev, extra));
       }
     } catch (e) {

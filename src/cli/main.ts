@@ -1,70 +1,86 @@
-/** The clusterplan command line: parses flags, loads files, calls the core, renders. */
-import yargs from 'yargs';
+/**
+ * The clusterplan command line: parses flags, loads files, calls the core, renders.
+ *
+ * Start-up does only what the command needs: the module of the command named on the line is
+ * loaded (all of them only for help or an unknown command), the unit memo is primed from the
+ * build's cache, and zod is told to parse without code generation. Nothing runs at import time
+ * but that set-up (and, outside tests, the program itself).
+ */
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { z } from 'zod';
-import { evaluateCommand } from './evaluate.js';
-import { validateCommand } from './validate.js';
-import { traceCommand } from './trace.js';
-import { failuresCommand } from './failures.js';
-import { searchCommand } from './search.js';
-import { mergeCommand } from './merge.js';
-import { sizeCommand } from './size.js';
-import { scalingCommand } from './scaling.js';
-import { ScenarioSchema } from '../schema/scenario.js';
-import { GpuSchema, NodeSchema, FabricSchema } from '../schema/system.js';
-import { ModelSchema } from '../schema/model.js';
-import { FailureProfileSchema } from '../schema/failures.js';
-import { listProfiles } from '../io/profiles.js';
-import { compareCommand } from './compare.js';
-import { printJson, EXIT_USER_ERROR } from './common.js';
+import { fileURLToPath } from 'node:url';
+import { configureZodForCli } from '../schema/common.js';
+import { loadUnitCache } from '../io/unit-cache.js';
+import { packageRoot } from '../io/files.js';
+import { capLine, escapeControl } from '../errors.js';
+import { printJson, reportBug, EXIT_USER_ERROR } from './common.js';
 
-// `clusterplan ... | head` closes stdout early: that is the reader's choice, not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+configureZodForCli();
+loadUnitCache(packageRoot, fileURLToPath(import.meta.url));
 
-const schemas = { scenario: ScenarioSchema, gpu: GpuSchema, node: NodeSchema, fabric: FabricSchema, model: ModelSchema, failures: FailureProfileSchema };
+type AnyCommand = CommandModule<object, never>;
+const commandLoaders: Record<string, () => Promise<AnyCommand>> = {
+  evaluate: async () => (await import('./evaluate.js')).evaluateCommand as AnyCommand,
+  compare: async () => (await import('./compare.js')).compareCommand as AnyCommand,
+  search: async () => (await import('./search.js')).searchCommand as AnyCommand,
+  size: async () => (await import('./size.js')).sizeCommand as AnyCommand,
+  scaling: async () => (await import('./scaling.js')).scalingCommand as AnyCommand,
+  validate: async () => (await import('./validate.js')).validateCommand as AnyCommand,
+  trace: async () => (await import('./trace.js')).traceCommand as AnyCommand,
+  failures: async () => (await import('./failures.js')).failuresCommand as AnyCommand,
+  merge: async () => (await import('./merge.js')).mergeCommand as AnyCommand,
+};
 
-const program = (argv: string[]) => yargs(argv)
-  .scriptName('clusterplan')
-  .wrap(process.stdout.columns ? Math.min(120, process.stdout.columns) : 100)
-  .usage('$0 <command> [options]\n\nSimulate and plan LLM training on GPU clusters.')
-  .command(evaluateCommand)
-  .command(validateCommand)
-  .command(traceCommand)
-  .command(failuresCommand)
-  .command(searchCommand)
-  .command(mergeCommand)
-  .command(sizeCommand)
-  .command(scalingCommand)
-  .command(compareCommand)
-  .command({
-    command: 'schema [kind]',
-    describe: 'Print the JSON Schema of a file kind (for editor completion and checks)',
-    builder: (y) => y.positional('kind', { choices: Object.keys(schemas), default: 'scenario' }),
-    handler: (args) => {
-      printJson(z.toJSONSchema(schemas[args.kind as keyof typeof schemas], { io: 'input', unrepresentable: 'any' }));
-    },
-  })
-  .command({
-    command: 'profiles',
-    describe: 'List the bundled GPU, node, fabric and failure profiles, models and scenarios',
-    handler: () => {
-      for (const [kind, names] of Object.entries(listProfiles())) process.stdout.write(`${kind.padEnd(10)} ${names.join(', ')}\n`);
-    },
-  })
-  .demandCommand(1, 'name a command: evaluate, compare, search, size, scaling, validate, trace, failures, merge, schema, profiles')
-  .strict()
-  .help()
-  .fail((msg, err) => {
-    if (err) throw err;
-    process.stderr.write(`error: ${msg}\n(run clusterplan --help for usage)\n`);
-    throw new UsageExit();
-  });
+const schemaKinds = ['scenario', 'gpu', 'node', 'fabric', 'model', 'failures'] as const;
 
 /** Thrown after a usage error is printed, so no command runs; the exit code is 2. */
 class UsageExit extends Error {}
+
+/** The parser for `argv`, with only the named command's module loaded (all of them for help or an unknown command). */
+async function program(argv: string[]) {
+  const named = argv.find((a) => !a.startsWith('-'));
+  const loaders = named !== undefined && named in commandLoaders ? [commandLoaders[named]] : Object.values(commandLoaders);
+  const commands = await Promise.all(loaders.map((load) => load()));
+  let cli = yargs(argv)
+    .scriptName('clusterplan')
+    .wrap(process.stdout.columns ? Math.min(120, process.stdout.columns) : 100)
+    .usage('$0 <command> [options]\n\nSimulate and plan LLM training on GPU clusters.')
+    .option('debug', { type: 'boolean', global: true, hidden: true, describe: 'print the stack of an internal error' });
+  for (const c of commands) cli = cli.command(c);
+  return cli
+    .command({
+      command: 'schema [kind]',
+      describe: 'Print the JSON Schema of a file kind (for editor completion and checks)',
+      builder: (y) => y.positional('kind', { choices: schemaKinds, default: 'scenario' }),
+      handler: async (args) => {
+        const [{ z }, { ScenarioSchema }, { GpuSchema, NodeSchema, FabricSchema }, { ModelSchema }, { FailureProfileSchema }] = await Promise.all([
+          import('zod'),
+          import('../schema/scenario.js'),
+          import('../schema/system.js'),
+          import('../schema/model.js'),
+          import('../schema/failures.js'),
+        ]);
+        const schemas = { scenario: ScenarioSchema, gpu: GpuSchema, node: NodeSchema, fabric: FabricSchema, model: ModelSchema, failures: FailureProfileSchema };
+        printJson(z.toJSONSchema(schemas[args.kind as keyof typeof schemas], { io: 'input', unrepresentable: 'any' }));
+      },
+    })
+    .command({
+      command: 'profiles',
+      describe: 'List the bundled GPU, node, fabric and failure profiles, models and scenarios',
+      handler: async () => {
+        const { listProfiles } = await import('../io/profiles.js');
+        for (const [kind, names] of Object.entries(listProfiles())) process.stdout.write(`${kind.padEnd(10)} ${names.join(', ')}\n`);
+      },
+    })
+    .demandCommand(1, `name a command: ${[...Object.keys(commandLoaders), 'schema', 'profiles'].join(', ')}`)
+    .strict()
+    .help()
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`error: ${capLine(escapeControl(String(msg)))}\n(run clusterplan --help for usage)\n`);
+      throw new UsageExit();
+    });
+}
 
 /** Where an in-process run writes: the text each stream would receive. */
 export interface CliIo {
@@ -86,7 +102,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   process.stderr.write = sink(io.stderr);
   process.exitCode = undefined;
   try {
-    await program(argv).exitProcess(false).parseAsync();
+    await (await program(argv)).exitProcess(false).parseAsync();
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof UsageExit) return EXIT_USER_ERROR;
@@ -100,10 +116,24 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
 // The program itself, unless a test imports this module to call run() (test/cli/in-process.ts).
 if (!(globalThis as Record<symbol, unknown>)[Symbol.for('clusterplan.inProcess')]) {
+  // `clusterplan ... | head` closes stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  // Whatever escapes a command's own handler is a bug: one line (stack with --debug), exit 70.
+  process.on('uncaughtException', (e) => {
+    reportBug(e);
+    process.exit(process.exitCode);
+  });
+  process.on('unhandledRejection', (e) => {
+    reportBug(e);
+    process.exit(process.exitCode);
+  });
   try {
-    await program(hideBin(process.argv)).parseAsync();
+    await (await program(hideBin(process.argv))).parseAsync();
   } catch (e) {
-    if (!(e instanceof UsageExit)) throw e;
-    process.exitCode = EXIT_USER_ERROR;
+    if (e instanceof UsageExit) process.exitCode = EXIT_USER_ERROR;
+    else reportBug(e);
   }
 }

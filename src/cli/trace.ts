@@ -1,6 +1,7 @@
 /** `clusterplan trace <scenario> -o step.json`: one simulated step as a Chrome trace (Perfetto, chrome://tracing). */
 import type { CommandModule } from 'yargs';
-import { writeFileSync, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { writeFileSafely } from '../io/write.js';
 import { dirname, resolve } from 'node:path';
 import { loadScenario } from '../io/load.js';
 import { tracedStep } from '../run/evaluate.js';
@@ -27,11 +28,7 @@ function writeOutput(file: string, text: string): void {
   const path = resolve(file);
   if (existsSync(path) && statSync(path).isDirectory()) throw new UserError('is a directory', file, '--output', 'give a file name, e.g. -o step.json');
   if (!existsSync(dirname(path))) throw new UserError(`directory ${dirname(path)} does not exist`, file, '--output');
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    throw new UserError(`cannot write: ${(e as Error).message}`, file, '--output');
-  }
+  writeFileSafely(file, text, { field: '--output' });
 }
 
 export const traceCommand: CommandModule<object, Args> = {

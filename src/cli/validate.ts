@@ -9,6 +9,7 @@ import { validateFiles, wellFormedCases, type ValidationRun } from '../validatio
 import { crossValidateBySource } from '../validation/cv.js';
 import { renderValidation, renderCrossValidation } from '../report/validation.js';
 import { printJson, reportError } from './common.js';
+import { jsonOption, engineOption } from './options.js';
 
 interface Args {
   files?: string[];
@@ -26,10 +27,7 @@ export const validateCommand: CommandModule<object, Args> = {
   command: 'validate [files..]',
   describe: 'Predict published training runs and report the error (default: validation/cases-dev.json)',
   builder: (y) =>
-    y
-      .positional('files', { type: 'string', array: true, describe: 'case files in the validation format' })
-      .option('json', { type: 'boolean', describe: 'print JSON: cases[] and summary' })
-      .option('engine', { choices: ['des', 'analytic'] as const, describe: 'step engine (default: des; with --cv: analytic)' })
+    engineOption(jsonOption(y.positional('files', { type: 'string', array: true, describe: 'case files in the validation format' }), 'print JSON: cases[] and summary'), 'step engine (default: des; with --cv: analytic)')
       .option('cv', { choices: ['source'] as const, describe: 'cross-validate: refit the calibrated constants with each source left out and predict it' }) as never,
   handler: (args) => {
     try {

@@ -7,8 +7,12 @@
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { primeUnitMemo, unitMemoEntries } from '../units/quantity.js';
+import { loadScenario, loadProfile } from './load.js';
 
-/** Primes the unit memo from the cache written by the build, when this code runs from dist/. */
+/**
+ * Primes the unit memo from the cache written by the build, when this code runs from dist/.
+ * Called once by the CLI at start-up (src/cli/main.ts); nothing primes it at import time.
+ */
 export function loadUnitCache(root: string, moduleFile: string): void {
   if (!moduleFile.startsWith(join(root, 'dist') + sep)) return;
   const cacheFile = join(root, 'dist', 'unit-cache.json');
@@ -22,7 +26,6 @@ export function loadUnitCache(root: string, moduleFile: string): void {
 
 /** Parses every bundled file and writes the unit memo next to the compiled code. */
 export async function writeUnitCache(root: string): Promise<number> {
-  const { loadScenario, loadProfile } = await import('./load.js');
   const kinds = [['gpu', 'hardware-profiles/gpus'], ['node', 'hardware-profiles/nodes'], ['fabric', 'hardware-profiles/fabrics'], ['failures', 'hardware-profiles/failures'], ['model', 'models']] as const;
   for (const [kind, dir] of kinds) {
     const p = join(root, dir);

@@ -1,5 +1,5 @@
 /** Reads validation case files: each must hold a JSON (or YAML) array of cases. */
-import { readDataFile } from './load.js';
+import { readDataFile } from './files.js';
 import { UserError } from '../errors.js';
 import type { CaseFile } from '../validation/cases.js';
 

@@ -1,10 +1,16 @@
 /** Shared zod building blocks: quantities with units, bounded integers, profile references. */
 import { z } from 'zod';
 
-// Files are parsed once per run: zod's code-generated fast path costs more to compile than it
-// saves (~20 ms of start-up), so parse without it.
-z.config({ jitless: true });
 import { parseQuantity, type Dimension } from '../units/quantity.js';
+
+/**
+ * Process-wide zod setting for the CLI, called once at start-up (not an import side effect):
+ * files are parsed once per run, and zod's code-generated fast path costs more to compile than it
+ * saves (~20 ms of start-up), so parse without it. Results are the same either way.
+ */
+export function configureZodForCli(): void {
+  z.config({ jitless: true });
+}
 
 interface Bounds {
   /** Smallest accepted value (inclusive) in base units. */
@@ -91,6 +97,15 @@ const unitLabel: Record<Dimension, string> = {
 function formatBound(v: number, dim: Dimension): string {
   const n = Number.isInteger(v) && Math.abs(v) < 1e16 ? v.toLocaleString('en-US') : Math.abs(v) >= 1e16 ? v.toExponential() : String(v);
   return n + unitLabel[dim];
+}
+
+/**
+ * A name printed in reports: one line of text, 200 characters at most, no control characters
+ * (escape sequences in a shared file must not reach the reader's terminal).
+ */
+export function displayName() {
+  // eslint-disable-next-line no-control-regex
+  return z.string().max(200).regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'must not contain control characters (tabs, newlines, escape sequences)');
 }
 
 /** A reference to a named profile, or the profile written inline. */

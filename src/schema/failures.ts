@@ -7,13 +7,13 @@
  * size comes from the plan; the interval and async switch come from the scenario's training block.
  */
 import { z } from 'zod';
-import { quantity, posInt } from './common.js';
+import { quantity, posInt, displayName } from './common.js';
 
 const seconds = (max: number) => quantity('seconds', { min: 0, max });
 
 export const FailureComponentSchema = z
   .strictObject({
-    name: z.string().min(1),
+    name: displayName().min(1),
     category: z.string().optional().describe('group for reports, e.g. GPU, Host, Network, Software'),
     description: z.string().optional(),
     rate: z.number().min(0).max(1e6).describe('events per unit of exposure, see per'),
@@ -76,7 +76,7 @@ export const CheckpointFormatSchema = z
 
 export const FailureProfileSchema = z
   .strictObject({
-    name: z.string(),
+    name: displayName(),
     description: z.string().optional(),
     source: z.string().optional().describe('where the numbers come from'),
     components: z.array(FailureComponentSchema),

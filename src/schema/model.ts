@@ -1,6 +1,6 @@
 /** The model being trained: a decoder-only transformer, dense or mixture-of-experts. */
 import { z } from 'zod';
-import { posInt, nonNegInt } from './common.js';
+import { posInt, nonNegInt, displayName } from './common.js';
 
 export const MoeSchema = z
   .strictObject({
@@ -52,7 +52,7 @@ export const AttentionSchema = z
 
 export const ModelSchema = z
   .strictObject({
-    name: z.string().optional(),
+    name: displayName().optional(),
     layers: posInt(1 << 14).describe('transformer blocks'),
     hidden: posInt(1 << 20).describe('model width d_model'),
     ffnHidden: posInt(1 << 22).describe('dense FFN inner size'),

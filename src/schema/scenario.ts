@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ModelSchema } from './model.js';
 import { ClusterSchema } from './system.js';
 import { PlanSchema, TrainingSchema } from './plan.js';
-import { profileRef } from './common.js';
+import { profileRef, displayName } from './common.js';
 
 export const SimulationSchema = z
   .strictObject({
@@ -15,7 +15,7 @@ export const SimulationSchema = z
 
 export const ScenarioSchema = z
   .strictObject({
-    name: z.string().optional(),
+    name: displayName().optional(),
     description: z.string().optional(),
     model: profileRef(ModelSchema),
     cluster: ClusterSchema,

@@ -1,6 +1,6 @@
 /** The system a run executes on: GPU, node, fabric and the cluster that ties them together. */
 import { z } from 'zod';
-import { quantity, posInt, nonNegInt, fraction, efficiency, profileRef, count } from './common.js';
+import { quantity, posInt, nonNegInt, fraction, efficiency, profileRef, count, displayName } from './common.js';
 import { FailureProfileSchema } from './failures.js';
 
 const TB = 1e12;
@@ -15,7 +15,7 @@ const EfficiencyCurve = z
 
 export const GpuSchema = z
   .strictObject({
-    name: z.string(),
+    name: displayName(),
     description: z.string().optional(),
     peakFlops: z
       .strictObject({
@@ -68,7 +68,7 @@ export const GpuSchema = z
 
 export const NodeSchema = z
   .strictObject({
-    name: z.string(),
+    name: displayName(),
     description: z.string().optional(),
     gpusPerNode: posInt(1024).describe('GPUs in one NVLink domain'),
     nvlink: z.strictObject({
@@ -91,7 +91,7 @@ export const NodeSchema = z
 
 export const FabricTierSchema = z
   .strictObject({
-    name: z.string(),
+    name: displayName(),
     nodes: posInt(1e7).optional().describe('nodes under one switch group of this tier'),
     gpus: posInt(1e8).optional().describe('GPUs under one switch group of this tier'),
     oversubscription: z.number().min(1).max(1000).default(1).describe('downlink:uplink ratio of this tier (7 for 1:7)'),
@@ -101,7 +101,7 @@ export const FabricTierSchema = z
 
 export const FabricSchema = z
   .strictObject({
-    name: z.string(),
+    name: displayName(),
     description: z.string().optional(),
     tiers: z.array(FabricTierSchema).min(1).describe('from the lowest (rack/leaf) to the highest tier'),
   })

@@ -38,7 +38,7 @@ const example: Record<Dimension, string> = {
   flopsPerSecond: '"989 TFLOP/s"',
   seconds: '"54 days" or "30 min"',
   watts: '"700 W"',
-  count: '16384, "15.6e12" or "15.6T"',
+  count: '16384, "15.6e12" or "15.6T" (suffixes k, M, B or G, T)',
   usd: '"1.5e6 USD"',
   usdPerGpuHour: '2.5 or "2.5 USD/h"',
   fraction: '0.9 or "90%"',
@@ -62,8 +62,13 @@ function math(): MathInstance {
 
 const NUM = '[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?';
 const plainNumber = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const countSuffix: Record<string, number> = { K: 1e3, M: 1e6, B: 1e9, G: 1e9, T: 1e12, P: 1e15 };
-const countWithSuffix = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([KMBGTP])?\s*(tokens?|sequences?|samples?|GPUs?|nodes?)?$/i;
+/**
+ * Suffixes a count may carry (README, "Files"): k or K thousand, M million, B or G billion, T
+ * trillion. Case matters where it could mislead: "m" (milli in SI) and "t", "b", "g" are refused,
+ * so "5 m" tokens is an error, not 5 million.
+ */
+const countSuffix: Record<string, number> = { k: 1e3, K: 1e3, M: 1e6, B: 1e9, G: 1e9, T: 1e12 };
+const countWithSuffix = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([kKMBGT])?\s*([Tt]okens?|[Ss]equences?|[Ss]amples?|GPUs?|gpus?|[Nn]odes?)?$/;
 
 /** Result of parsing: a number in the dimension's base unit, or why it could not be read. */
 export type ParseResult = { ok: true; value: number } | { ok: false; reason: string };
@@ -72,6 +77,7 @@ export type ParseResult = { ok: true; value: number } | { ok: false; reason: str
 export function parseQuantity(input: unknown, dim: Dimension): ParseResult {
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) return { ok: false, reason: `expected a finite number, got ${input}` };
+    if (needsUnit(dim, input)) return { ok: false, reason: missingUnit(dim, String(input)) };
     return { ok: true, value: input };
   }
   if (typeof input !== 'string') {
@@ -79,11 +85,14 @@ export function parseQuantity(input: unknown, dim: Dimension): ParseResult {
   }
   const text = input.trim();
   if (text === '') return { ok: false, reason: `expected a value such as ${example[dim]}, got an empty string` };
-  if (plainNumber.test(text)) return finite(Number(text), input);
+  if (plainNumber.test(text)) {
+    if (needsUnit(dim, Number(text))) return { ok: false, reason: missingUnit(dim, JSON.stringify(input)) };
+    return finite(Number(text), input);
+  }
   if (dim === 'count') {
     const m = countWithSuffix.exec(text);
     if (!m) return { ok: false, reason: `expected a count such as ${example[dim]}, got "${input}"` };
-    const mult = m[2] ? countSuffix[m[2].toUpperCase()] : 1;
+    const mult = m[2] ? countSuffix[m[2]] : 1;
     return finite(Number(m[1]) * mult, input);
   }
   if (dim === 'fraction') {
@@ -149,6 +158,19 @@ function normaliseUnitText(text: string): string {
     .replace(/\bmins\b/g, 'min')
     .replace(/\bsecs?\b/g, 's')
     .replace(/\bus\b/g, 'microsecond');
+}
+
+/**
+ * A bare number in a field with a physical unit is refused (issue 14): `hbm.capacity: 80` would
+ * otherwise be read as 80 bytes. Zero is the same in every unit and stays accepted; counts,
+ * fractions and money take bare numbers.
+ */
+function needsUnit(dim: Dimension, value: number): boolean {
+  return baseUnit[dim] !== null && value !== 0;
+}
+
+function missingUnit(dim: Dimension, shown: string): string {
+  return `${shown} has no unit; write ${dimensionName(dim)} with its unit, e.g. ${example[dim]}`;
 }
 
 function finite(value: number, input: string): ParseResult {

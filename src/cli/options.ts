@@ -1,0 +1,58 @@
+/**
+ * Options shared by the commands that read a scenario (`evaluate`, `trace`, `failures`) and the
+ * output options (`--json`, `--engine`), declared once, with strict readers: every value a user
+ * can type is either accepted as documented or refused as a UserError (exit 2, one line).
+ */
+import type { Argv } from 'yargs';
+import { UserError } from '../errors.js';
+
+/** The largest cluster `--gpus` accepts (the schema's own bound on `cluster.gpus`). */
+const MAX_GPUS = 10_000_000;
+
+/** `<scenario>` plus `--set` (repeatable) and `--gpus`. */
+export function scenarioOptions<T>(y: Argv<T>, setExample = 'plan.tp=4') {
+  return y
+    .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON)' })
+    .option('set', { type: 'string', array: true, describe: `override a field: path=value (repeatable), e.g. ${setExample}` })
+    .option('gpus', { type: 'string', describe: 'resize the cluster; dp is re-derived' });
+}
+
+/** `--json`. */
+export function jsonOption<T>(y: Argv<T>, describe = 'print JSON instead of the report') {
+  return y.option('json', { type: 'boolean', describe });
+}
+
+/** `--engine des|analytic`. */
+export function engineOption<T>(y: Argv<T>, describe = 'step engine (default: the scenario’s, des)') {
+  return y.option('engine', { choices: ['des', 'analytic'] as const, describe });
+}
+
+/** Reads repeatable `--set` options into a list of strings. */
+export function setsOption(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+/** Reads a flag's value as a whole number in [min, max], written in decimal digits only. */
+export function wholeNumber(v: unknown, flag: string, min: number, max: number): number {
+  const text = String(Array.isArray(v) ? v[v.length - 1] : v).trim();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+    throw new UserError(`must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got "${shown}"`, undefined, flag);
+  }
+  return n;
+}
+
+/** `--gpus N`: a whole number of GPUs, or undefined when not given. */
+export function gpusOption(v: unknown): number | undefined {
+  return v === undefined ? undefined : wholeNumber(v, '--gpus', 1, MAX_GPUS);
+}
+
+/**
+ * `--seed S`: a non-negative whole number in decimal digits. Leading zeros do not make a
+ * different seed: "07" and "7" are the same seed, 7, and the report prints it as 7.
+ */
+export function seedOption(v: unknown): number {
+  return wholeNumber(v, '--seed', 0, Number.MAX_SAFE_INTEGER);
+}
