@@ -65,10 +65,10 @@ export function searchSets(data: Record<string, unknown>, sc: Scenario, entry: P
   return sets;
 }
 
-/** A row name: where the plan came from and its layout, e.g. "search #1 TP4 CP2 PP8 v16 DP256". */
+/** A row name: where the plan came from and its layout (dp follows from the GPUs; the layout column shows it), e.g. "search #1 TP4 CP2 PP8 v16". */
 export function searchRowName(prefix: string | undefined, p: Pick<SearchPlan, 'rank' | 'plan' | 'gpus'>, scenarioGpus: number): string {
   const c = p.plan;
-  const layout = [`TP${c.tp}`, `CP${c.cp}`, `PP${c.pp}${c.vpp > 1 ? ` v${c.vpp}` : ''}`, `DP${c.dp}`, ...(c.ep > 1 ? [`EP${c.ep}`] : []), ...(p.gpus !== scenarioGpus ? [`${p.gpus} GPUs`] : [])].join(' ');
+  const layout = [`TP${c.tp}`, `CP${c.cp}`, `PP${c.pp}${c.vpp > 1 ? ` v${c.vpp}` : ''}`, ...(c.ep > 1 ? [`EP${c.ep}`] : []), ...(p.gpus !== scenarioGpus ? [`${p.gpus} GPUs`] : [])].join(' ');
   return `${prefix ? prefix + ' ' : ''}search #${p.rank} ${layout}`;
 }
 

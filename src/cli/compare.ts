@@ -256,7 +256,7 @@ async function runInteractive(pending: ComparePlan[], requests: CompareRequest[]
     const total = rows.length;
     const steps = rows.filter((p) => p.evaluation || p.error).length;
     const mc = rows.filter((p) => p.failures !== 'pending').length;
-    const searching = plans.filter((p) => p.pending).map((p) => `${p.name}: ${searchText.get(p.id) ?? 'waiting'}`);
+    const searching = plans.filter((p) => p.pending).map((p) => `${p.name}: ${searchText.get(p.id) ?? 'starting'}`);
     if (steps + mc === 2 * total && searching.length === 0) return null;
     return { done: steps, total, label: [`evaluated ${steps}/${total} plans · Monte Carlo ${mc}/${total}`, ...searching].join(' · ') };
   };

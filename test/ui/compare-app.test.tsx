@@ -181,9 +181,9 @@ describe('compare screen', () => {
     const r = render(<CompareApp {...props} plans={[...plans, searching]} progress={{ done: 3, total: 3, label: 'evaluated 3/3 plans · search: candidates 128/402 · 20 evaluated' }} />);
     expect(r.lastFrame()).toMatch(/search +searching…/);
     expect(r.lastFrame()).toContain('candidates 128/402');
-    const found = { ...plans[1], id: 4, name: 'search #1 TP1 CP1 PP2 DP4', search: { rank: 1, scenario: 'scenarios/tiny.yaml' } };
+    const found = { ...plans[1], id: 4, name: 'search #1 TP1 CP1 PP2', search: { rank: 1, scenario: 'scenarios/tiny.yaml' } };
     r.rerender(<CompareApp {...props} plans={[...plans, found]} progress={null} />);
-    expect(r.lastFrame()).toContain('search #1 TP1 CP1 PP2 DP4');
+    expect(r.lastFrame()).toContain('search #1 TP1 CP1 PP2');
     expect(r.lastFrame()).not.toContain('searching…');
     r.unmount();
   });
