@@ -256,7 +256,7 @@ async function runInteractive(pending: ComparePlan[], requests: CompareRequest[]
     const total = rows.length;
     const steps = rows.filter((p) => p.evaluation || p.error).length;
     const mc = rows.filter((p) => p.failures !== 'pending').length;
-    const searching = plans.filter((p) => p.pending).map((p) => `${p.name}: ${searchText.get(p.id) ?? 'starting'}`);
+    const searching = plans.filter((p) => p.pending).map((p) => `${p.name}: ${searchText.get(p.id) ?? 'queued'}`);
     if (steps + mc === 2 * total && searching.length === 0) return null;
     return { done: steps, total, label: [`evaluated ${steps}/${total} plans · Monte Carlo ${mc}/${total}`, ...searching].join(' · ') };
   };
@@ -282,8 +282,13 @@ async function runInteractive(pending: ComparePlan[], requests: CompareRequest[]
     const w = startSiblingWorker(import.meta.url, 'compare-worker', 'cli');
     let current: number | undefined;
     const feed = () => {
-      const next = (searcher ? searchQueue.shift() : undefined) ?? queue.shift();
+      // The search worker searches first; the others evaluate first, then help with the searches.
+      const next = searcher ? (searchQueue.shift() ?? queue.shift()) : (queue.shift() ?? searchQueue.shift());
       current = next?.id;
+      if (next?.type === 'search') {
+        searchText.set(next.id, 'starting');
+        refresh();
+      }
       if (next) {
         idle.delete(feed);
         w.postMessage(next);
