@@ -432,22 +432,27 @@ export function planDiff(a: ComparePlan, b: ComparePlan): { inputs: DiffRow[]; o
 
 const fitsText = (p: ComparePlan) => (p.evaluation ? (p.evaluation.feasible ? 'yes' : 'NO') : '');
 
+/** Widest cell of a plan in the diff. */
+const DIFF_CELL = 28;
+
 /** The diff as styled lines, columns `labelWidth`, then the two plans. */
 export function diffLines(a: ComparePlan, b: ComparePlan): Line[] {
   const { inputs, outputs } = planDiff(a, b);
   const all = [...inputs, ...outputs];
   const lw = Math.max(...all.map((r) => r.label.length)) + 2;
-  const aw = Math.max(a.name.length, ...all.map((r) => r.a.length)) + 2;
-  const bw = Math.max(b.name.length, ...all.map((r) => r.b.length)) + 2;
+  // A long cell (a search plan's dozen overrides) is cut so the second plan stays on an 80-column screen; the rows below show each field.
+  const aw = Math.min(DIFF_CELL, Math.max(a.name.length, ...all.map((r) => r.a.length))) + 2;
+  const bw = Math.min(DIFF_CELL, Math.max(b.name.length, ...all.map((r) => r.b.length))) + 2;
+  const cut = (t: string) => (t.length > DIFF_CELL ? t.slice(0, DIFF_CELL - 1) + '…' : t);
   const row = (r: DiffRow): Line => [
     seg(`  ${r.label.padEnd(lw)}`, r.differs ? 'changed' : 'dim'),
-    seg(r.a.padEnd(aw), r.differs ? 'changed' : undefined),
-    seg(r.b.padEnd(bw), r.differs ? 'changed' : undefined),
+    seg(cut(r.a).padEnd(aw), r.differs ? 'changed' : undefined),
+    seg(cut(r.b).padEnd(bw), r.differs ? 'changed' : undefined),
     ...(r.change !== undefined && r.differs ? [seg(`${r.change >= 0 ? '+' : ''}${(100 * r.change).toFixed(1)}%`, 'key')] : []),
     ...(r.overlaps ? [seg(' within the intervals', 'dim')] : []),
   ];
   return [
-    [seg(`  ${''.padEnd(lw)}`), seg(a.name.padEnd(aw), 'head'), seg(b.name.padEnd(bw), 'head'), seg('b vs a', 'dim')],
+    [seg(`  ${''.padEnd(lw)}`), seg(cut(a.name).padEnd(aw), 'head'), seg(cut(b.name).padEnd(bw), 'head'), seg('b vs a', 'dim')],
     [seg('Inputs', 'head')],
     ...inputs.map(row),
     [],
