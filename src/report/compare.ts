@@ -433,7 +433,7 @@ export function planDiff(a: ComparePlan, b: ComparePlan): { inputs: DiffRow[]; o
 const fitsText = (p: ComparePlan) => (p.evaluation ? (p.evaluation.feasible ? 'yes' : 'NO') : '');
 
 /** Widest cell of a plan in the diff. */
-const DIFF_CELL = 28;
+const DIFF_CELL = 24;
 
 /** The diff as styled lines, columns `labelWidth`, then the two plans. */
 export function diffLines(a: ComparePlan, b: ComparePlan): Line[] {
