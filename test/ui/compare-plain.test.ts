@@ -1,29 +1,15 @@
 /** `clusterplan compare` without a terminal: plain table, JSON and CSV with the same numbers, no escape codes, exit 0. */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { COLUMNS, bestPlans, cellText, visibleColumns, renderCompareTable, planDiff, planIntervals, compareRecord, type ComparePlan, type NumericKey } from '../../src/report/compare.js';
-import { tinyPlans } from './fixtures.js';
+import { tinyPlans, runPiped, type Piped } from './fixtures.js';
 
 const root = resolve(__dirname, '../..');
 const ARGS = ['compare', 'scenarios/tiny.yaml', '--vary', 'tp=2,1', '--set', 'cluster.failures=llama3-h100', '--set', 'cluster.storage.writeBandwidth=2 TB/s', '--trials', '20'];
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = Piped;
 /** Runs the CLI with stdout and stderr piped (not a terminal). */
-function run(...extra: string[]): Promise<Result> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['bin/clusterplan', ...ARGS, ...extra], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+const run = (...extra: string[]) => runPiped([...ARGS, ...extra]);
 
 describe('compare, piped', () => {
   let table: Result;

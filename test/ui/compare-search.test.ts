@@ -1,7 +1,5 @@
 /** `clusterplan compare --search`: the search's plans as rows that reproduce what the search found. */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { cli } from '../cli/in-process.js';
 import { readPlanData, checkSearchStep } from '../../src/cli/compare-eval.js';
 import { searchSets } from '../../src/cli/compare-search.js';
@@ -9,8 +7,8 @@ import { applyOverrides, parseScenario } from '../../src/io/load.js';
 import { enumerate, clusterSize } from '../../src/search/space.js';
 import { candidateScenario } from '../../src/search/bounds.js';
 import type { Evaluation } from '../../src/run/evaluate.js';
+import { runPiped } from './fixtures.js';
 
-const root = resolve(__dirname, '../..');
 const PLAN_KEYS = ['tp', 'cp', 'pp', 'vpp', 'dp', 'ep', 'etp', 'zeroStage', 'microBatch', 'recompute', 'schedule', 'precision'];
 
 interface Row {
@@ -80,15 +78,7 @@ describe('compare --search', () => {
   });
 
   it('piped, the table lists the search rows, without escape codes, exit 0', async () => {
-    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done, fail) => {
-      const child = spawn(process.execPath, ['bin/clusterplan', 'compare', 'scenarios/tiny.yaml', '--search', '--search-top', '2', '--trials', '5'], { cwd: root });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', fail);
-      child.on('close', (status) => done({ status, stdout, stderr }));
-    });
+    const r = await runPiped(['compare', 'scenarios/tiny.yaml', '--search', '--search-top', '2', '--trials', '5']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/\x1b/);
     const names = r.stdout.split('\n').filter((l) => /^(tiny|search #)/.test(l)).map((l) => l.slice(0, 9));
