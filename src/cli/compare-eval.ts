@@ -10,6 +10,7 @@ import type { StepResult } from '../step/result.js';
 import type { DesStepResult } from '../step/des/types.js';
 import { UserError } from '../errors.js';
 import { readDataFile, applyOverrides, parseScenario } from '../io/load.js';
+import type { SearchExpectation, SearchPlan } from './compare-search.js';
 
 /** The step answer of one plan. */
 export function evaluateStep(sc: Scenario, engine?: EngineName): { evaluation: Evaluation; step: StepResult | DesStepResult } {
@@ -29,6 +30,7 @@ export function evaluateFailures(sc: Scenario, ev: Evaluation, trials: number): 
 
 /** One plan to evaluate: a scenario file with overrides. */
 export interface CompareRequest {
+  type?: 'evaluate';
   id: number;
   file: string;
   sets: string[];
@@ -40,21 +42,43 @@ export interface CompareRequest {
   baseSets?: string[];
   engine?: EngineName;
   trials: number;
+  /** A plan from the search: the step times the search found for it, which its evaluation must reproduce. */
+  expect?: SearchExpectation;
 }
 
-/** What a compare worker sends back: the step first, then the Monte Carlo (or an error). */
+/** What a compare worker sends back: the step first, then the Monte Carlo (or an error); a search's progress, then its plans. */
 export type CompareResponse =
   | { id: number; type: 'step'; evaluation: Evaluation; step: StepResult | DesStepResult }
   | { id: number; type: 'failures'; failures?: FailureSummary; note?: string }
-  | { id: number; type: 'error'; message: string; user: boolean; fatal?: boolean };
+  | { id: number; type: 'error'; message: string; user: boolean; fatal?: boolean }
+  | { id: number; type: 'search-progress'; label: string }
+  | { id: number; type: 'search'; plans: SearchPlan[]; notes: string[]; scenarioGpus: number };
+
+/** A scenario file with overrides, as parsed data before validation. */
+export function readPlanData(file: string, sets: string[]): Record<string, unknown> {
+  const raw = readDataFile(file);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError('a scenario must be a mapping with model, cluster, plan and training', file);
+  return applyOverrides(raw, sets, file) as Record<string, unknown>;
+}
 
 /** A scenario file with overrides; `rederiveDp` drops plan.dp so the GPU count re-derives it. */
 export function loadPlan(file: string, sets: string[], rederiveDp: boolean): Scenario {
-  const raw = readDataFile(file);
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError('a scenario must be a mapping with model, cluster, plan and training', file);
-  const r = applyOverrides(raw, sets, file) as { plan?: Record<string, unknown> };
+  const r = readPlanData(file, sets) as { plan?: Record<string, unknown> };
   if (rederiveDp && r.plan) delete r.plan.dp;
   return parseScenario(r, file);
+}
+
+/**
+ * Whether an evaluation reproduces the step times the search found for the plan: the closed form
+ * always, the discrete-event step when both ran it (the search re-ranks with the scenario's engine).
+ * A note saying by how much when it does not (none expected: both evaluate the same scenario).
+ */
+export function checkSearchStep(ev: Evaluation, expect: SearchExpectation): string | undefined {
+  const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+  const pairs: [string, number, number][] = [['closed-form step', ev.step.analyticSeconds, expect.closedFormStepSeconds]];
+  if (ev.engine === expect.engine) pairs.push([`${ev.engine === 'des' ? 'discrete-event' : 'closed-form'} step`, ev.step.seconds, expect.stepSeconds]);
+  const off = pairs.filter(([, a, b]) => !same(a, b));
+  return off.length ? `does not reproduce the search: ${off.map(([what, a, b]) => `${what} ${a} s here, ${b} s in the search`).join('; ')}` : undefined;
 }
 
 /**
@@ -70,6 +94,8 @@ export function runRequest(req: CompareRequest, send: (r: CompareResponse) => vo
     sc ??= loadPlan(req.file, req.sets, req.rederiveDp);
     const r = evaluateStep(sc, req.engine);
     evaluation = r.evaluation;
+    const off = req.expect && checkSearchStep(evaluation, req.expect);
+    if (off) evaluation = { ...evaluation, notes: [...evaluation.notes, off] };
     send({ id: req.id, type: 'step', evaluation, step: r.step });
   } catch (e) {
     if (!(e instanceof UserError)) throw e;

@@ -4,10 +4,8 @@
  * or with --json / --csv, it prints the same rows as a plain table, JSON or CSV and exits 0.
  */
 import type { CommandModule } from 'yargs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { readPlanSpecs, type PlanSpec } from '../io/plan-file.js';
@@ -16,7 +14,10 @@ import { UserError } from '../errors.js';
 import { compareCsv, compareJson, renderCompareTable, type ComparePlan } from '../report/compare.js';
 import type { CompareAppProps } from '../ui/compare-app.js';
 import { runRequest, type CompareRequest, type CompareResponse } from './compare-eval.js';
+import { runSearch, searchRowName, type SearchPlan, type SearchRequest } from './compare-search.js';
+import { startSiblingWorker } from '../run/worker-boot.js';
 import { EVALUATE_FAILURE_TRIALS } from './evaluate.js';
+import { searchProgress } from './search.js';
 import { reportError, setsOption } from './common.js';
 
 interface Args {
@@ -24,6 +25,8 @@ interface Args {
   set?: string[];
   vary?: string[];
   search?: boolean;
+  'search-top': number;
+  'search-scenario'?: string[];
   json?: boolean;
   csv?: boolean;
   trials: number;
@@ -41,7 +44,9 @@ export const compareCommand: CommandModule<object, Args> = {
       .positional('plans', { type: 'string', array: true, demandOption: true, describe: 'scenario files, or plan files (a scenario plus overrides)' })
       .option('set', { type: 'string', array: true, describe: 'override a field in every plan: path=value (repeatable)' })
       .option('vary', { type: 'string', array: true, describe: 'one plan per value, e.g. --vary tp=4,8 --vary pp=8,16 (every combination; a bare key is plan.<key>; varying tp, cp, pp or gpus re-derives dp)' })
-      .option('search', { type: 'boolean', describe: 'add the best plans of `clusterplan search` to the table' })
+      .option('search', { type: 'boolean', describe: 'add the best plans of `clusterplan search` (objective time, each scenario’s own GPUs) of every scenario given' })
+      .option('search-top', { type: 'number', default: 3, describe: 'plans the search adds per scenario (K)' })
+      .option('search-scenario', { type: 'string', array: true, describe: 'search only this scenario or plan file (repeatable; implies --search)' })
       .option('json', { type: 'boolean', describe: 'print JSON instead of the table' })
       .option('csv', { type: 'boolean', describe: 'print CSV instead of the table' })
       .conflicts('json', 'csv')
@@ -50,21 +55,43 @@ export const compareCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     try {
       if (!(Number.isInteger(args.trials) && args.trials >= 1 && args.trials <= 100_000)) throw new UserError(`must be a whole number from 1 to 100,000, got ${args.trials}`, undefined, '--trials');
-      // The search engine lands separately; until then say so rather than ignore the flag.
-      if (args.search) throw new UserError('not available in this build: the plan search is not wired into compare yet', undefined, '--search');
+      const top = args['search-top'];
+      if (!(Number.isInteger(top) && top >= 1 && top <= 100)) throw new UserError(`must be a whole number from 1 to 100, got ${top}`, undefined, '--search-top');
       if (args.plans.length === 0) throw new UserError('name at least one scenario or plan file, e.g. clusterplan compare scenarios/llama3-405b.yaml scenarios/llama3-405b-8k-gpus.yaml', undefined, 'plans');
-      const { plans: pending, requests } = planRequests(args.plans, setsOption(args.set), parseVary(setsOption(args.vary)), args);
+      const sets = setsOption(args.set);
+      const { plans: pending, requests } = planRequests(args.plans, sets, parseVary(setsOption(args.vary)), args);
+      const only = setsOption(args['search-scenario']);
+      const searches = args.search || only.length ? searchRequests(only.length ? only : args.plans, sets, top, pending.length) : { plans: [], requests: [] };
       const interactive = !args.json && !args.csv && process.stdout.isTTY === true && process.stdin.isTTY === true;
       if (interactive) {
-        await runInteractive(pending, requests);
+        await runInteractive([...pending, ...searches.plans], requests, searches.requests, args);
         return;
       }
       // Here and now, in order; a file that does not load throws (exit 2).
-      const plans = pending.map((p, i) => {
-        let plan = p;
-        runRequest(requests[i], (r) => (plan = applyResponse(plan, r)));
-        return plan;
-      });
+      const evaluateAll = (rows: ComparePlan[], reqs: CompareRequest[]) =>
+        rows.map((p, i) => {
+          let plan = p;
+          runRequest(reqs[i], (r) => (plan = applyResponse(plan, r)));
+          return plan;
+        });
+      const plans = evaluateAll(pending, requests);
+      let nextId = pending.length + searches.plans.length;
+      for (const [k, req] of searches.requests.entries()) {
+        const bar = searchProgress();
+        let found: ReturnType<typeof runSearch> | undefined;
+        let failed: string | undefined;
+        try {
+          found = runSearch(req, bar?.update);
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          failed = e.format();
+        } finally {
+          bar?.clear();
+        }
+        const rows = searchRows(searches.plans[k], req, found, failed, nextId, args);
+        nextId += rows.plans.length;
+        plans.push(...evaluateAll(rows.plans, rows.requests));
+      }
       if (args.json) process.stdout.write(compareJson(plans));
       else if (args.csv) process.stdout.write(compareCsv(plans));
       else process.stdout.write(renderCompareTable(plans, { width: process.stdout.isTTY ? process.stdout.columns : undefined }));
@@ -127,6 +154,7 @@ export function planRequests(files: string[], sets: string[], varies: Vary[], op
 
 /** Applies an evaluation answer to its plan (a new object, so the screen re-renders it). */
 function applyResponse(p: ComparePlan, r: CompareResponse): ComparePlan {
+  if (r.type === 'search' || r.type === 'search-progress') return p;
   if (r.type === 'step') return { ...p, evaluation: r.evaluation, step: r.step };
   if (r.type === 'error') return { ...p, error: r.user ? r.message : `internal error: ${r.message.split('\n')[0]}`, failures: 'none', evaluation: undefined, step: undefined };
   if (!p.evaluation) return p;
@@ -134,17 +162,53 @@ function applyResponse(p: ComparePlan, r: CompareResponse): ComparePlan {
   return { ...p, evaluation, failures: r.failures ? 'done' : 'none' };
 }
 
-/** Starts a compare worker: compare-worker.js beside this module, or the .ts through tsx when running from sources. */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // Loader hooks of the main thread do not reach workers: register tsx in the worker, then load the entry.
-    const tsxApi = pathToFileURL(join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs')).href;
-    const entry = new URL('./compare-worker.ts', here).href;
-    return new Worker(`import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
+/**
+ * The scenarios to search, one per distinct file and overrides (a plan file's overrides and --set;
+ * not --vary, the search chooses the layout itself), each with a row that stands for its plans
+ * until the search answers.
+ */
+export function searchRequests(files: string[], sets: string[], top: number, firstId: number): { plans: ComparePlan[]; requests: SearchRequest[] } {
+  const seen = new Set<string>();
+  const specs = files.flatMap((f) => readPlanSpecs(f)).filter((s) => {
+    const key = JSON.stringify([s.scenarioFile, ...s.sets, ...sets]);
+    return !seen.has(key) && (seen.add(key), true);
+  });
+  const plans: ComparePlan[] = [];
+  const requests: SearchRequest[] = [];
+  for (const spec of specs) {
+    const id = firstId + plans.length;
+    // With several scenarios searched, each row names its scenario.
+    plans.push({ id, name: specs.length > 1 ? `${spec.name} search` : 'search', source: spec.source, sets: [...spec.sets, ...sets], failures: 'none', pending: 'searching…' });
+    requests.push({ type: 'search', id, file: spec.scenarioFile, sets: [...spec.sets, ...sets], top });
   }
-  // The single-file bundle (dist/clusterplan.mjs) sits one level above dist/cli/.
-  return new Worker(new URL(here.endsWith('/clusterplan.mjs') ? './cli/compare-worker.js' : './compare-worker.js', here));
+  return { plans, requests };
+}
+
+/**
+ * The rows a search answered with (ids from `firstId`) and the requests that evaluate them, as
+ * overrides of the searched scenario; when it found nothing (or failed), its own row says why.
+ */
+export function searchRows(
+  row: ComparePlan,
+  req: SearchRequest,
+  found: { plans: SearchPlan[]; notes: string[]; scenarioGpus: number } | undefined,
+  failed: string | undefined,
+  firstId: number,
+  options: { engine?: EngineName; trials: number },
+): { plans: ComparePlan[]; requests: CompareRequest[] } {
+  if (!found || found.plans.length === 0) {
+    return { plans: [{ ...row, pending: undefined, error: failed ?? `search: ${found?.notes.join('; ') || 'no plan found'}` }], requests: [] };
+  }
+  const prefix = row.name === 'search' ? undefined : row.name.slice(0, -' search'.length);
+  const plans: ComparePlan[] = [];
+  const requests: CompareRequest[] = [];
+  for (const sp of found.plans) {
+    const id = firstId + plans.length;
+    const sets = [...req.sets, ...sp.sets];
+    plans.push({ id, name: searchRowName(prefix, sp, found.scenarioGpus), source: row.source, sets, failures: 'pending', search: { rank: sp.rank, scenario: req.file } });
+    requests.push({ id, file: req.file, sets, rederiveDp: false, varied: true, engine: options.engine, trials: options.trials, expect: sp.expect });
+  }
+  return { plans, requests };
 }
 
 /**
@@ -159,12 +223,19 @@ async function loadUi(): Promise<typeof import('../ui/compare-app.js')> {
   return (await import(new URL(entry, here).href)) as typeof import('../ui/compare-app.js');
 }
 
-/** The Ink screen: renders at once with pending rows, then re-renders as each worker answer arrives. */
-async function runInteractive(pending: ComparePlan[], requests: CompareRequest[]): Promise<void> {
+/**
+ * The Ink screen: renders at once with pending rows, then re-renders as each worker answer
+ * arrives. Evaluations go to a small pool of workers; searches to a worker of their own (so the
+ * given plans fill in meanwhile), whose plans then join the evaluation queue.
+ */
+async function runInteractive(pending: ComparePlan[], requests: CompareRequest[], searches: SearchRequest[], options: { engine?: EngineName; trials: number }): Promise<void> {
   let plans = pending;
   const queue = [...requests];
-  const total = requests.length;
+  const searchQueue = [...searches];
+  let nextId = pending.length;
   const workers: Worker[] = [];
+  const idle = new Set<() => void>();
+  const searchText = new Map<number, string>();
   let fatal: string | undefined;
   let app: { update: (p: CompareAppProps) => void; waitUntilExit: () => Promise<unknown>; exit: () => void } | undefined;
   const size = Math.max(1, Math.min(4, availableParallelism() - 1, queue.length));
@@ -181,46 +252,81 @@ async function runInteractive(pending: ComparePlan[], requests: CompareRequest[]
     }
   };
   const progress = () => {
-    const steps = plans.filter((p) => p.evaluation || p.error).length;
-    const mc = plans.filter((p) => p.failures !== 'pending').length;
-    return steps + mc < 2 * total ? { done: steps, total, label: `evaluated ${steps}/${total} plans · Monte Carlo ${mc}/${total}` } : null;
+    const rows = plans.filter((p) => !p.pending);
+    const total = rows.length;
+    const steps = rows.filter((p) => p.evaluation || p.error).length;
+    const mc = rows.filter((p) => p.failures !== 'pending').length;
+    const searching = plans.filter((p) => p.pending).map((p) => `${p.name}: ${searchText.get(p.id) ?? 'queued'}`);
+    if (steps + mc === 2 * total && searching.length === 0) return null;
+    return { done: steps, total, label: [`evaluated ${steps}/${total} plans · Monte Carlo ${mc}/${total}`, ...searching].join(' · ') };
   };
   function props(): CompareAppProps {
-    return { title: `clusterplan compare · ${plans.length} plan${plans.length === 1 ? '' : 's'}`, plans, progress: progress(), defaultExportPath, onExport };
+    const n = plans.filter((p) => !p.pending).length;
+    return { title: `clusterplan compare · ${n} plan${n === 1 ? '' : 's'}`, plans, progress: progress(), defaultExportPath, onExport };
   }
+  const onSearch = (r: Extract<CompareResponse, { type: 'search' | 'error' }>) => {
+    const row = plans.find((p) => p.id === r.id)!;
+    const req = searches.find((s) => s.id === r.id)!;
+    const found = r.type === 'search' ? r : undefined;
+    const failed = r.type === 'error' ? (r.user ? r.message : `internal error: ${r.message.split('\n')[0]}`) : undefined;
+    const rows = searchRows(row, req, found, failed, nextId, options);
+    nextId += rows.plans.length;
+    const at = plans.indexOf(row);
+    plans = [...plans.slice(0, at), ...rows.plans, ...plans.slice(at + 1)];
+    queue.push(...rows.requests);
+    for (const wake of [...idle]) wake();
+  };
   // The first frame comes before the workers start: on a busy machine they would compete with it
   // for the CPU, and their answers replace the pending rows a moment later.
-  const startWorkers = () => {
-    for (let i = 0; i < size; i++) {
-      const w = startWorker();
-      let current: number | undefined;
-      const feed = () => {
-        const next = queue.shift();
-        current = next?.id;
-        if (next) w.postMessage(next);
-      };
-      w.on('message', (r: CompareResponse) => {
-        if (r.type === 'error' && r.fatal) {
-          fatal ??= r.message;
-          app?.exit();
-          return;
-        }
+  const startWorker = (searcher: boolean) => {
+    const w = startSiblingWorker(import.meta.url, 'compare-worker', 'cli');
+    let current: number | undefined;
+    const feed = () => {
+      // The search worker searches first; the others evaluate first, then help with the searches.
+      const next = searcher ? (searchQueue.shift() ?? queue.shift()) : (queue.shift() ?? searchQueue.shift());
+      current = next?.id;
+      if (next?.type === 'search') {
+        searchText.set(next.id, 'starting');
+        refresh();
+      }
+      if (next) {
+        idle.delete(feed);
+        w.postMessage(next);
+      } else idle.add(feed);
+    };
+    w.on('message', (r: CompareResponse) => {
+      const isSearch = searches.some((s) => s.id === r.id);
+      if (r.type === 'error' && r.fatal) {
+        fatal ??= r.message;
+        app?.exit();
+        return;
+      }
+      if (r.type === 'search-progress') searchText.set(r.id, r.label);
+      else if (isSearch && (r.type === 'search' || r.type === 'error')) {
+        onSearch(r);
+        feed();
+      } else {
         plans = plans.map((p) => (p.id === r.id ? applyResponse(p, r) : p));
         if (r.type !== 'step') feed();
-        refresh();
-      });
-      w.on('error', (e) => {
-        if (current !== undefined) plans = plans.map((p) => (p.id === current ? applyResponse(p, { id: p.id, type: 'error', message: e.message, user: false }) : p));
-        refresh();
-      });
-      workers.push(w);
-      feed();
-    }
+      }
+      refresh();
+    });
+    w.on('error', (e) => {
+      if (current !== undefined) {
+        const id = current;
+        if (searches.some((s) => s.id === id)) onSearch({ id, type: 'error', message: e.message, user: false });
+        else plans = plans.map((p) => (p.id === id ? applyResponse(p, { id, type: 'error', message: e.message, user: false }) : p));
+      }
+      refresh();
+    });
+    workers.push(w);
+    feed();
   };
   try {
     const { renderCompare } = await loadUi();
     app = renderCompare(props());
-    startWorkers();
+    if (searchQueue.length) startWorker(true);
+    for (let i = 0; i < size; i++) startWorker(false);
     await app.waitUntilExit();
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -9,6 +9,7 @@ import type { Evaluation } from '../run/evaluate.js';
 import type { StepResult } from '../step/result.js';
 import type { DesStepResult } from '../step/des/types.js';
 import { renderPipelineTimeline } from './timeline.js';
+import { histogramLines } from './failures.js';
 import { bar } from './text.js';
 import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount } from '../units/format.js';
 
@@ -34,7 +35,11 @@ export interface ComparePlan {
   failures: 'pending' | 'done' | 'none';
   /** Why the plan could not be evaluated (a layout that does not resolve, say). */
   error?: string;
-  /** Intervals of the values that carry one (none do yet: the model reports point estimates). */
+  /** What a row without an evaluation waits for, when not its evaluation (a search still running). */
+  pending?: string;
+  /** Where a plan from `--search` came from: its rank in the search of a scenario (objective time). */
+  search?: { rank: number; scenario: string };
+  /** Intervals of the values that carry one; by default those the evaluation reports (planIntervals). */
   intervals?: Partial<Record<NumericKey, Interval>>;
 }
 
@@ -147,6 +152,47 @@ export function planValues(plan: ComparePlan): PlanValues | undefined {
   };
 }
 
+/**
+ * The intervals of a plan's values: the plan's own when given, else the 80 % intervals its
+ * evaluation reports (issue 16: throughput.interval80 in tokens/s per GPU, run.idealDaysInterval80),
+ * carried to the values that scale with them: tokens/s and MFU with the throughput, the step time
+ * inversely; GPU-hours, energy and cost with the ideal days (runTotals makes each proportional to
+ * the ideal hours). Undefined when there are none.
+ */
+export function planIntervals(plan: ComparePlan): Partial<Record<NumericKey, Interval>> | undefined {
+  if (plan.intervals) return plan.intervals;
+  const ev = plan.evaluation;
+  if (!ev) return undefined;
+  const out: Partial<Record<NumericKey, Interval>> = {};
+  const ratio = (iv: [number, number] | undefined, of: number) =>
+    iv && of > 0 && Number.isFinite(iv[0]) && Number.isFinite(iv[1]) && iv[0] > 0 && iv[0] <= iv[1] ? { low: iv[0] / of, high: iv[1] / of } : undefined;
+  const scale = (x: number, r: Interval): Interval => ({ low: x * r.low, high: x * r.high });
+  const t = ratio(ev.throughput.interval80, ev.throughput.tokensPerSecondPerGpu);
+  if (t) {
+    out.tokensPerSecond = scale(ev.throughput.tokensPerSecond, t);
+    out.mfu = scale(ev.throughput.mfu, t);
+    out.stepSeconds = { low: ev.step.seconds / t.high, high: ev.step.seconds / t.low };
+  }
+  const d = ratio(ev.run.idealDaysInterval80, ev.run.idealDays);
+  if (d) {
+    out.idealDays = scale(ev.run.idealDays, d);
+    out.gpuHours = scale(ev.run.gpuHours, d);
+    out.energyMWh = scale(ev.run.energyMWh, d);
+    if (ev.run.costUsd !== null) out.costUsd = scale(ev.run.costUsd, d);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Whether two plans' values of a column overlap within their intervals (so neither is clearly better). */
+export function overlapping(a: ComparePlan, b: ComparePlan, key: NumericKey): boolean {
+  const x = columnValue(a, key);
+  const y = columnValue(b, key);
+  if (typeof x !== 'number' || typeof y !== 'number') return false;
+  const ra = rangeOf(a, key, x);
+  const rb = rangeOf(b, key, y);
+  return ra.low <= rb.high && ra.high >= rb.low;
+}
+
 /** A value of a column (a string for the text columns), or null when there is none yet. */
 export function columnValue(plan: ComparePlan, key: ColumnKey): number | string | null {
   if (key === 'name') return plan.name;
@@ -161,14 +207,14 @@ export function cellText(plan: ComparePlan, col: Column): string {
   if (typeof v === 'string') return col.maxWidth && v.length > col.maxWidth ? v.slice(0, col.maxWidth - 1) + '…' : v;
   let s = col.format(v);
   if (col.key === 'memoryPerGpuBytes') s = `${s}/${gib(planValues(plan)!.hbmBytes)} GiB`;
-  const iv = plan.intervals?.[col.key as NumericKey];
+  const iv = planIntervals(plan)?.[col.key as NumericKey];
   if (iv && v !== 0) s += ` ±${((100 * Math.max(iv.high - v, v - iv.low)) / Math.abs(v)).toFixed(0)}%`;
   return s;
 }
 
 /** What a row without values says in place of them: that it is still being evaluated, or why it cannot be. */
 export function pendingText(plan: ComparePlan): string {
-  return plan.error ? `error: ${plan.error}` : 'pending: evaluating…';
+  return plan.error ? `error: ${plan.error}` : plan.pending ?? 'pending: evaluating…';
 }
 
 /** Memory per GPU as a share of HBM (over 1 when the plan does not fit). */
@@ -183,7 +229,7 @@ export function memoryBar(plan: ComparePlan, width = 8): string {
   return f === null ? ' '.repeat(width + 3) : bar(f, width);
 }
 
-const rangeOf = (plan: ComparePlan, key: NumericKey, v: number): Interval => plan.intervals?.[key] ?? { low: v, high: v };
+const rangeOf = (plan: ComparePlan, key: NumericKey, v: number): Interval => planIntervals(plan)?.[key] ?? { low: v, high: v };
 
 /**
  * Plans marked best in each numeric column: the best value among plans that fit, and every plan
@@ -201,8 +247,7 @@ export function bestPlans(plans: readonly ComparePlan[]): Map<ColumnKey, Set<num
     });
     if (cands.length < 2) continue;
     const best = cands.reduce((a, b) => ((col.better === 'low' ? b.x < a.x : b.x > a.x) ? b : a));
-    const br = rangeOf(best.p, key, best.x);
-    out.set(col.key, new Set(cands.filter(({ p, x }) => { const r = rangeOf(p, key, x); return x === best.x || (r.low <= br.high && r.high >= br.low); }).map(({ p }) => p.id)));
+    out.set(col.key, new Set(cands.filter(({ p, x }) => x === best.x || overlapping(p, best.p, key)).map(({ p }) => p.id)));
   }
   return out;
 }
@@ -319,14 +364,12 @@ function failureLines(plan: ComparePlan, width: number): Line[] {
   }
   out.push([seg(`Finish time, ${f.trials} Monte Carlo trials (days)  `, 'head'), seg(f.mode === 'run' ? `ideal ${fixed1(f.days.ideal)} · p50 ${fixed1(f.days.p50)} · p90 ${fixed1(f.days.p90)} · goodput ${formatPercent(f.goodput.mean)}` : `${fixed1(f.horizonDays ?? 0)}-day window`)]);
   if (f.mode === 'run') {
-    const { edges, counts } = f.histogram;
-    const max = Math.max(1, ...counts);
-    const w = Math.max(10, Math.min(40, width - 30));
-    // Enough decimals to tell the bin edges apart (a toy run finishes in thousandths of a day).
-    const bin = (edges[edges.length - 1] - edges[0]) / Math.max(1, counts.length);
-    const edge = (x: number) => (bin > 0 ? x.toFixed(Math.min(6, Math.max(1, Math.ceil(-Math.log10(bin)) + 1))) : x.toPrecision(3));
-    for (let k = 0; k < counts.length; k++) {
-      out.push([seg(`  ${edge(edges[k]).padStart(9)}–${edge(edges[k + 1]).padEnd(9)} `), seg('█'.repeat(Math.round((w * counts[k]) / max)).padEnd(w), 'key'), seg(` ${String(counts[k]).padStart(4)}`)]);
+    // The failures report's histogram, its bar fitted to the screen and its edges to a toy run's thousandths of a day.
+    const barWidth = Math.max(10, Math.min(40, width - 40));
+    for (const l of histogramLines(f.histogram.edges, f.histogram.counts, f.trials, { barWidth, maxDigits: 6 })) {
+      const a = l.indexOf('█');
+      const b = l.lastIndexOf('█') + 1;
+      out.push(a < 0 ? [seg(l)] : [seg(l.slice(0, a)), seg(l.slice(a, b), 'key'), seg(l.slice(b))]);
     }
   }
   out.push([]);
@@ -347,6 +390,8 @@ export interface DiffRow {
   differs: boolean;
   /** Relative change b/a - 1 for numeric outputs. */
   change?: number;
+  /** Set when a value carries an interval: true when the two plans' intervals overlap (no clear order). */
+  overlaps?: boolean;
 }
 
 /** The two plans' inputs and outputs side by side; `differs` marks what changed. */
@@ -373,10 +418,12 @@ export function planDiff(a: ComparePlan, b: ComparePlan): { inputs: DiffRow[]; o
     const x = columnValue(a, c.key);
     const y = columnValue(b, c.key);
     const row: DiffRow = { label: c.header, a: cellText(a, c), b: cellText(b, c), differs: false };
+    row.differs = row.a !== row.b;
     if (typeof x === 'number' && typeof y === 'number') {
-      row.differs = row.a !== row.b;
       if (x !== 0) row.change = y / x - 1;
-    } else row.differs = row.a !== row.b;
+      // Within each other's intervals the two are not clearly ordered: say so beside the change.
+      if (c.key !== 'name' && (planIntervals(a)?.[c.key as NumericKey] || planIntervals(b)?.[c.key as NumericKey])) row.overlaps = overlapping(a, b, c.key as NumericKey);
+    }
     return row;
   });
   outputs.push({ label: 'fits in HBM', a: fitsText(a), b: fitsText(b), differs: fitsText(a) !== fitsText(b) });
@@ -385,21 +432,27 @@ export function planDiff(a: ComparePlan, b: ComparePlan): { inputs: DiffRow[]; o
 
 const fitsText = (p: ComparePlan) => (p.evaluation ? (p.evaluation.feasible ? 'yes' : 'NO') : '');
 
+/** Widest cell of a plan in the diff. */
+const DIFF_CELL = 24;
+
 /** The diff as styled lines, columns `labelWidth`, then the two plans. */
 export function diffLines(a: ComparePlan, b: ComparePlan): Line[] {
   const { inputs, outputs } = planDiff(a, b);
   const all = [...inputs, ...outputs];
   const lw = Math.max(...all.map((r) => r.label.length)) + 2;
-  const aw = Math.max(a.name.length, ...all.map((r) => r.a.length)) + 2;
-  const bw = Math.max(b.name.length, ...all.map((r) => r.b.length)) + 2;
+  // A long cell (a search plan's dozen overrides) is cut so the second plan stays on an 80-column screen; the rows below show each field.
+  const aw = Math.min(DIFF_CELL, Math.max(a.name.length, ...all.map((r) => r.a.length))) + 2;
+  const bw = Math.min(DIFF_CELL, Math.max(b.name.length, ...all.map((r) => r.b.length))) + 2;
+  const cut = (t: string) => (t.length > DIFF_CELL ? t.slice(0, DIFF_CELL - 1) + '…' : t);
   const row = (r: DiffRow): Line => [
     seg(`  ${r.label.padEnd(lw)}`, r.differs ? 'changed' : 'dim'),
-    seg(r.a.padEnd(aw), r.differs ? 'changed' : undefined),
-    seg(r.b.padEnd(bw), r.differs ? 'changed' : undefined),
+    seg(cut(r.a).padEnd(aw), r.differs ? 'changed' : undefined),
+    seg(cut(r.b).padEnd(bw), r.differs ? 'changed' : undefined),
     ...(r.change !== undefined && r.differs ? [seg(`${r.change >= 0 ? '+' : ''}${(100 * r.change).toFixed(1)}%`, 'key')] : []),
+    ...(r.overlaps ? [seg(' within the intervals', 'dim')] : []),
   ];
   return [
-    [seg(`  ${''.padEnd(lw)}`), seg(a.name.padEnd(aw), 'head'), seg(b.name.padEnd(bw), 'head'), seg('b vs a', 'dim')],
+    [seg(`  ${''.padEnd(lw)}`), seg(cut(a.name).padEnd(aw), 'head'), seg(cut(b.name).padEnd(bw), 'head'), seg('b vs a', 'dim')],
     [seg('Inputs', 'head')],
     ...inputs.map(row),
     [],
@@ -444,6 +497,7 @@ export function renderCompareTable(plans: readonly ComparePlan[], options: { wid
   }
   out.push('');
   out.push('* best among plans that fit in HBM · ! memory over HBM · days with failures from the Monte Carlo (p50, p90)');
+  if (plans.some((p) => planIntervals(p))) out.push('±: 80 % interval; a plan whose interval overlaps the best one’s is marked * too (not clearly ordered)');
   const hidden = hiddenColumns(cols);
   if (hidden.length) out.push(`columns left out for the width: ${hidden.map((c) => c.header).join(', ')}`);
   for (const p of sorted) {
@@ -461,9 +515,10 @@ export function compareRecord(p: ComparePlan): Record<string, unknown> {
     source: p.source,
     overrides: p.sets,
     ...(p.error ? { error: p.error } : {}),
+    ...(p.search ? { search: { ...p.search, objective: 'time' } } : {}),
     feasible: v ? v.feasible : false,
     values: values ? (({ name: _n, feasible: _f, ...rest }) => rest)(values) : null,
-    ...(p.intervals ? { intervals: p.intervals } : {}),
+    ...(planIntervals(p) ? { intervals: planIntervals(p) } : {}),
     evaluation: p.evaluation ?? null,
   };
 }

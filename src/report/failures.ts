@@ -79,12 +79,18 @@ export function renderFailures(s: FailureSummary, scenario: string, gpus: number
   return out.join('\n') + '\n';
 }
 
-/** A text histogram: one row per bin with a bar proportional to its count. */
-export function histogramLines(edges: number[], counts: number[], total: number): string[] {
+/**
+ * A text histogram: one row per bin with a bar proportional to its count. `barWidth` (default 40)
+ * and `maxDigits` (most decimals of the bin edges, default 3) let a narrow screen or a toy run's
+ * thousandths of a day fit.
+ */
+export function histogramLines(edges: number[], counts: number[], total: number, options: { barWidth?: number; maxDigits?: number } = {}): string[] {
+  const width = options.barWidth ?? 40;
   const max = Math.max(...counts, 1);
   const binWidth = counts.length > 0 ? (edges[edges.length - 1] - edges[0]) / counts.length : 0;
-  const digits = binWidth > 0 ? Math.min(3, Math.max(1, Math.ceil(-Math.log10(binWidth)))) : 1;
-  return counts.map((n, k) => `  ${edges[k].toFixed(digits).padStart(7)}–${edges[k + 1].toFixed(digits).padEnd(7)} ${'█'.repeat(Math.round((40 * n) / max)).padEnd(40)} ${String(n).padStart(6)} ${pct(n / total).padStart(6)}`);
+  const digits = binWidth > 0 ? Math.min(options.maxDigits ?? 3, Math.max(1, Math.ceil(-Math.log10(binWidth)))) : 1;
+  const edgeWidth = Math.max(7, digits + 4);
+  return counts.map((n, k) => `  ${edges[k].toFixed(digits).padStart(edgeWidth)}–${edges[k + 1].toFixed(digits).padEnd(edgeWidth)} ${'█'.repeat(Math.round((width * n) / max)).padEnd(width)} ${String(n).padStart(6)} ${pct(n / total).padStart(6)}`);
 }
 
 /** Lines for the evaluate report (its `extra` block): the Monte Carlo summary in brief. */

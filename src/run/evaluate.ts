@@ -30,8 +30,13 @@ export interface Evaluation {
   };
   memory: { perGpuBytes: number; capacityBytes: number; breakdown: MemoryBreakdown; peakStage: number; perStageBytes: number[]; inFlightMicroBatches: number };
   step: { seconds: number; breakdown: StepBreakdown; bubbleFraction: number; tokensPerStep: number; analyticSeconds: number };
-  throughput: { tokensPerSecond: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; hfu: number; mfuAtPrecisionPeak: number; peakTflops: number };
-  run: RunTotals;
+  throughput: {
+    tokensPerSecond: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; hfu: number; mfuAtPrecisionPeak: number; peakTflops: number;
+    /** 80 % prediction interval of tokensPerSecondPerGpu, [low, high] (issue 16; absent until the model reports one). */
+    interval80?: [number, number];
+  };
+  /** Run totals; idealDaysInterval80 is the 80 % prediction interval of idealDays, [low, high] (issue 16; absent until reported). */
+  run: RunTotals & { idealDaysInterval80?: [number, number] };
   /** Monte Carlo failure budget (few trials), when the scenario has a failure profile and the caller asks. */
   failures?: FailureSummary;
 }

@@ -3,13 +3,10 @@
  * each chunk's rows go back to their trial positions, so the merged array (and every statistic
  * taken from it in trial order) is byte-identical for any number of workers.
  *
- * The worker module is resolved next to this one with the same extension: worker.js from the
- * compiled dist/, worker.ts from sources, in which case the worker loads tsx first.
+ * The worker module is resolved next to this one (worker-boot.ts): worker.js from the compiled
+ * dist/, worker.ts from sources, in which case the worker loads tsx first.
  */
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { invariant } from '../errors.js';
 import type { Seed } from '../sim/index.js';
 import type { RunModel } from './run-model.js';
@@ -19,27 +16,13 @@ import type { RunInputs } from './inputs.js';
 import { planRun, type SimulateOptions } from './plan-run.js';
 import { driveFlow, simulateTrials, type TrialRows } from './monte-carlo.js';
 import { summarize, type FailureSummary } from './summary.js';
+import { startSiblingWorker } from './worker-boot.js';
 
 /** Trials per message: small enough for a smooth progress bar and load balance, large enough to amortise messaging. */
 const CHUNK = 250;
 
 /** Most worker threads a pool starts (the CLI checks its flag against this). */
 export const MAX_WORKERS = 64;
-
-/** Starts one trial worker: worker.js next to this module, or worker.ts through tsx when running from sources. */
-function startWorker(): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  // The single-file CLI bundle (dist/clusterplan.mjs) sits one level above dist/run/worker.js.
-  const bundled = import.meta.url.endsWith('/clusterplan.mjs');
-  const url = new URL(fromSource ? './worker.ts' : bundled ? './run/worker.js' : './worker.js', import.meta.url);
-  if (!fromSource) return new Worker(url);
-  // Loader hooks of the main thread (tsx, vitest) do not reach workers, and Node 20 ignores
-  // --import in a worker's execArgv: register tsx in the worker first, then load the entry.
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsxApi = pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href; // the ESM build of tsx/esm/api
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(boot, { eval: true });
-}
 
 /** A pool of worker threads running trial chunks. Call close() when done. */
 export class TrialPool {
@@ -48,7 +31,7 @@ export class TrialPool {
 
   constructor(readonly size: number) {
     invariant(Number.isInteger(size) && size >= 1 && size <= MAX_WORKERS, `workers must be a whole number from 1 to ${MAX_WORKERS}, got ${size}`);
-    for (let i = 0; i < size; i++) this.workers.push(startWorker());
+    for (let i = 0; i < size; i++) this.workers.push(startSiblingWorker(import.meta.url, 'worker', 'run'));
   }
 
   /** Runs trials [start, end) of `model`; resolves to their rows in trial order. */

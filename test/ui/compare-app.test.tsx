@@ -175,6 +175,19 @@ describe('compare screen', () => {
     r.unmount();
   });
 
+  it('a search still running shows as a row saying so, with its progress, then its plans take its place', () => {
+    const searching: ComparePlan = { id: 3, name: 'search', source: 'scenarios/tiny.yaml', sets: [], failures: 'none', pending: 'searching…' };
+    const props = { title: 't', defaultExportPath: '/tmp/x', onExport: () => '', columns: 200, rows: 50 };
+    const r = render(<CompareApp {...props} plans={[...plans, searching]} progress={{ done: 3, total: 3, label: 'evaluated 3/3 plans · search: candidates 128/402 · 20 evaluated' }} />);
+    expect(r.lastFrame()).toMatch(/search +searching…/);
+    expect(r.lastFrame()).toContain('candidates 128/402');
+    const found = { ...plans[1], id: 4, name: 'search #1 TP1 CP1 PP2', search: { rank: 1, scenario: 'scenarios/tiny.yaml' } };
+    r.rerender(<CompareApp {...props} plans={[...plans, found]} progress={null} />);
+    expect(r.lastFrame()).toContain('search #1 TP1 CP1 PP2');
+    expect(r.lastFrame()).not.toContain('searching…');
+    r.unmount();
+  });
+
   it('drops columns on a narrow terminal in the stated order and names them', () => {
     const r = render(<CompareApp title="t" plans={plans} progress={null} defaultExportPath="/tmp/x" onExport={() => ''} columns={80} rows={40} />);
     const f = r.lastFrame()!;

@@ -1,29 +1,15 @@
 /** `clusterplan compare` without a terminal: plain table, JSON and CSV with the same numbers, no escape codes, exit 0. */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { COLUMNS, bestPlans, cellText, visibleColumns, renderCompareTable, type ComparePlan, type NumericKey } from '../../src/report/compare.js';
-import { tinyPlans } from './fixtures.js';
+import { COLUMNS, bestPlans, cellText, visibleColumns, renderCompareTable, planDiff, planIntervals, compareRecord, type ComparePlan, type NumericKey } from '../../src/report/compare.js';
+import { tinyPlans, runPiped, type Piped } from './fixtures.js';
 
 const root = resolve(__dirname, '../..');
 const ARGS = ['compare', 'scenarios/tiny.yaml', '--vary', 'tp=2,1', '--set', 'cluster.failures=llama3-h100', '--set', 'cluster.storage.writeBandwidth=2 TB/s', '--trials', '20'];
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = Piped;
 /** Runs the CLI with stdout and stderr piped (not a terminal). */
-function run(...extra: string[]): Promise<Result> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['bin/clusterplan', ...ARGS, ...extra], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
+const run = (...extra: string[]) => runPiped([...ARGS, ...extra]);
 
 describe('compare, piped', () => {
   let table: Result;
@@ -102,6 +88,36 @@ describe('comparison rows', () => {
     expect(cellText(wide[1], COLUMNS.find((c) => c.key === key)!)).toMatch(/±10%$/);
     const apart = [{ ...a, intervals: { [key]: { low: sa * 0.99, high: sa * 1.01 } } }, { ...b, intervals: { [key]: { low: sb * 0.99, high: sb * 1.01 } } }];
     expect([...bestPlans(apart).get(key)!]).toEqual([1]);
+  });
+
+  it('the 80 % intervals evaluate reports (throughput.interval80, run.idealDaysInterval80) show, and overlapping plans are not ordered', () => {
+    const [a, b] = plans;
+    const withIntervals = (p: ComparePlan, spread: number): ComparePlan => {
+      const ev = p.evaluation!;
+      const g = ev.throughput.tokensPerSecondPerGpu;
+      const d = ev.run.idealDays;
+      return { ...p, evaluation: { ...ev, throughput: { ...ev.throughput, interval80: [g * (1 - spread), g * (1 + spread)] }, run: { ...ev.run, idealDaysInterval80: [d * (1 - spread), d * (1 + spread)] } } };
+    };
+    // Far apart without intervals (tp=1 is clearly faster); ±90 % makes every value overlap.
+    expect([...bestPlans([a, b]).get('mfu')!]).toEqual([1]);
+    const wide = [withIntervals(a, 0.9), withIntervals(b, 0.9)];
+    const iv = planIntervals(wide[0])!;
+    const ev = wide[0].evaluation!;
+    expect(iv.tokensPerSecond!.low).toBeCloseTo(ev.throughput.tokensPerSecond * 0.1, 6);
+    expect(iv.stepSeconds!.high).toBeCloseTo(ev.step.seconds / 0.1, 9);
+    expect(iv.gpuHours!.high).toBeCloseTo(ev.run.gpuHours * 1.9, 6);
+    for (const key of ['mfu', 'stepSeconds', 'tokensPerSecond', 'idealDays', 'gpuHours'] as const) expect([...bestPlans(wide).get(key)!].sort(), key).toEqual([0, 1]);
+    // Monte Carlo days carry no interval: still ordered.
+    expect(planIntervals(wide[0])!.p90Days).toBeUndefined();
+    expect(cellText(wide[1], COLUMNS.find((c) => c.key === 'mfu')!)).toMatch(/±90%$/);
+    expect(planDiff(wide[0], wide[1]).outputs.find((r) => r.label === 'MFU')!.overlaps).toBe(true);
+    expect(renderCompareTable(wide)).toContain('80 % interval');
+    expect(compareRecord(wide[0]).intervals).toEqual(iv);
+    // Narrow intervals keep the order.
+    const tight = [withIntervals(a, 0.001), withIntervals(b, 0.001)];
+    expect([...bestPlans(tight).get('mfu')!]).toEqual([1]);
+    expect(planDiff(tight[0], tight[1]).outputs.find((r) => r.label === 'MFU')!.overlaps).toBe(false);
+    expect(planIntervals(plans[0])).toBeUndefined();
   });
 
   it('columns drop in the stated order as the width shrinks', () => {

@@ -1,4 +1,6 @@
 /** Plans for the screen's tests: the tiny scenario evaluated for real (milliseconds), three ways. */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { planRequests, parseVary } from '../../src/cli/compare.js';
 import { runRequest } from '../../src/cli/compare-eval.js';
 import type { ComparePlan } from '../../src/report/compare.js';
@@ -26,4 +28,23 @@ export function tinyPlans(): ComparePlan[] {
   const two = evaluateAll(['scenarios/tiny.yaml'], failures, ['tp=2,1'], 0);
   const small = evaluateAll(['scenarios/tiny.yaml'], [...failures, 'cluster.gpu.hbm.capacity=2 GiB'], [], 2).map((p) => ({ ...p, name: 'tiny small-hbm' }));
   return [...two, ...small];
+}
+
+export interface Piped {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs bin/clusterplan with stdout and stderr piped (not a terminal). */
+export function runPiped(args: string[]): Promise<Piped> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['bin/clusterplan', ...args], { cwd: resolve(__dirname, '../..') });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
 }
