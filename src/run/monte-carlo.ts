@@ -141,7 +141,7 @@ export function compareRecovery(inputs: RunInputs, options: SimulateOptions, row
   const chosen = inputs.recovery ?? 'checkpoint-restart';
   return RECOVERY_STRATEGIES.map((strategy) => {
     const model = modelAt(plan, steps, strategy);
-    const s = summarize({ ...rows.context, interval: { ...rows.context.interval, seconds: model.intervalSeconds }, recovery: strategy, closedForm: closedFormInputs(model), notes: [] }, runTrialRange(model, plan.seed, 0, plan.trials));
+    const s = summarize({ ...rows.context, interval: { ...rows.context.interval, seconds: model.intervalSeconds }, checkpoint: { ...rows.context.checkpoint, pauseSeconds: model.pauseSeconds, backgroundSeconds: model.backgroundSeconds }, recovery: strategy, closedForm: closedFormInputs(model), notes: [] }, runTrialRange(model, plan.seed, 0, plan.trials));
     return {
       strategy,
       chosen: strategy === chosen,
