@@ -205,3 +205,25 @@ describe('what a buyer pays', () => {
     expect(compareRecovery(inp, options, r)).toEqual(list);
   });
 });
+
+describe('failures CLI: added keys only, and the comparison', () => {
+  it('keeps every key of the summary and adds badput and cost; --compare-recovery adds recoveryStrategies, byte-identical at any worker count', async () => {
+    const { cli } = await import('../cli/in-process.js');
+    const args = ['failures', 'scenarios/llama3-405b.yaml', '--trials', '20', '--json'];
+    const plain = JSON.parse((await cli(args)).stdout);
+    expect(Object.keys(plain)).toEqual([
+      'trials', 'seed', 'mode', 'horizonDays', 'finishedTrials', 'days', 'interruptions', 'goodput', 'lostGpuHours', 'spares', 'checkpoint', 'restart', 'tokens', 'histogram', 'closedForm', 'badput', 'cost', 'notes',
+    ]);
+    expect(plain.cost.ideal.costUsd).toBeGreaterThan(0);
+    const one = await cli([...args, '--compare-recovery']);
+    const two = await cli([...args, '--compare-recovery', '--workers', '2']);
+    expect(one.status).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    const j = JSON.parse(one.stdout);
+    expect(j.recoveryStrategies.map((r: { strategy: string }) => r.strategy)).toEqual([...RECOVERY_STRATEGIES]);
+    expect({ ...j, recoveryStrategies: undefined }).toEqual({ ...plain, recoveryStrategies: undefined });
+    const text = (await cli(['failures', 'scenarios/llama3-405b.yaml', '--trials', '20', '--compare-recovery'])).stdout;
+    expect(text).toContain('Recovery strategies (same trials');
+    expect(text).toContain('What a buyer pays  expected');
+  });
+});
