@@ -395,6 +395,8 @@ class Trial {
       r[b + F.restore] += Math.max(0, restarted - (restart + this.outRestart - this.outRestore));
       r[b + F.degraded] += now - restarted;
       if (restart > ready) r[b + F.waitEpisodes]++;
+      // Elastic: the shrunk job kept work past its last checkpoint; a crash now loses it.
+      if (fault === 'checkpoint' || fault === 'persistent') this.rollBack(fault);
     }
     this.phaseStart = now;
   }

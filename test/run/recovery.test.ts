@@ -113,6 +113,14 @@ describe('recovery strategies on a scripted fault (hand-worked)', () => {
     expect(r.wall).toBeCloseTo(10_450 + 5 + 100 + 30 + 1250 + 820 + 100 + 300, 9);
   });
 
+  it('elastic: a software crash while running shrunk loses the work past the last checkpoint and still owes the rest of the shrunk running', () => {
+    // Shrunk from 2,655 to 3,905; the crash at 3,000 has served 345 s of the 1,250: 905 s still owed after a full 300 s restart.
+    const r = scripted(at('elastic'), [...gpuFault, { timeSeconds: 3000, component: 2 }]);
+    expect(r.recompute).toBeCloseTo(5 + 420, 9);
+    expect(r).toMatchObject({ detect: 200, restart: 330, degraded: 1250 });
+    expect(r.wall).toBeCloseTo(10_450 + 425 + 200 + 330 + 1250, 9);
+  });
+
   it('elastic with a single replica is checkpoint-restart', () => {
     const one = { ...ctx(), inputs: { ...ctx().inputs, dp: 1 } };
     expect(applyRecovery(base(), 'elastic', one)).toEqual(base());
