@@ -5,6 +5,7 @@ import { evaluate } from '../run/evaluate.js';
 import { runInputsFromScenario } from '../run/inputs.js';
 import { MAX_TRIALS, RunTooLarge, type Progress } from '../run/plan-run.js';
 import { summarize } from '../run/summary.js';
+import { compareRecovery } from '../run/monte-carlo.js';
 import { failureShard, type ShardSpec } from '../run/shard.js';
 import { MAX_WORKERS, simulateTrialsParallel } from '../run/parallel.js';
 import { renderFailures, progressLine } from '../report/failures.js';
@@ -24,6 +25,7 @@ interface Args {
   set?: string[];
   gpus?: number;
   shard?: string;
+  'compare-recovery'?: boolean;
 }
 
 /** Reads a duration flag ("2h", "54d", "900") as seconds. */
@@ -63,6 +65,8 @@ export const failuresCommand: CommandModule<object, Args> = {
       .conflicts('checkpoint-interval', 'optimize-checkpoint')
       .option('horizon', { type: 'string', describe: 'simulate a fixed wall-clock window instead of the token budget, e.g. 54d' })
       .option('json', { type: 'boolean', describe: 'print JSON instead of the report' })
+      .option('compare-recovery', { type: 'boolean', describe: 'also run every recovery strategy (checkpoint-restart, hot-spare, in-memory, elastic) on the same trials and compare them (JSON: recoveryStrategies)' })
+      .conflicts('compare-recovery', 'shard')
       .option('shard', { type: 'string', describe: 'run only block i (from 0) of n of the trials and print a JSON shard document for `clusterplan merge`, e.g. 0/4' })
       .option('set', { type: 'string', array: true, describe: 'override a field: path=value (repeatable), e.g. cluster.spareNodes=16' })
       .option('gpus', { type: 'number', describe: 'resize the cluster; dp is re-derived' }) as never,
@@ -78,7 +82,7 @@ export const failuresCommand: CommandModule<object, Args> = {
       const inputs = runInputsFromScenario(sc, ev);
       const bar = process.stderr.isTTY ? progressBar() : undefined;
       const notes = ev.feasible ? [] : [`the plan does not fit in memory (${ev.reasons.join('; ')}); failures simulated at its step time anyway`];
-      const result = await simulateTrialsParallel(inputs, {
+      const simOptions = {
         trials,
         seed: args.seed,
         workers,
@@ -87,15 +91,16 @@ export const failuresCommand: CommandModule<object, Args> = {
         horizonSeconds: horizon,
         shard,
         notes,
-        onProgress: bar?.update,
-      }).catch((e: unknown) => {
+      };
+      const result = await simulateTrialsParallel(inputs, { ...simOptions, onProgress: bar?.update }).catch((e: unknown) => {
         throw e instanceof RunTooLarge ? tooLarge(e, horizon !== undefined) : e;
       });
       bar?.clear();
       if (shard) return printJson(failureShard(result, shard, { scenario: sc.name, gpus: inputs.gpus }));
       const summary = summarize(result.context, result.rows);
-      if (args.json) printJson(summary);
-      else process.stdout.write(renderFailures(summary, sc.name, inputs.gpus));
+      const strategies = args['compare-recovery'] ? compareRecovery(inputs, simOptions, result) : undefined;
+      if (args.json) printJson(strategies ? { ...summary, recoveryStrategies: strategies } : summary);
+      else process.stdout.write(renderFailures(summary, sc.name, inputs.gpus, strategies));
     } catch (e) {
       reportError(e);
     }

@@ -1,5 +1,6 @@
 /** Text rendering of the failure Monte Carlo: the `failures` report, its brief for `evaluate`, the progress line. */
 import type { FailureSummary } from '../run/summary.js';
+import type { RecoveryComparison } from '../run/monte-carlo.js';
 import type { Progress } from '../run/plan-run.js';
 import { formatSeconds, formatSi } from '../units/format.js';
 
@@ -15,7 +16,7 @@ export function table(header: string[], rows: string[][], textColumns = 1): stri
 }
 
 /** Renders the failure report: days, interruptions by component, lost GPU-hours, goodput, spares, checkpointing, histogram. */
-export function renderFailures(s: FailureSummary, scenario: string, gpus: number): string {
+export function renderFailures(s: FailureSummary, scenario: string, gpus: number, strategies?: RecoveryComparison[]): string {
   const out: string[] = [];
   const window = s.mode === 'horizon' ? `${f1(s.horizonDays ?? 0)}-day window` : 'whole token budget';
   out.push(`clusterplan failures · ${scenario} · ${int(gpus)} GPUs · ${window} · ${int(s.trials)} trials, seed ${s.seed}`);
@@ -55,6 +56,9 @@ export function renderFailures(s: FailureSummary, scenario: string, gpus: number
     ['waiting for spares', l.waitingForSpares],
   ];
   out.push(...table(['', 'GPU-hours', 'share'], lostRows.map(([k, v]) => [k, formatSi(v, 2), l.mean > 0 ? pct(v / l.mean) : ''])));
+  out.push(...badputLines(s));
+  out.push(...costLines(s));
+  if (strategies) out.push(...strategyLines(strategies));
   out.push('');
   const sp = s.spares;
   out.push(`Spares  ${sp.spareNodes} nodes · ${f1(sp.nodesReplaced)} nodes swapped per run · nodes out for repair at the peak: mean ${f1(sp.peakNodesOut.mean)}, p99 ${f1(sp.peakNodesOut.p99)}, max ${sp.peakNodesOut.max}`);
@@ -79,6 +83,51 @@ export function renderFailures(s: FailureSummary, scenario: string, gpus: number
   return out.join('\n') + '\n';
 }
 
+const BADPUT_LABELS: [keyof FailureSummary['badput'], string][] = [
+  ['startUp', 'start-up (relaunch, init)'],
+  ['checkpointSave', 'checkpoint save'],
+  ['checkpointRestore', 'checkpoint restore'],
+  ['progressLost', 'progress lost to disruptions'],
+  ['waitingForRepair', 'waiting for repair or spares'],
+  ['plannedMaintenance', 'planned maintenance'],
+  ['runningShrunk', 'running shrunk (elastic)'],
+];
+
+/** Badput in Google's goodput buckets, mean and p90 GPU-hours per run. */
+function badputLines(s: FailureSummary): string[] {
+  const rows = BADPUT_LABELS.filter(([k]) => k !== 'runningShrunk' || s.badput[k].p90 > 0).map(([k, label]) => [label, formatSi(s.badput[k].mean, 2), formatSi(s.badput[k].p90, 2)]);
+  return ['', 'Badput by cause (goodput buckets, GPU-hours per run)', ...table(['', 'mean', 'p90'], rows)];
+}
+
+const usd = (x: number) => `$${formatSi(x, 2)}`;
+
+/** What a buyer pays: the ideal run, labelled, beside the expected one with failures and spares. */
+function costLines(s: FailureSummary): string[] {
+  const c = s.cost;
+  const e = c.expected;
+  const spares = c.spareGpus > 0 ? `${c.spareGpus} ${c.spareBilling} spare GPUs (${formatSi(e.spareGpuHours, 2)} GPU-hours)` : 'no spare nodes';
+  const cost = e.costUsd ? `${usd(e.costUsd.mean)} (p90 ${usd(e.costUsd.p90)})` : 'price not set';
+  const out = ['', `What a buyer pays  expected ${formatSi(e.gpuHours.mean, 2)} GPU-hours (p90 ${formatSi(e.gpuHours.p90, 2)}), ${cost}: failures, restarts, checkpoints and ${spares}`];
+  if (c.ideal) out.push(`  ideal (no failures, no spares) ${formatSi(c.ideal.gpuHours, 2)} GPU-hours, ${c.ideal.costUsd !== null ? usd(c.ideal.costUsd) : 'price not set'}`);
+  if (c.recovery !== 'checkpoint-restart') out.push(`  recovery strategy: ${c.recovery}`);
+  return out;
+}
+
+/** The recovery strategies side by side on the same trials. */
+function strategyLines(list: RecoveryComparison[]): string[] {
+  const rows = list.map((r) => [
+    r.strategy + (r.chosen ? ' *' : ''),
+    pct(r.goodput.mean),
+    pct(r.closedFormEttr),
+    f1(r.days.mean),
+    f1(r.days.p90),
+    formatSi(r.gpuHours.mean, 2),
+    r.costUsd ? usd(r.costUsd.mean) : 'price not set',
+    r.costUsd ? usd(r.costUsd.p90) : '',
+  ]);
+  return ['', 'Recovery strategies (same trials; * the scenario\'s)', ...table(['strategy', 'goodput', 'closed form', 'days', 'p90', 'GPU-hours', 'cost', 'p90'], rows)];
+}
+
 /**
  * A text histogram: one row per bin with a bar proportional to its count. `barWidth` (default 40)
  * and `maxDigits` (most decimals of the bin edges, default 3) let a narrow screen or a toy run's
@@ -95,8 +144,12 @@ export function histogramLines(edges: number[], counts: number[], total: number,
 
 /** Lines for the evaluate report (its `extra` block): the Monte Carlo summary in brief. */
 export function renderFailureBrief(s: FailureSummary): string[] {
+  const e = s.cost.expected;
+  const ideal = s.cost.ideal;
+  const cost = (x: number | null | undefined) => (x === null || x === undefined ? 'price not set' : usd(x));
   return [
     `Failures ${s.trials} trials: ${f1(s.days.mean)} days mean (p50 ${f1(s.days.p50)}, p90 ${f1(s.days.p90)}) vs ${f1(s.days.ideal)} ideal · goodput ${pct(s.goodput.mean)} · ${f1(s.interruptions.total.mean)} interruptions (${f1(s.interruptions.unexpected.mean)} unexpected) · checkpoint every ${formatSeconds(s.checkpoint.intervalSeconds)}`,
+    `Cost    ideal ${formatSi(ideal?.gpuHours ?? 0, 2)} GPU-hours, ${cost(ideal?.costUsd)} (no failures, no spares) · expected ${formatSi(e.gpuHours.mean, 2)} GPU-hours (p90 ${formatSi(e.gpuHours.p90, 2)}), ${cost(e.costUsd?.mean)} (p90 ${cost(e.costUsd?.p90)}) with failures and ${s.cost.spareGpus} ${s.cost.spareBilling} spare GPUs`,
   ];
 }
 

@@ -26,6 +26,13 @@ export interface ClosedFormInputs {
   plannedSeconds: number;
   /** w: job pause per checkpoint. */
   pauseSeconds: number;
+  /**
+   * Only under a recovery strategy other than checkpoint-restart (recovery.ts), whose faults
+   * cost differently: the loss per second of wall time is `fixedPerSecond` (Σ λ_c·(detection +
+   * restart + shrunk running + a rollback of half a step or half the persistent interval))
+   * plus `intervalRate`·Δt/2 for the faults that roll back to the last checkpoint.
+   */
+  strategy?: { fixedPerSecond: number; intervalRate: number };
 }
 
 /** The rates and costs of the closed form, from the engine's model. */
@@ -43,7 +50,9 @@ export function closedFormInputs(model: Omit<RunModel, 'intervalSeconds'>): Clos
       detect += c.ratePerSecond * c.detectSeconds;
     }
   }
+  const strategy = model.components.some((c) => c.restartSeconds !== undefined || c.rollback !== undefined || c.degradedSeconds !== undefined) ? strategyTerms(model) : undefined;
   return {
+    ...(strategy ? { strategy } : {}),
     unexpectedPerSecond: unexpected,
     u0Seconds: (unexpected > 0 ? detect / unexpected : 0) + model.restartSeconds,
     plannedPerSecond: planned,
@@ -52,8 +61,23 @@ export function closedFormInputs(model: Omit<RunModel, 'intervalSeconds'>): Clos
   };
 }
 
+/** Per-fault costs under a recovery strategy: each unexpected component's own restart, shrunk running and rollback. */
+function strategyTerms(model: Omit<RunModel, 'intervalSeconds'>): NonNullable<ClosedFormInputs['strategy']> {
+  let fixedPerSecond = 0;
+  let intervalRate = 0;
+  for (const c of model.components) {
+    if (c.planned) continue;
+    const rollback = c.rollback ?? 'checkpoint';
+    const half = rollback === 'step' ? model.stepSeconds / 2 : rollback === 'persistent' ? (model.persistentSeconds ?? 0) / 2 : 0;
+    fixedPerSecond += c.ratePerSecond * (c.detectSeconds + (c.restartSeconds ?? model.restartSeconds) + (c.degradedSeconds ?? 0) + half);
+    if (rollback === 'checkpoint') intervalRate += c.ratePerSecond;
+  }
+  return { fixedPerSecond, intervalRate };
+}
+
 /** Kokolis et al.'s expected ETTR at checkpoint interval Δt (seconds of work); 0 when failures outpace progress. */
 export function kokolisEttr(k: ClosedFormInputs, intervalSeconds: number): number {
-  const lost = k.unexpectedPerSecond * (k.u0Seconds + intervalSeconds / 2) + k.plannedPerSecond * k.plannedSeconds;
+  const unexpectedLost = k.strategy ? k.strategy.fixedPerSecond + (k.strategy.intervalRate * intervalSeconds) / 2 : k.unexpectedPerSecond * (k.u0Seconds + intervalSeconds / 2);
+  const lost = unexpectedLost + k.plannedPerSecond * k.plannedSeconds;
   return Math.max(0, (1 - lost) / (1 + k.pauseSeconds / intervalSeconds));
 }

@@ -107,6 +107,12 @@ class Trial {
   private restartEnd = 0;
   /** Time of the live restart wake-up (Infinity: none); wake-ups at other times are stale. */
   private restartWakeAt = Infinity;
+  /** RECOVER: the restart this outage needs (seconds), its restore part and, elastic, the shrunk-running equivalent after it. */
+  private outRestart = 0;
+  private outRestore = 0;
+  private outDegraded = 0;
+  /** Work saved by the last persistent checkpoint (in-memory strategy; else the committed one). */
+  private persistent = 0;
 
   constructor(
     private readonly shared: Shared,
@@ -193,8 +199,9 @@ class Trial {
     const b = this.base;
     r[b + F.components + c]++;
     const now = this.sim.now;
-    if (comp.nodesOut > 0) {
+    if (comp.nodesOut > 0 && !comp.elastic) {
       const repairs = this.repairs;
+      r[b + F.spareNodeSeconds] += comp.nodesOut * comp.repairSeconds;
       repairs.returnRepaired(now);
       repairs.send(now + comp.repairSeconds, comp.nodesOut);
       r[b + F.nodesReplaced] += comp.nodesOut;
@@ -221,15 +228,16 @@ class Trial {
         const detecting = phase === RECOVER && now < this.readyTime;
         const bucket = detecting ? this.downBucket : F.maintenance;
         this.closePhase(now, false);
-        this.recover(now, Math.max(detecting ? this.readyTime : now, now + comp.downtimeSeconds), bucket);
+        this.recover(now, Math.max(detecting ? this.readyTime : now, now + comp.downtimeSeconds), bucket, this.model.restartSeconds, this.model.restoreSeconds ?? 0, 0);
       }
       return;
     }
     // Unexpected: the job dies (or its recovery does); work since the last committed checkpoint
     // is lost, and the outage is at least this fault's detection time from now.
     const keep = phase === RECOVER && now < this.readyTime ? this.readyTime : now;
-    this.closePhase(now, true);
-    this.recover(now, Math.max(keep, now + comp.detectSeconds), F.detect);
+    this.closePhase(now, comp.rollback ?? 'checkpoint');
+    const m = this.model;
+    this.recover(now, Math.max(keep, now + comp.detectSeconds), F.detect, comp.restartSeconds ?? m.restartSeconds, comp.restoreSeconds ?? m.restoreSeconds ?? 0, comp.degradedSeconds ?? 0);
   }
 
   /**
@@ -240,13 +248,21 @@ class Trial {
    * out leaves the wake-up where it is (it re-arms itself when it comes early), so faults
    * arriving during a long outage add nothing to the event queue.
    */
-  private recover(now: number, ready: number, bucket: number): void {
+  private recover(now: number, ready: number, bucket: number, restart: number, restore: number, degraded: number): void {
+    if (this.phase === RECOVER) {
+      // Still down: the larger restart stands, and shrunk running still owed carries over.
+      if (this.outRestart > restart) [restart, restore] = [this.outRestart, this.outRestore];
+      degraded += this.outDegraded - Math.min(this.outDegraded, Math.max(0, now - (this.restartEnd - this.outDegraded)));
+    }
+    this.outRestart = restart;
+    this.outRestore = restore;
+    this.outDegraded = degraded;
     this.enter(RECOVER, now);
     ++this.epoch; // a pending stop or finish is stale now
     this.readyTime = ready;
     this.downBucket = bucket;
     this.restartStart = Math.max(ready, this.repairs.readyTime(now));
-    this.restartEnd = this.restartStart + this.model.restartSeconds;
+    this.restartEnd = this.restartStart + restart + degraded;
     if (this.restartWakeAt > this.restartEnd) this.wakeForRestartAt(this.restartEnd);
   }
 
@@ -266,9 +282,9 @@ class Trial {
   private onStopped(): void {
     const now = this.sim.now;
     this.closePhase(now, false);
-    this.progress = this.committed = this.stopProgress;
+    this.progress = this.committed = this.persistent = this.stopProgress;
     this.row[this.base + F.checkpoints]++;
-    this.recover(now, now + this.pendingDowntime, F.maintenance);
+    this.recover(now, now + this.pendingDowntime, F.maintenance, this.model.restartSeconds, this.model.restoreSeconds ?? 0, 0);
   }
 
   private onRestarted(): void {
@@ -330,7 +346,7 @@ class Trial {
    * Books the time since the phase started and, for a running segment, the work done and the
    * checkpoints committed. With `fault`, work since the last committed checkpoint is lost.
    */
-  private closePhase(now: number, fault: boolean): void {
+  private closePhase(now: number, fault: false | 'checkpoint' | 'persistent' | 'step'): void {
     const r = this.row;
     const b = this.base;
     const phase = this.phase;
@@ -352,22 +368,20 @@ class Trial {
       }
       r[b + F.checkpoint] += rel - work;
       r[b + F.checkpoints] += saves;
-      this.committed = this.segmentProgress + saves * tau;
-      if (fault) {
+      if (saves > 0) this.commit(this.segmentProgress + saves * tau);
+      if (fault === 'checkpoint' && (saves > 0 || this.committed === this.segmentProgress)) {
+        // The usual case, in the segment's own terms.
         r[b + F.recompute] += work - saves * tau;
         this.progress = this.committed;
       } else {
         this.progress = this.segmentProgress + work;
+        if (fault) this.rollBack(fault);
       }
     } else if (phase === STOPPING) {
       r[b + F.checkpoint] += now - this.phaseStart;
-      if (fault) {
-        // The stop's checkpoint did not complete: back to the last committed point.
-        r[b + F.recompute] += this.stopProgress - this.committed;
-        this.progress = this.committed;
-      } else {
-        this.progress = this.stopProgress;
-      }
+      this.progress = this.stopProgress;
+      // The stop's checkpoint did not complete: back to the last committed point.
+      if (fault) this.rollBack(fault === 'step' ? 'checkpoint' : fault);
     } else if (phase === RECOVER) {
       // Detection or maintenance until readyTime, waiting for nodes until restartStart, then restarting.
       const start = this.phaseStart;
@@ -375,10 +389,37 @@ class Trial {
       const restart = Math.min(Math.max(this.restartStart, ready), now);
       r[b + this.downBucket] += ready - start;
       r[b + F.wait] += restart - ready;
-      r[b + F.restart] += now - restart;
+      // The restart (start-up, then the restore), then the shrunk running it owes (elastic).
+      const restarted = Math.min(now, restart + this.outRestart);
+      r[b + F.restart] += restarted - restart;
+      r[b + F.restore] += Math.max(0, restarted - (restart + this.outRestart - this.outRestore));
+      r[b + F.degraded] += now - restarted;
       if (restart > ready) r[b + F.waitEpisodes]++;
+      // Elastic: the shrunk job kept work past its last checkpoint; a crash now loses it.
+      if (fault === 'checkpoint' || fault === 'persistent') this.rollBack(fault);
     }
     this.phaseStart = now;
+  }
+
+  /** A checkpoint of `work` committed; with in-memory checkpoints, the persistent ones fall on multiples of persistentSeconds. */
+  private commit(work: number): void {
+    this.committed = work;
+    const p = this.model.persistentSeconds;
+    this.persistent = p === undefined ? work : Math.max(this.persistent, Math.floor(work / p + EPS) * p);
+  }
+
+  /** After a fault: back to the last committed (or persistent) checkpoint, or to the last finished step; the rest is done again. */
+  private rollBack(to: 'checkpoint' | 'persistent' | 'step'): void {
+    let keep: number;
+    if (to === 'step') {
+      const step = this.model.stepSeconds;
+      keep = Math.max(this.committed, this.segmentProgress + Math.floor((this.progress - this.segmentProgress) / step + EPS) * step);
+    } else {
+      keep = to === 'persistent' ? this.persistent : this.committed;
+      this.committed = keep;
+    }
+    this.row[this.base + F.recompute] += this.progress - keep;
+    this.progress = keep;
   }
 }
 

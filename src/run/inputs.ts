@@ -4,6 +4,11 @@ import type { Scenario } from '../plan/resolve.js';
 import type { FailureProfile } from '../schema/failures.js';
 import { countParams } from '../model/params.js';
 import type { ModelComponent } from './run-model.js';
+import { pricePerGpuHour } from './totals.js';
+
+/** How the job recovers from a fault (recovery.ts). */
+export type RecoveryStrategy = 'checkpoint-restart' | 'hot-spare' | 'in-memory' | 'elastic';
+export const RECOVERY_STRATEGIES: readonly RecoveryStrategy[] = ['checkpoint-restart', 'hot-spare', 'in-memory', 'elastic'];
 
 /** Storage bandwidths in bytes per second. */
 export interface StorageInputs {
@@ -34,6 +39,14 @@ export interface RunInputs {
   checkpointIntervalSeconds?: number;
   storage: StorageInputs;
   failures: FailureProfile;
+  /** Data-parallel replicas (elastic continue drops whole replicas); default 1. */
+  dp?: number;
+  /** USD per GPU-hour, null when unset (costs then say "price not set"); default null. */
+  pricePerGpuHour?: number | null;
+  /** Spare nodes reserved for the whole run (held) or billed only while standing in (rented); default held. */
+  spareBilling?: 'held' | 'rented';
+  /** Default checkpoint-restart. */
+  recovery?: RecoveryStrategy;
 }
 
 /** Job-level components: rates per second for this job, nodes each fault takes out. */
@@ -41,7 +54,8 @@ export function modelComponents(inputs: RunInputs): ModelComponent[] {
   const p = inputs.failures;
   return p.components.map((c) => {
     const exposure = c.per === 'gpu-hour' ? inputs.gpus : c.per === 'node-hour' ? inputs.nodes : 1;
-    const nodesOut = !c.replaceNode ? 0 : c.scope === 'switch' ? Math.min(inputs.nodes, c.nodesPerSwitch ?? inputs.nodesPerSwitch) : 1;
+    const domain = c.scope === 'switch' ? (c.nodesPerSwitch ?? inputs.nodesPerSwitch) : c.scope === 'rack' || c.scope === 'power' ? (c.nodesPerDomain as number) : 1;
+    const nodesOut = !c.replaceNode ? 0 : Math.min(inputs.nodes, domain);
     return {
       name: c.name,
       category: c.category ?? (c.planned ? 'Planned' : 'Other'),
@@ -89,5 +103,9 @@ export function runInputsFromScenario(sc: Scenario, evaluation: { step: { second
     checkpointIntervalSeconds: sc.training.checkpointInterval,
     storage: { writeBytesPerSecond: storage.writeBandwidth, readBytesPerSecond: storage.readBandwidth, perNodeBytesPerSecond: storage.perNodeBandwidth },
     failures: sc.failures,
+    dp: sc.plan.dp,
+    pricePerGpuHour: pricePerGpuHour(sc),
+    spareBilling: sc.cluster.spareBilling,
+    recovery: sc.cluster.recovery,
   };
 }

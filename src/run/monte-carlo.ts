@@ -9,7 +9,8 @@ import { invariant } from '../errors.js';
 import type { RunModel } from './run-model.js';
 import { rowWidth } from './trial-row.js';
 import { runTrialRange } from './engine.js';
-import type { RunInputs } from './inputs.js';
+import { RECOVERY_STRATEGIES, type RecoveryStrategy, type RunInputs } from './inputs.js';
+import { closedFormInputs } from './closed-form.js';
 import { planRun, modelAt, shardRange, optimizeTrials, MAX_CANDIDATES, type Progress, type RunPlan, type SimulateOptions } from './plan-run.js';
 import { searchDriver, type IntervalOptimum } from './interval-search.js';
 import { summarize, summaryContext, type FailureSummary, type SummaryContext } from './summary.js';
@@ -111,4 +112,48 @@ export function simulateRun(inputs: RunInputs, options: SimulateOptions = {}): F
   invariant(options.shard === undefined, 'a shard is not a whole summary: use simulateTrials and failureShard');
   const r = simulateTrials(inputs, options);
   return summarize(r.context, r.rows);
+}
+
+/** One recovery strategy's answer on the same fault draws (common random numbers). */
+export interface RecoveryComparison {
+  strategy: RecoveryStrategy;
+  /** The scenario's own strategy (the rest of the report is about it). */
+  chosen: boolean;
+  goodput: { mean: number; p5: number; p50: number; p99: number };
+  /** Kokolis et al.'s closed form under this strategy's costs. */
+  closedFormEttr: number;
+  days: { mean: number; p90: number };
+  lostGpuHours: { mean: number; p90: number };
+  badput: FailureSummary['badput'];
+  gpuHours: { mean: number; p90: number };
+  spareGpuHours: number;
+  costUsd: { mean: number; p90: number } | null;
+  notes: string[];
+}
+
+/**
+ * Every recovery strategy on the same trials (same seeds, the final interval of `rows`), in this
+ * thread: byte-identical whatever the worker count of the main run.
+ */
+export function compareRecovery(inputs: RunInputs, options: SimulateOptions, rows: TrialRows): RecoveryComparison[] {
+  const plan = planRun(inputs, { ...options, optimize: false, shard: undefined, checkpointIntervalSeconds: undefined });
+  const steps = rows.context.interval.steps;
+  const chosen = inputs.recovery ?? 'checkpoint-restart';
+  return RECOVERY_STRATEGIES.map((strategy) => {
+    const model = modelAt(plan, steps, strategy);
+    const s = summarize({ ...rows.context, interval: { ...rows.context.interval, seconds: model.intervalSeconds }, checkpoint: { ...rows.context.checkpoint, pauseSeconds: model.pauseSeconds, backgroundSeconds: model.backgroundSeconds }, recovery: strategy, closedForm: closedFormInputs(model), notes: [] }, runTrialRange(model, plan.seed, 0, plan.trials));
+    return {
+      strategy,
+      chosen: strategy === chosen,
+      goodput: { mean: s.goodput.mean, p5: s.goodput.p5, p50: s.goodput.p50, p99: s.goodput.p99 },
+      closedFormEttr: s.closedForm.ettr,
+      days: { mean: s.days.mean, p90: s.days.p90 },
+      lostGpuHours: { mean: s.lostGpuHours.mean, p90: s.lostGpuHours.p90 },
+      badput: s.badput,
+      gpuHours: s.cost.expected.gpuHours,
+      spareGpuHours: s.cost.expected.spareGpuHours,
+      costUsd: s.cost.expected.costUsd,
+      notes: s.notes,
+    };
+  });
 }

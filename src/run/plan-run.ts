@@ -10,6 +10,8 @@ import type { RunInputs } from './inputs.js';
 import { modelComponents } from './inputs.js';
 import { checkpointCosts, restartCosts, youngDaly, type CheckpointCosts, type RestartCosts } from './checkpoint.js';
 import { closedFormInputs, kokolisEttr } from './closed-form.js';
+import { applyRecovery } from './recovery.js';
+import type { RecoveryStrategy } from './inputs.js';
 
 /** Progress of a simulation: trials done out of a total, per phase. */
 export interface Progress {
@@ -141,6 +143,7 @@ export function planRun(inputs: RunInputs, options: SimulateOptions = {}): RunPl
     backgroundSeconds: ckpt.backgroundSeconds,
     stopCheckpointSeconds: ckpt.writeSeconds,
     restartSeconds: restart.seconds,
+    restoreSeconds: ckpt.loadSeconds,
     spareNodes: inputs.spareNodes,
     components,
   };
@@ -186,7 +189,7 @@ export function toSteps(plan: RunPlan, seconds: number): number {
   return Math.min(Math.max(minSteps, Math.round(seconds / step)), Math.max(minSteps, cap));
 }
 
-/** The engine model at `intervalSteps`. */
-export function modelAt(plan: RunPlan, intervalSteps: number): RunModel {
-  return { ...plan.base, intervalSeconds: intervalSteps * plan.base.stepSeconds };
+/** The engine model at `intervalSteps`, under the scenario's recovery strategy (or `strategy`). */
+export function modelAt(plan: RunPlan, intervalSteps: number, strategy: RecoveryStrategy = plan.inputs.recovery ?? 'checkpoint-restart'): RunModel {
+  return applyRecovery({ ...plan.base, intervalSeconds: intervalSteps * plan.base.stepSeconds }, strategy, plan);
 }

@@ -15,6 +15,19 @@ export interface ModelComponent {
   /** Nodes taken out of the job (0: nothing to replace). */
   nodesOut: number;
   repairSeconds: number;
+  /** Recovery strategy (recovery.ts): restart after this fault instead of RunModel.restartSeconds. */
+  restartSeconds?: number;
+  /** The part of the restart spent restoring state (checkpoint load); default RunModel.restoreSeconds. */
+  restoreSeconds?: number;
+  /**
+   * Where the job resumes: the last committed checkpoint (default), the last persistent one
+   * (an in-memory copy lost with the domain), or the last finished step (elastic continue).
+   */
+  rollback?: 'checkpoint' | 'persistent' | 'step';
+  /** Elastic continue: the nodes leave for repair without a spare (the job shrinks instead). */
+  elastic?: boolean;
+  /** Elastic continue: the throughput lost while shrunk, as seconds of outage equivalent (lost fraction × repair). */
+  degradedSeconds?: number;
 }
 
 /** Everything a trial needs, as plain numbers (structured-clone safe, sent to worker threads). */
@@ -36,6 +49,10 @@ export interface RunModel {
   stopCheckpointSeconds: number;
   /** Relaunch + communicator init + checkpoint load. */
   restartSeconds: number;
+  /** The checkpoint load within restartSeconds (booked as restore badput; default 0). */
+  restoreSeconds?: number;
+  /** In-memory checkpoints: work between persistent checkpoints (a multiple of the interval); absent: every checkpoint is persistent. */
+  persistentSeconds?: number;
   spareNodes: number;
   components: ModelComponent[];
 }

@@ -25,7 +25,7 @@ export interface FailureShard {
   start: number;
   end: number;
   context: SummaryContext;
-  /** Row-major trial rows, (end − start) × (16 + components) numbers (see trial-row.ts). */
+  /** Row-major trial rows, (end − start) × (19 + components) numbers (see trial-row.ts). */
   rows: number[];
 }
 

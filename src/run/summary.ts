@@ -10,6 +10,7 @@ import { closedFormInputs, kokolisEttr, type ClosedFormInputs } from './closed-f
 import type { IntervalSource, RunPlan } from './plan-run.js';
 import type { IntervalOptimum } from './interval-search.js';
 import { mean, percentile, sorted, histogram, stdev } from './stats.js';
+import type { RecoveryStrategy } from './inputs.js';
 
 /** Mean and percentiles of a per-trial quantity. */
 export interface Distribution {
@@ -111,7 +112,37 @@ export interface FailureSummary {
   tokens: number;
   histogram: { unit: 'days'; edges: number[]; counts: number[] };
   closedForm: ClosedFormSummary;
+  /** Lost GPU-hours per run in the buckets of Google's ML goodput measurement (each mean and p90; see badputBuckets). */
+  badput: Record<BadputBucket, { mean: number; p90: number }>;
+  /** What a buyer pays: the ideal run beside the expected one with failures and spare nodes. */
+  cost: CostSummary;
   notes: string[];
+}
+
+/**
+ * Badput buckets after Google's ML goodput measurement (cloud_tpu_goodput: program start-up,
+ * checkpoint save, checkpoint restore, wasted progress from disruptions, infrastructure
+ * recovery), plus planned maintenance and, elastic only, throughput lost while running shrunk.
+ * progressLost holds the work redone and the time until a fault was detected; waitingForRepair the
+ * time the pool had no spare.
+ */
+export type BadputBucket = 'startUp' | 'checkpointSave' | 'checkpointRestore' | 'progressLost' | 'waitingForRepair' | 'plannedMaintenance' | 'runningShrunk';
+
+export interface CostSummary {
+  recovery: RecoveryStrategy;
+  /** USD per GPU-hour; null: price not set (costs are null, never $0). */
+  pricePerGpuHour: number | null;
+  spareBilling: 'held' | 'rented';
+  spareGpus: number;
+  /** Job GPUs over the failure-free run, no spares: evaluate's run.gpuHours and run.costUsd (null in horizon mode). */
+  ideal: { gpuHours: number; costUsd: number | null } | null;
+  /** Job GPUs over the wall time with failures, plus the spares (held: the whole run; rented: while standing in). */
+  expected: {
+    gpuHours: { mean: number; p90: number };
+    jobGpuHours: number;
+    spareGpuHours: number;
+    costUsd: { mean: number; p90: number } | null;
+  };
 }
 
 /** Everything summarize needs besides the rows: plain numbers and strings, JSON-safe (no Infinity). */
@@ -138,6 +169,11 @@ export interface SummaryContext {
   components: Pick<ModelComponent, 'name' | 'category' | 'planned' | 'ratePerSecond'>[];
   closedForm: ClosedFormInputs;
   histogramBins: number;
+  /** Buyer's cost inputs (absent in shards of older versions: no price, held spares, checkpoint-restart, 8 GPUs a node). */
+  gpusPerNode?: number;
+  pricePerGpuHour?: number | null;
+  spareBilling?: 'held' | 'rented';
+  recovery?: RecoveryStrategy;
   /** The caller's notes, first in the summary. */
   notes: string[];
 }
@@ -165,6 +201,10 @@ export function summaryContext(plan: RunPlan, model: RunModel, intervalSteps: nu
     components: model.components.map((c) => ({ name: c.name, category: c.category, planned: c.planned, ratePerSecond: c.ratePerSecond })),
     closedForm: closedFormInputs(model),
     histogramBins: options.histogramBins ?? 20,
+    gpusPerNode: plan.inputs.gpusPerNode,
+    pricePerGpuHour: plan.inputs.pricePerGpuHour ?? null,
+    spareBilling: plan.inputs.spareBilling ?? 'held',
+    recovery: plan.inputs.recovery ?? 'checkpoint-restart',
     notes: options.notes ?? [],
   };
 }
@@ -270,7 +310,60 @@ export function summarize(ctx: SummaryContext, rows: Float64Array): FailureSumma
     tokens: (mean(useful) / ctx.stepSeconds) * ctx.tokensPerStep,
     histogram: { unit: 'days', edges: h.edges, counts: h.counts },
     closedForm,
+    badput: badputBuckets(col, n, gpuHours),
+    cost: costSummary(ctx, wall, col(F.spareNodeSeconds)),
     notes,
+  };
+}
+
+/** Per-trial lost GPU-hours in Google's goodput buckets (each trial's buckets sum to its lost GPU-hours). */
+function badputBuckets(col: (f: number) => Float64Array, n: number, gpuHours: number): FailureSummary['badput'] {
+  const restore = col(F.restore);
+  const sum = (...fs: number[]) => {
+    const a = new Float64Array(n);
+    for (const f of fs) {
+      const c = col(f);
+      for (let t = 0; t < n; t++) a[t] += c[t] * gpuHours;
+    }
+    return a;
+  };
+  const startUp = sum(F.restart).map((x, t) => x - restore[t] * gpuHours);
+  const mp90 = (a: Float64Array) => ({ mean: mean(a), p90: percentile(sorted(a), 90) });
+  return {
+    startUp: mp90(startUp),
+    checkpointSave: mp90(sum(F.checkpoint)),
+    checkpointRestore: mp90(sum(F.restore)),
+    progressLost: mp90(sum(F.recompute, F.detect)),
+    waitingForRepair: mp90(sum(F.wait)),
+    plannedMaintenance: mp90(sum(F.maintenance)),
+    runningShrunk: mp90(sum(F.degraded)),
+  };
+}
+
+/** Ideal and expected GPU-hours and cost: job GPUs over each trial's wall time, plus held or rented spares. */
+function costSummary(ctx: SummaryContext, wall: Float64Array, spareNodeSeconds: Float64Array): CostSummary {
+  const price = ctx.pricePerGpuHour ?? null;
+  const billing = ctx.spareBilling ?? 'held';
+  const gpusPerNode = ctx.gpusPerNode ?? 8;
+  const spareGpus = ctx.spareNodes * gpusPerNode;
+  const job = wall.map((w) => (ctx.gpus * w) / 3600);
+  // Rented spares bill while they stand in for a node out for repair, never more than the pool.
+  const spare = wall.map((w, t) => (billing === 'held' ? spareGpus * w : Math.min(spareNodeSeconds[t], ctx.spareNodes * w) * gpusPerNode) / 3600);
+  const total = job.map((x, t) => x + spare[t]);
+  const gpuHours = { mean: mean(total), p90: percentile(sorted(total), 90) };
+  const idealGpuHours = ctx.workSeconds !== null ? (ctx.gpus * ctx.workSeconds) / 3600 : null;
+  return {
+    recovery: ctx.recovery ?? 'checkpoint-restart',
+    pricePerGpuHour: price,
+    spareBilling: billing,
+    spareGpus,
+    ideal: idealGpuHours === null ? null : { gpuHours: idealGpuHours, costUsd: price === null ? null : idealGpuHours * price },
+    expected: {
+      gpuHours,
+      jobGpuHours: mean(job),
+      spareGpuHours: mean(spare),
+      costUsd: price === null ? null : { mean: gpuHours.mean * price, p90: gpuHours.p90 * price },
+    },
   };
 }
 

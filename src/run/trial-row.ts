@@ -26,8 +26,14 @@ export const TrialField = {
   waitEpisodes: 14,
   /** Checkpoints committed. */
   checkpoints: 15,
+  /** Seconds of restarts spent restoring state (part of restart). */
+  restore: 16,
+  /** Node-seconds of spare nodes standing in for nodes out for repair (what rented spares bill). */
+  spareNodeSeconds: 17,
+  /** Elastic continue: seconds of outage equivalent to running shrunk until repair. */
+  degraded: 18,
   /** Interruptions of component c are at components + c. */
-  components: 16,
+  components: 19,
 } as const;
 
 /** Number of fields in a trial row. */

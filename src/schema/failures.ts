@@ -19,9 +19,9 @@ export const FailureComponentSchema = z
     rate: z.number().min(0).max(1e6).describe('events per unit of exposure, see per'),
     per: z.enum(['gpu-hour', 'node-hour', 'job-hour']).describe('exposure the rate is counted against: GPUs or nodes in the job, or the job itself'),
     scope: z
-      .enum(['gpu', 'node', 'switch', 'job'])
+      .enum(['gpu', 'node', 'switch', 'rack', 'power', 'job'])
       .default('node')
-      .describe('what the fault takes out: one GPU (its node), one node, a switch and the nodes under it, or only the job (software)'),
+      .describe('what the fault takes out: one GPU (its node), one node, a switch and the nodes under it, a rack or a power domain (nodesPerDomain nodes at once), or only the job (software)'),
     distribution: z
       .enum(['exponential', 'weibull'])
       .default('exponential')
@@ -30,6 +30,7 @@ export const FailureComponentSchema = z
     detect: seconds(1e7).default(0).describe('time from the fault until the job is torn down for a restart'),
     replaceNode: z.boolean().default(false).describe('the affected nodes leave the job for repair and are swapped for spares'),
     nodesPerSwitch: posInt(1e5).optional().describe('switch scope: nodes under the failed switch (default: from the fabric’s lowest tier)'),
+    nodesPerDomain: posInt(1e5).optional().describe('rack or power scope: nodes the correlated domain loss takes out at once (required for those scopes)'),
     repair: seconds(1e8).optional().describe('overrides recovery.repair for this component'),
     planned: z.boolean().default(false).describe('planned maintenance: the job checkpoints, stops, waits `downtime`, restarts'),
     downtime: seconds(1e8).default(0).describe('planned only: time between the stop and the restart'),
@@ -40,6 +41,9 @@ export const FailureComponentSchema = z
     }
     if (c.scope === 'job' && c.replaceNode) {
       ctx.addIssue({ code: 'custom', path: ['replaceNode'], message: 'a job-scope fault (software) has no node to replace' });
+    }
+    if ((c.scope === 'rack' || c.scope === 'power') && c.nodesPerDomain === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['nodesPerDomain'], message: `a ${c.scope}-scope fault needs nodesPerDomain (nodes lost at once)` });
     }
     if (c.planned && c.replaceNode) {
       ctx.addIssue({ code: 'custom', path: ['replaceNode'], message: 'planned maintenance does not replace nodes; model it with downtime' });
@@ -56,6 +60,19 @@ export const RecoverySchema = z
     referenceGpus: posInt(1e8).default(1).describe('job size at which init was measured'),
     initExponent: z.number().min(0).max(2).default(0).describe('init grows as (gpus / referenceGpus)^initExponent'),
     repair: seconds(1e8).default(0).describe('time until a node taken out by a fault is back in the spare pool'),
+    // Recovery strategies (cluster.recovery). Defaults are guesses, marked as such in the README's
+    // Recovery strategies table with the papers that bound them; a profile may set its own.
+    hotSpareSwap: seconds(1e6)
+      .default(60)
+      .describe('hot-spare: remapping a standby node into the running job instead of a full relaunch and communicator init (guess: 60 s)'),
+    elasticReconfigure: seconds(1e6)
+      .default(30)
+      .describe('elastic: dropping the failed data-parallel replica and regrouping the survivors (guess: 30 s)'),
+    inMemoryEverySteps: posInt(1e6).default(1).describe('in-memory: steps between in-memory (peer) checkpoints (Gemini, SOSP’23, checkpoints every iteration)'),
+    inMemoryPause: seconds(1e4).default(0).describe('in-memory: job pause per in-memory checkpoint (Gemini interleaves the copy with training traffic: 0)'),
+    peerRestoreBandwidth: quantity('bytesPerSecond', { positive: true, max: 1e15 })
+      .default(50e9)
+      .describe('in-memory: per node rate of restoring a checkpoint shard from a peer’s CPU memory (guess: one 400 Gb/s NIC, 50 GB/s)'),
   })
   .describe('recovery costs; the checkpoint load time is added from the plan and storage read bandwidth');
 

@@ -124,6 +124,14 @@ export const ClusterSchema = z
     pricePerGpuHour: quantity('usdPerGpuHour', { min: 0, max: 1e6 }).optional().describe("USD per GPU-hour; default: the GPU profile's pricePerGpuHour (none set: costs say \"price not set\")"),
     pue: z.number().min(1).max(10).default(1.2),
     failures: profileRef(FailureProfileSchema).optional(),
+    spareBilling: z
+      .enum(['held', 'rented'])
+      .optional()
+      .describe('how spare nodes are paid (default held): held (reserved beside the job and billed the whole run, as a reserved cluster bills) or rented (billed only while standing in for a node out for repair)'),
+    recovery: z
+      .enum(['checkpoint-restart', 'hot-spare', 'in-memory', 'elastic'])
+      .optional()
+      .describe('(default checkpoint-restart) how the job recovers from a fault (see README, Recovery strategies); costs come from the failure profile\'s recovery block'),
   })
   .describe('cluster');
 
