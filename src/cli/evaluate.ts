@@ -53,7 +53,7 @@ export const evaluateCommand: CommandModule<object, Args> = {
   builder: (y) => engineOption(jsonOption(scenarioOptions(y))) as never,
   handler: (args) => {
     try {
-      const { scenario: sc, sources } = loadScenarioWithSources(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
+      const { scenario: sc, sources, software } = loadScenarioWithSources(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
       const { evaluation: ev, step } = evaluateDetailed(sc, { engine: args.engine });
       checkUtilisation(ev.throughput.mfu, ev.throughput.hfu, sc.gpu.name, sources, args.scenario);
       // A short Monte Carlo of failures and restarts; `clusterplan failures` runs the full one.
@@ -64,12 +64,12 @@ export const evaluateCommand: CommandModule<object, Args> = {
         if (!(e instanceof UserError)) throw e;
         ev.notes.push(`failure Monte Carlo skipped: ${e.format()}`);
       }
-      if (args.json) printJson({ ...ev, profiles: sources });
+      if (args.json) printJson({ ...ev, profiles: sources, software });
       else {
         const extra = [renderSources(sources)];
         if (ev.failures) extra.push(...renderFailureBrief(ev.failures));
         if (step.engine === 'des') extra.push('', 'Pipeline (one row per stage)', renderPipelineTimeline(step as DesStepResult, 100));
-        process.stdout.write(renderEvaluation(ev, extra));
+        process.stdout.write(renderEvaluation(ev, extra, software));
       }
     } catch (e) {
       reportError(e);

@@ -31,7 +31,7 @@ const commandLoaders: Record<string, () => Promise<AnyCommand>> = {
   merge: async () => (await import('./merge.js')).mergeCommand as AnyCommand,
 };
 
-const schemaKinds = ['scenario', 'gpu', 'node', 'fabric', 'model', 'failures'] as const;
+const schemaKinds = ['scenario', 'gpu', 'node', 'fabric', 'model', 'failures', 'software'] as const;
 
 /** Thrown after a usage error is printed, so no command runs; the exit code is 2. */
 class UsageExit extends Error {}
@@ -53,14 +53,15 @@ async function program(argv: string[]) {
       describe: 'Print the JSON Schema of a file kind (for editor completion and checks)',
       builder: (y) => y.positional('kind', { choices: schemaKinds, default: 'scenario' }),
       handler: async (args) => {
-        const [{ z }, { ScenarioSchema }, { GpuSchema, NodeSchema, FabricSchema }, { ModelSchema }, { FailureProfileSchema }] = await Promise.all([
+        const [{ z }, { ScenarioSchema }, { GpuSchema, NodeSchema, FabricSchema }, { ModelSchema }, { FailureProfileSchema }, { SoftwareSchema }] = await Promise.all([
           import('zod'),
           import('../schema/scenario.js'),
           import('../schema/system.js'),
           import('../schema/model.js'),
           import('../schema/failures.js'),
+          import('../schema/software.js'),
         ]);
-        const schemas = { scenario: ScenarioSchema, gpu: GpuSchema, node: NodeSchema, fabric: FabricSchema, model: ModelSchema, failures: FailureProfileSchema };
+        const schemas = { scenario: ScenarioSchema, gpu: GpuSchema, node: NodeSchema, fabric: FabricSchema, model: ModelSchema, failures: FailureProfileSchema, software: SoftwareSchema };
         printJson(z.toJSONSchema(schemas[args.kind as keyof typeof schemas], { io: 'input', unrepresentable: 'any' }));
       },
     })

@@ -11,6 +11,7 @@ import { readDataFile } from './files.js';
 import { zodError } from './zod-error.js';
 import { loadProfile, type ProfileSource } from './profiles.js';
 import { applyOverrides } from './overrides.js';
+import { DEFAULT_SOFTWARE, softwarePlanDefaults, notModelled, type Software } from '../schema/software.js';
 
 export { packageRoot, readDataFile, parseDataText, LIMITS } from './files.js';
 export { zodError } from './zod-error.js';
@@ -31,7 +32,7 @@ export function loadScenario(file: string, options: LoadOptions = {}): Scenario 
 }
 
 /** loadScenario, also saying which file each named profile came from (bundled or local). */
-export function loadScenarioWithSources(file: string, options: LoadOptions = {}): { scenario: Scenario; sources: ProfileSource[] } {
+export function loadScenarioWithSources(file: string, options: LoadOptions = {}): { scenario: Scenario; sources: ProfileSource[]; software: SoftwareInEffect } {
   let raw = readDataFile(file);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError('a scenario must be a mapping with model, cluster, plan and training', file);
   raw = applyOverrides(raw, options.sets ?? [], file);
@@ -45,16 +46,48 @@ export function loadScenarioWithSources(file: string, options: LoadOptions = {})
     }
   }
   const sources: ProfileSource[] = [];
-  return { scenario: parseScenario(raw, file, sources), sources };
+  const { scenario, software } = parseScenarioWithSoftware(raw, file, sources);
+  return { scenario, sources, software };
+}
+
+/** The software profile a scenario ran with: its name, where it came from, the values and what is not modelled. */
+export interface SoftwareInEffect {
+  name: string;
+  /** The profile file as the report prints it, or "inline" when the scenario gives (or `--set` edits) it inline. */
+  path: string;
+  origin: 'bundled' | 'local' | 'inline';
+  values: Software;
+  /** Settings of the profile that the step model does not cost for this plan (notModelled in schema/software.ts). */
+  notModelled: string[];
 }
 
 /** Validates an already-parsed scenario value and resolves its named references (recorded in `sources` when given). */
 export function parseScenario(raw: unknown, file: string, sources?: ProfileSource[]): Scenario {
-  const parsed = ScenarioSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw zodError(parsed.error, file);
-  const s = parsed.data;
+  return parseScenarioWithSoftware(raw, file, sources).scenario;
+}
+
+/**
+ * parseScenario, also giving the software profile in effect. The profile's values fill the
+ * plan's software fields the scenario leaves unset (a plan field always wins), before the plan's
+ * own defaults apply; the default profile (generic-2024) restates those plan defaults.
+ */
+export function parseScenarioWithSoftware(raw: unknown, file: string, sources?: ProfileSource[]): { scenario: Scenario; software: SoftwareInEffect } {
+  const first = ScenarioSchema.safeParse(raw, { reportInput: true });
+  if (!first.success) throw zodError(first.error, file);
   const dir = dirname(resolve(file));
   const ref = (field: string) => ({ file, field });
+  const swRef = first.data.software ?? DEFAULT_SOFTWARE;
+  const swSources: ProfileSource[] = [];
+  const sw = typeof swRef === 'string' ? loadProfile('software', swRef, dir, ref('software'), swSources) : swRef;
+  sources?.push(...swSources);
+  const rawMap = raw as Record<string, unknown>;
+  const planRaw = (rawMap.plan ?? {}) as Record<string, unknown>;
+  const defaults = softwarePlanDefaults(sw);
+  const overlapRaw = planRaw.overlap && typeof planRaw.overlap === 'object' ? (planRaw.overlap as Record<string, unknown>) : {};
+  const plan = { ...defaults, ...planRaw, overlap: { ...defaults.overlap, ...overlapRaw } };
+  const parsed = ScenarioSchema.safeParse({ ...rawMap, plan }, { reportInput: true });
+  if (!parsed.success) throw zodError(parsed.error, file);
+  const s = parsed.data;
   const model = typeof s.model === 'string' ? loadProfile('model', s.model, dir, ref('model'), sources) : s.model;
   const gpu = typeof s.cluster.gpu === 'string' ? loadProfile('gpu', s.cluster.gpu, dir, ref('cluster.gpu'), sources) : s.cluster.gpu;
   const nodeRef = s.cluster.node ?? gpu.defaultNode;
@@ -64,5 +97,8 @@ export function parseScenario(raw: unknown, file: string, sources?: ProfileSourc
   if (fabricRef === undefined) throw new UserError('no fabric given and the GPU profile names no defaultFabric', file, 'cluster.fabric');
   const fabric = typeof fabricRef === 'string' ? loadProfile('fabric', fabricRef, dir, ref('cluster.fabric'), sources) : fabricRef;
   const failures = s.cluster.failures === undefined ? undefined : typeof s.cluster.failures === 'string' ? loadProfile('failures', s.cluster.failures, dir, ref('cluster.failures'), sources) : s.cluster.failures;
-  return resolveScenario({ input: s, model, gpu, node, fabric, failures }, file);
+  const scenario = resolveScenario({ input: s, model, gpu, node, fabric, failures }, file);
+  const src = swSources[0];
+  const software: SoftwareInEffect = { name: sw.name, path: src?.path ?? 'inline', origin: src?.origin ?? 'inline', values: sw, notModelled: notModelled(sw, s.plan) };
+  return { scenario, software };
 }

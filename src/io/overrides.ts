@@ -8,9 +8,10 @@ import { dirname, resolve } from 'node:path';
 import { UserError, escapeControl } from '../errors.js';
 import { parseDataText } from './files.js';
 import { readProfile, type ProfileKind } from './profiles.js';
+import { DEFAULT_SOFTWARE } from '../schema/software.js';
 
 /** Scenario fields that may name a profile instead of giving it inline. */
-export const profileRefFields: Record<string, ProfileKind> = { model: 'model', 'cluster.gpu': 'gpu', 'cluster.node': 'node', 'cluster.fabric': 'fabric', 'cluster.failures': 'failures' };
+export const profileRefFields: Record<string, ProfileKind> = { model: 'model', 'cluster.gpu': 'gpu', 'cluster.node': 'node', 'cluster.fabric': 'fabric', 'cluster.failures': 'failures', software: 'software' };
 
 /** Keys that would reach an object's prototype, refused anywhere in a path. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -91,6 +92,8 @@ export function applyOverrides(raw: unknown, sets: string[], file?: string): unk
         const name = gpuRaw ? own(gpuRaw, kind === 'node' ? 'defaultNode' : 'defaultFabric') : undefined;
         if (typeof name === 'string') next = name;
       }
+      // A scenario that names no software runs on the default profile: overriding one of its fields copies it.
+      if (kind === 'software' && next === undefined) next = DEFAULT_SOFTWARE;
       if (kind && typeof next === 'string') next = rawProfile(kind, next, nearDir, { file, field: at });
       if (next === undefined || next === null) next = Object.create(null) as Mapping;
       else if (!isMapping(next)) throw new UserError(`cannot set "${escapeControl(shown(s))}": ${at} is not a mapping`, undefined, '--set');

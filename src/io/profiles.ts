@@ -1,5 +1,5 @@
 /**
- * Named profiles: models/<name>.yaml and hardware-profiles/<kind>/<name>.yaml, found next to the
+ * Named profiles: models/<name>.yaml, software/<name>.yaml and hardware-profiles/<kind>/<name>.yaml, found next to the
  * scenario or in the package, validated, and recorded with the file each came from.
  */
 import { readdirSync, existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import { GpuSchema, NodeSchema, FabricSchema } from '../schema/system.js';
 import { ModelSchema } from '../schema/model.js';
 import { FailureProfileSchema } from '../schema/failures.js';
+import { SoftwareSchema } from '../schema/software.js';
 import type { ProfileLookup } from '../validation/cases.js';
 import { packageRoot, readDataFile } from './files.js';
 import { zodError } from './zod-error.js';
@@ -19,9 +20,10 @@ export const profileDirs = {
   fabric: ['hardware-profiles', 'fabrics'],
   failures: ['hardware-profiles', 'failures'],
   model: ['models'],
+  software: ['software'],
 } as const;
 export type ProfileKind = keyof typeof profileDirs;
-const profileSchemas = { gpu: GpuSchema, node: NodeSchema, fabric: FabricSchema, failures: FailureProfileSchema, model: ModelSchema };
+const profileSchemas = { gpu: GpuSchema, node: NodeSchema, fabric: FabricSchema, failures: FailureProfileSchema, model: ModelSchema, software: SoftwareSchema };
 
 /** Where a named profile was read from: the bundled copy in the package, or a local file. */
 export interface ProfileSource {
@@ -82,17 +84,17 @@ export function readProfile(kind: ProfileKind, name: string, nearDir?: string, r
 /** A lookup for the validator: missing profiles are undefined, broken ones still throw. */
 export function packageProfiles(): ProfileLookup {
   const cache = new Map<string, unknown>();
-  const get = <K extends 'gpu' | 'node' | 'fabric'>(kind: K) => (name: string) => {
+  const get = <K extends 'gpu' | 'node' | 'fabric' | 'software'>(kind: K) => (name: string) => {
     const key = `${kind}:${name}`;
     if (!cache.has(key)) cache.set(key, profilePath(kind, name) ? loadProfile(kind, name) : undefined);
     return cache.get(key) as never;
   };
-  return { gpu: get('gpu'), node: get('node'), fabric: get('fabric') };
+  return { gpu: get('gpu'), node: get('node'), fabric: get('fabric'), software: get('software') };
 }
 
 /** Names of the bundled profiles of each kind. */
 export function listProfiles(): Record<string, string[]> {
-  const dirs: Record<string, string> = { gpus: 'hardware-profiles/gpus', nodes: 'hardware-profiles/nodes', fabrics: 'hardware-profiles/fabrics', failures: 'hardware-profiles/failures', models: 'models', scenarios: 'scenarios' };
+  const dirs: Record<string, string> = { gpus: 'hardware-profiles/gpus', nodes: 'hardware-profiles/nodes', fabrics: 'hardware-profiles/fabrics', failures: 'hardware-profiles/failures', models: 'models', software: 'software', scenarios: 'scenarios' };
   const out: Record<string, string[]> = {};
   for (const [kind, dir] of Object.entries(dirs)) {
     const p = join(packageRoot, dir);

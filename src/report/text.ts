@@ -11,8 +11,16 @@ export function bar(fraction: number, width = 40): string {
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
-/** Renders the evaluate report. */
-export function renderEvaluation(ev: Evaluation, extra: string[] = []): string {
+/** The software profile in effect as the report names it (io/load.ts SoftwareInEffect). */
+export interface SoftwareLine {
+  name: string;
+  path: string;
+  values: { description?: string };
+  notModelled: string[];
+}
+
+/** Renders the evaluate report (with the software line when the profile in effect is given). */
+export function renderEvaluation(ev: Evaluation, extra: string[] = [], software?: SoftwareLine): string {
   const L = ev.layout;
   const out: string[] = [];
   const schedule = L.pp > 1 ? `, ${L.schedule}${L.vpp > 1 ? ` vpp ${L.vpp}` : ''}` : '';
@@ -22,6 +30,10 @@ export function renderEvaluation(ev: Evaluation, extra: string[] = []): string {
   out.push(`Layout   TP${L.tp} CP${L.cp} PP${L.pp}${schedule} DP${L.dp}${L.ep > 1 ? ` EP${L.ep}` : ''} · ZeRO-${L.zeroStage} · ${L.numMicroBatches} micro-batches of ${L.microBatch} · global batch ${int(L.globalBatchSequences)} sequences`);
   const modules = L.recomputeModules ? ` (${L.recomputeModules.join(', ') || 'no modules'})` : '';
   out.push(`Compute  ${L.precision} · recompute ${L.recompute}${modules} · overlapped: ${L.overlap.length ? L.overlap.map((k) => k.toUpperCase()).join(', ') : 'none'}`);
+  if (software) {
+    out.push(`Software ${software.name} (${software.path})${software.values.description ? ` · ${software.values.description}` : ''}`);
+    for (const n of software.notModelled) out.push(`  not modelled: ${n}`);
+  }
   out.push('');
   const m = ev.memory;
   const frac = m.perGpuBytes / m.capacityBytes;

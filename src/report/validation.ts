@@ -29,6 +29,14 @@ function fitsLine(s: ValidationSummary): string {
   return `${Math.round(s.fitsShare * s.fitsCases)} of ${s.fitsCases} cases that state their recompute (and offload) (${apct(s.fitsShare)})`;
 }
 
+/** " (setting: cases, ...)" over the scored cases' not-modelled settings, most frequent first. */
+function notModelledCounts(cases: CaseResult[]): string {
+  const n = new Map<string, number>();
+  for (const r of cases) if (!r.skipped) for (const k of r.software?.notModelled ?? []) n.set(k, (n.get(k) ?? 0) + 1);
+  const rows = [...n].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return rows.length ? ` (${rows.map(([k, v]) => `${k}: ${v}`).join(', ')})` : '';
+}
+
 /** Renders the per-case table and the summaries. */
 export function renderValidation(cases: CaseResult[], summary: ValidationSummaries): string {
   const out: string[] = [];
@@ -39,13 +47,15 @@ export function renderValidation(cases: CaseResult[], summary: ValidationSummari
       continue;
     }
     const mem = r.measured.memoryGiBPerGpu ? `${pct(r.errors.memoryRel)}` : '';
-    out.push(`${r.id.slice(0, 58).padEnd(58)} ${r.gpu.padEnd(14)} ${measuredThroughput(r).padEnd(34)} ${pct(r.errors.throughputRel).padStart(8)} ${pts(r.errors.mfuPoints).padStart(8)} ${mem.padStart(8)}`);
+    const nm = r.software?.notModelled.length ? `  not modelled: ${r.software.notModelled.join('; ')}` : '';
+    out.push(`${r.id.slice(0, 58).padEnd(58)} ${r.gpu.padEnd(14)} ${measuredThroughput(r).padEnd(34)} ${pct(r.errors.throughputRel).padStart(8)} ${pts(r.errors.mfuPoints).padStart(8)} ${mem.padStart(8)}${nm}`);
   }
   out.push('');
   out.push(`${''.padEnd(34)} ${'cases'.padStart(5)} ${'skip'.padStart(5)}  ${'|throughput error|'.padEnd(23)}  ${'MFU points'.padEnd(13)}  memory`);
   out.push(`${''.padEnd(34)} ${''.padStart(5)} ${''.padStart(5)}  ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'max'.padStart(7)}  ${'median'.padStart(6)} ${'max'.padStart(6)}  ${'median'.padStart(7)}`);
   out.push(summaryLine('all', summary));
   out.push(`predicted to fit in HBM: ${fitsLine(summary)}`);
+  out.push(`software: ${summary.softwareFallback} scored cases name no profile (source fallback); ${summary.notModelled} use a setting not modelled${notModelledCounts(cases)}`);
   out.push('by source');
   for (const [k, s] of Object.entries(summary.bySource)) out.push(summaryLine('  ' + k, s));
   out.push('by GPU');

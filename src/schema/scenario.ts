@@ -1,9 +1,10 @@
-/** A scenario file: model + cluster + plan + training, each by name or inline. */
+/** A scenario file: model + cluster + software + plan + training, each by name or inline. */
 import { z } from 'zod';
 import { ModelSchema } from './model.js';
 import { ClusterSchema } from './system.js';
 import { PlanSchema, TrainingSchema } from './plan.js';
 import { profileRef, displayName } from './common.js';
+import { SoftwareSchema } from './software.js';
 
 export const SimulationSchema = z
   .strictObject({
@@ -19,6 +20,7 @@ export const ScenarioSchema = z
     description: z.string().optional(),
     model: profileRef(ModelSchema),
     cluster: ClusterSchema,
+    software: profileRef(SoftwareSchema).optional().describe('software profile (software/<name>.yaml) or inline: its values are the defaults of the plan\'s software fields; default generic-2024'),
     plan: PlanSchema,
     training: TrainingSchema,
     simulation: SimulationSchema,

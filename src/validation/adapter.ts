@@ -1,6 +1,7 @@
 /**
  * A validation case turned into a scenario: the case's GPU profile and node, its model and layout
- * through the scenario schemas, and the software its source ran (sources.ts, recipes.ts).
+ * through the scenario schemas, and the software profile the case names (its `software` field,
+ * or its source's fallback in sources.ts) as the defaults of the plan's software fields.
  */
 import type { Gpu, Node, Fabric } from '../schema/system.js';
 import { ModelSchema } from '../schema/model.js';
@@ -8,17 +9,31 @@ import { PlanSchema, TrainingSchema } from '../schema/plan.js';
 import { SimulationSchema } from '../schema/scenario.js';
 import { resolveModel, resolvePlan, type Scenario } from '../plan/resolve.js';
 import type { ValidationCase } from './case.js';
-import { caseSource, sourceSoftware, elementwiseMode, mtpLayersFromNotes, recomputeModulesFromFlags, mlaFromNotes, gpuProfileName } from './sources.js';
-import { recipeSettings, hasFullIterationFlag } from './recipes.js';
+import { SoftwareSchema, softwarePlanDefaults, notModelled, mergeSoftware, type Software } from '../schema/software.js';
+import { caseSource, caseSoftwareRef, mtpLayersFromNotes, recomputeModulesFromFlags, mlaFromNotes, gpuProfileName } from './sources.js';
 
 export interface ProfileLookup {
   gpu(name: string): Gpu | undefined;
   node(name: string): Node | undefined;
   fabric(name: string): Fabric | undefined;
+  /** Bundled software profiles (software/<name>.yaml). */
+  software(name: string): Software | undefined;
+}
+
+/** The software a case was scored with: the profile name, whether it was the source's fallback, and what is not modelled. */
+export interface CaseSoftware {
+  name: string;
+  fallback: boolean;
+  notModelled: string[];
+}
+
+/** Case settings outside the software profile that the model does not represent (flags the case records). */
+function caseNotModelled(c: ValidationCase): string[] {
+  return c.flags.includes('task-finetune-sft') ? ['packed-sequence fine-tuning (costed as pre-training)'] : [];
 }
 
 /** Builds a scenario from a case, or says why it cannot be modelled. */
-export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { scenario?: Scenario; reason?: string } {
+export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { scenario?: Scenario; reason?: string; software?: CaseSoftware } {
   const gpuName = gpuProfileName(c);
   if (!gpuName) return { reason: 'hardware.gpu: not stated' };
   const gpus = c.hardware.gpus;
@@ -57,15 +72,24 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
   const model = resolveModel(modelParsed.data);
 
   const l = c.layout as Record<string, unknown>;
-  const software = sourceSoftware(c.source.title ?? '');
+  // The software the case names (its profile plus the overrides it records), or its source's fallback.
+  const ref = caseSoftwareRef(c);
+  if ('error' in ref) return { reason: ref.error };
+  const base = profiles.software(ref.name);
+  if (!base) return { reason: `software: no software profile named "${ref.name}"` };
+  const swParsed = SoftwareSchema.safeParse(mergeSoftware(base as unknown as Record<string, unknown>, ref.overrides));
+  if (!swParsed.success) return { reason: `software.overrides: ${swParsed.error.issues[0].path.join('.')}: ${swParsed.error.issues[0].message}` };
+  const sw = swParsed.data;
+  const swPlan = softwarePlanDefaults(sw);
   const recomputeModules = recomputeModulesFromFlags(c.flags);
-  // Megatron-Bridge recipe settings the case format has no field for (src/validation/recipes.ts).
-  const recipe = caseSource(c) === 'NVIDIA-NeMo/Megatron-Bridge' ? recipeSettings(c, recomputeModules)?.set : undefined;
   const pick = (k: string) => (l[k] === null ? undefined : l[k]);
   const tp = (pick('tp') as number) ?? 1;
   const pp = (pick('pp') as number) ?? 1;
   const vpp = (pick('vpp') as number) ?? 1;
   const planIn = {
+    // The software profile's plan fields (attention kernel, elementwise fusion, CUDA graphs,
+    // overlaps, reduce precision, loss kernel, fp8 primary weights) under the case's layout.
+    ...swPlan,
     tp,
     cp: pick('cp') ?? 1,
     pp,
@@ -82,31 +106,17 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     precision: pick('precision') ?? 'bf16',
     sequenceParallel: pick('sequenceParallel') ?? tp > 1,
     layersPerStage: model.layers % (pp * vpp) === 0 && model.layers % pp === 0 ? undefined : 'auto',
-    attentionKernel: software.attentionKernel,
-    elementwise: elementwiseMode(c),
-    // Megatron-Bridge 26.06+ MoE recipes: experts padded to capacity 1.5 and the whole iteration
-    // captured in one CUDA graph (flag moe-expert-capacity-1.5-padded-full-iteration-cuda-graph).
-    cudaGraphs: hasFullIterationFlag(c) || recipe?.fullIterationCudaGraph ? 'full-iteration' : 'none',
-    gradReduceFp32: software.gradReduceFp32,
-    crossEntropy: software.crossEntropy,
-    // Megatron-Bridge's fp8 recipes keep fp8 primary weights: get_precision_config maps fp8_cs to
-    // bf16_with_fp8_current_scaling_mixed and fp8_mx to bf16_with_mxfp8_mixed, which (like the
-    // delayed recipe) set fp8_param_gather = True; the subchannel (blockwise) recipe does not.
-    // Megatron-Bridge's GPT-OSS performance configs keep bf16 main gradients:
-    // set_gpt_oss_common_configs (scripts/performance/configs/gpt_oss/gpt_oss_llm_pretrain.py)
-    // sets mixed_precision.grad_reduce_in_fp32 = ddp.grad_reduce_in_fp32 = False.
-    ...(caseSource(c) === 'NVIDIA-NeMo/Megatron-Bridge' && /\bpreset GPT_OSS_/.test(c.notes ?? '') ? { gradientAccumulationFp32: false } : {}),
     // Megatron-Bridge presets that offload activations to the CPU: the notes give the preset's
     // cpu_offloading_num_layers (flag activation-offload).
-    offloadLayers: c.flags.includes('activation-offload') ? Number(/cpu_offloading_num_layers=(\d+)/.exec(c.notes ?? '')?.[1] ?? 0) : 0,
-    fp8PrimaryWeights: caseSource(c) === 'NVIDIA-NeMo/Megatron-Bridge' && c.flags.some((f) => /^fp8-(current-scaling|mxfp8-block-scaling|per-tensor-scaling)/.test(f)),
-    overlap: { tp: software.overlapTp, ...(recipe?.overlapEp ? { ep: true } : {}) },
+    offloadLayers: c.flags.includes('activation-offload') ? Number(/cpu_offloading_num_layers=(\d+)/.exec(c.notes ?? '')?.[1] ?? 0) : swPlan.offloadLayers ?? 0,
   };
   const planParsed = PlanSchema.safeParse(planIn);
   if (!planParsed.success) return { reason: `layout: ${planParsed.error.issues[0].path.join('.')}: ${planParsed.error.issues[0].message}` };
   const { plan, problems } = resolvePlan(planParsed.data, model, gpus);
   if (!plan) return { reason: `layout: ${problems[0].field}: ${problems[0].reason}` };
+  const software: CaseSoftware = { name: ref.name, fallback: ref.fallback, notModelled: [...notModelled(sw, planParsed.data), ...caseNotModelled(c)] };
   return {
+    software,
     scenario: {
       name: c.id,
       file: c.id,

@@ -41,7 +41,7 @@ export function applyFit(base: Gpu, p: FitParams): Gpu {
 
 /** Profiles with one GPU replaced by its fitted version. */
 export function withGpu(profiles: ProfileLookup, gpu: Gpu): ProfileLookup {
-  return { node: (n) => profiles.node(n), fabric: (n) => profiles.fabric(n), gpu: (n) => (n === gpu.name ? gpu : profiles.gpu(n)) };
+  return { node: (n) => profiles.node(n), fabric: (n) => profiles.fabric(n), software: (n) => profiles.software(n), gpu: (n) => (n === gpu.name ? gpu : profiles.gpu(n)) };
 }
 
 export interface FitOptions {

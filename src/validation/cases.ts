@@ -24,8 +24,9 @@ export function validateCases(items: unknown[], label: string, profiles: Profile
 
 /** Predicts and scores one parsed case, or says why it cannot be modelled. */
 function scoreOne(c: ValidationCase, profiles: ProfileLookup, engine?: EngineName): CaseResult {
-  const { scenario, reason } = caseToScenario(c, profiles);
-  return scenario ? scoreCase(c, evaluate(scenario, { engine })) : scoreCase(c, null, reason);
+  const { scenario, reason, software } = caseToScenario(c, profiles);
+  const result = scenario ? scoreCase(c, evaluate(scenario, { engine })) : scoreCase(c, null, reason);
+  return software ? { ...result, software } : result;
 }
 
 /** Predicts and scores parsed cases (calibration and cross-validation re-score them under other profiles). */

@@ -21,6 +21,8 @@ export interface CaseResult {
   errors: { throughputRel: number | null; mfuPoints: number | null; memoryRel: number | null };
   /** Whether `predicted.fits` counts towards the summary's `fitsShare` (see memoryStated). */
   fitsScored: boolean;
+  /** The software profile the case was scored with; `fallback` when the case names none; settings the model does not cost. */
+  software?: { name: string; fallback: boolean; notModelled: string[] };
 }
 
 /**
@@ -86,6 +88,10 @@ export interface ValidationSummary {
   /** Share predicted to fit in HBM of the `fitsCases` scored cases that state their recompute (and their offload, if any). */
   fitsShare: number | null;
   fitsCases: number;
+  /** Scored cases that name no software profile and ran on their source's fallback profile (sources.ts). */
+  softwareFallback: number;
+  /** Scored cases that use a setting the model does not represent (each case's `software.notModelled`). */
+  notModelled: number;
 }
 
 /** Quantile q in [0, 1] of unsorted values (run/stats percentile, Hyndman-Fan type 7); null when empty. */
@@ -108,6 +114,8 @@ export function summarise(results: CaseResult[]): ValidationSummary {
     memoryRelError: { median: quantile(mem, 0.5) },
     fitsShare: fitScored.length ? fitScored.filter((r) => r.predicted!.fits).length / fitScored.length : null,
     fitsCases: fitScored.length,
+    softwareFallback: done.filter((r) => r.software?.fallback).length,
+    notModelled: done.filter((r) => (r.software?.notModelled.length ?? 0) > 0).length,
   };
 }
 

@@ -1,9 +1,10 @@
 /**
- * What a case's source ran and recorded beyond the case format's fields: the source's short name
- * and software, and the settings its notes and flags state (MTP, MLA, recompute modules, GPU
+ * What a case's source ran and recorded beyond the case format's fields: the source's short name,
+ * the fallback software profile of a case that names none, and the settings its notes and flags state (MTP, MLA, recompute modules, GPU
  * variants). One entry per source, never per case.
  */
 import type { ValidationCase } from './case.js';
+import { DEFAULT_SOFTWARE } from '../schema/software.js';
 
 /** Short source name: the repository, or the paper's first words. */
 export function sourceKey(title: string): string {
@@ -18,42 +19,42 @@ export function caseSource(c: ValidationCase): string {
 }
 
 /**
- * The software each published source ran, where the case format has no field for it: the
- * attention kernel, TP communication overlap and FSDP reduce precision. These are facts about
- * the framework a source used (one entry per source, never per case).
+ * The fallback for a case that names no `software` (the case format's optional field): the
+ * profile its source ran, by the source's short name (software/README.md; the evidence per source
+ * is docs/research/software-profiles.md §4). A source not listed gets generic-2024. Cases scored
+ * with this fallback are counted as such in the summary (`softwareFallback`).
  */
-export function sourceSoftware(title: string): { attentionKernel: 'flash' | 'flash2' | 'flash1' | 'unfused'; overlapTp: boolean; gradReduceFp32: boolean; crossEntropy?: 'vocab-parallel' | 'fused' } {
-  const key = sourceKey(title);
-  // Korthikanti et al. 2022 (Megatron-LM, 2022) predates fused flash attention: softmax and
-  // dropout run on materialised scores (the paper's 5as/h activation term).
-  // Megatron-LM's loss is its vocab-parallel cross-entropy (fp32 softmax kept in place).
-  if (key.startsWith('Korthikanti')) return { attentionKernel: 'unfused', overlapTp: false, gradReduceFp32: true, crossEntropy: 'vocab-parallel' };
-  // llm-foundry benchmarks (tables regenerated Jan 2024): MPT's attn_impl "triton", the 2022
-  // Triton flash-attention kernel (first generation), and FSDP mixed_precision DEFAULT, which
-  // reduces gradients in fp32 (case notes). MPT's loss_fn defaults to fused_crossentropy, the
-  // flash-attn xentropy kernel (llmfoundry/models/ComposerMPTCausalLM, layers/cross_entropy_loss.py).
-  if (key === 'mosaicml/llm-foundry') return { attentionKernel: 'flash1', overlapTp: false, gradReduceFp32: true, crossEntropy: 'fused' };
-  // torchtitan Dec 2024 benchmarks: PyTorch SDPA, whose flash backend is FlashAttention-2.
-  if (key === 'pytorch/torchtitan') return { attentionKernel: 'flash2', overlapTp: false, gradReduceFp32: true };
-  // Megatron-Bridge performance recipes: Transformer Engine (cuDNN fused attention) with TP
-  // communication overlap on; Llama 3 (Meta's production stack): best fused kernels.
-  // Megatron-Bridge's loss is Megatron-Core's vocab-parallel cross-entropy (cross_entropy_loss_fusion, impl native).
-  if (key === 'NVIDIA-NeMo/Megatron-Bridge') return { attentionKernel: 'flash', overlapTp: true, gradReduceFp32: false, crossEntropy: 'vocab-parallel' };
-  // FlashAttention's training scripts (training/configs/experiment/pile/base.yaml) train with
-  // loss_fn CrossEntropyLossApex, the xentropy kernel (inplace_backward; counted as fused).
-  if (key === 'Dao-AILab/flash-attention') return { attentionKernel: 'flash', overlapTp: false, gradReduceFp32: false, crossEntropy: 'fused' };
-  return { attentionKernel: 'flash', overlapTp: false, gradReduceFp32: false };
-}
+export const FALLBACK_SOFTWARE: Readonly<Record<string, string>> = {
+  'mosaicml/llm-foundry': 'llm-foundry-2024',
+  'NVIDIA-NeMo/Megatron-Bridge': 'megatron-bridge-2026',
+  'pytorch/torchtitan': 'torchtitan-2024-eager',
+  'Korthikanti et al. 2022': 'megatron-lm-2022',
+  'The Llama 3 Herd of Models': 'meta-llama3-production',
+  'Narayanan et al. 2021': 'megatron-lm-2021',
+  'NVIDIA/Megatron-LM': 'megatron-core-2024',
+  'Smith et al. 2022': 'deepspeed-megatron-2021',
+  'Parmar et al. 2024': 'megatron-core-2024',
+  'NVIDIA et al. 2024': 'megatron-core-2024',
+  'Jiang et al. 2024': 'megatron-lm-2023',
+  'Dao-AILab/flash-attention': 'flash-attention-2022',
+  'Qi et al. 2024': 'megatron-lm-2023',
+  'foundation-model-stack/fms-fsdp': 'fms-fsdp-2024-eager',
+  'Zeng et al. 2023': 'glm-130b-2022',
+  'Peng et al. 2023': 'megatron-lm-2023-te',
+};
 
-/**
- * Whether a case's norms, RoPE and activations ran fused. torchtitan lists torch.compile among a
- * row's techniques (notes "techniques: FSDP + torch.compile", table "FSDP+CP+compile+Float8");
- * without it its Llama modules run eagerly. The other sources run fused kernels (Transformer
- * Engine in Megatron, Meta's production stack, MPT's single-kernel LayerNorm and GELU).
- */
-export function elementwiseMode(c: ValidationCase): 'fused' | 'eager' {
-  if (caseSource(c) !== 'pytorch/torchtitan') return 'fused';
-  return /compile/i.test(`${c.notes ?? ''} ${c.source.table ?? ''}`) ? 'fused' : 'eager';
+/** A case's software: the profile it names and its overrides, or the source's fallback profile. */
+export function caseSoftwareRef(c: ValidationCase): { name: string; overrides: Record<string, unknown>; fallback: boolean } | { error: string } {
+  const sw = (c as { software?: unknown }).software;
+  if (sw === undefined || sw === null) return { name: FALLBACK_SOFTWARE[caseSource(c)] ?? DEFAULT_SOFTWARE, overrides: {}, fallback: true };
+  if (typeof sw === 'string') return { name: sw, overrides: {}, fallback: false };
+  if (typeof sw === 'object' && !Array.isArray(sw)) {
+    const { name, overrides } = sw as { name?: unknown; overrides?: unknown };
+    if (typeof name !== 'string') return { error: 'software.name: expected a profile name' };
+    if (overrides !== undefined && overrides !== null && (typeof overrides !== 'object' || Array.isArray(overrides))) return { error: 'software.overrides: expected a mapping' };
+    return { name, overrides: (overrides ?? {}) as Record<string, unknown>, fallback: false };
+  }
+  return { error: 'software: expected a profile name or {name, overrides}' };
 }
 
 /**

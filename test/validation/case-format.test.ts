@@ -89,12 +89,14 @@ describe('the case format, read leniently', () => {
     const results = validateCases(
       [
         { ...c, id: 'unknown-gpu', hardware: { ...c.hardware, gpu: 'r300-sxm-999gb' } },
-        { ...c, id: 'unknown-fields', software: { name: 'megatron-core-2025', overrides: { overlapTp: true } }, extra: { anything: [1, 2] }, layout: { ...c.layout, zeroBubble: true } },
+        { ...c, id: 'unknown-fields', extra: { anything: [1, 2] }, layout: { ...c.layout, zeroBubble: true } },
         { ...c, id: 'unknown-value', layout: { ...c.layout, recompute: 'block' } },
         42,
         null,
         { id: 7 },
         c,
+        { ...c, id: 'unknown-software', software: { name: 'megatron-core-2025', overrides: { overlapTp: true } } },
+        { ...c, id: 'unknown-override', software: { name: 'meta-llama3-production', overrides: { overlapTp: true } } },
       ],
       'mixed.json',
       profiles,
@@ -103,7 +105,10 @@ describe('the case format, read leniently', () => {
     expect(results.map((r) => [r.id, r.skipped])).toEqual([
       ['unknown-gpu', true], ['unknown-fields', false], ['unknown-value', true],
       ['mixed.json[3]', true], ['mixed.json[4]', true], ['mixed.json[5]', true], [c.id, false],
+      ['unknown-software', true], ['unknown-override', true],
     ]);
+    expect(results[7].reason).toBe('software: no software profile named "megatron-core-2025"');
+    expect(results[8].reason).toMatch(/^software\.overrides: /);
     expect(results[0].reason).toBe('no GPU profile for "r300-sxm-999gb"');
     expect(results[2].reason).toMatch(/^layout: recompute: /);
     expect(results[3].reason).toMatch(/^malformed case: /);
