@@ -288,9 +288,9 @@ describe('bad input: the core names file, field path and reason', () => {
       expect(e.message).toBe('must be at most 10,000,000, got 1e+30');
     });
 
-    it('10^30 GPUs through --gpus', () => {
+    it('10^30 GPUs through a resize (the core names the field; the CLI checks --gpus itself)', () => {
       const e = loadError(writeTiny('gpus-flag.yaml', () => {}), { gpus: 1e30 });
-      expect(e.fieldPath).toBe('--gpus');
+      expect(e.fieldPath).toBe('cluster.gpus');
       expect(e.message).toMatch(/whole number from 1 to 10,000,000/);
     });
 
