@@ -10,7 +10,7 @@ import type { StepResult } from '../step/result.js';
 import type { DesStepResult } from '../step/des/types.js';
 import { UserError } from '../errors.js';
 import { readDataFile, applyOverrides, parseScenario } from '../io/load.js';
-import type { SearchExpectation, SearchPlan } from './compare-search.js';
+import type { PlanChoice } from '../search/space.js';
 
 /** The step answer of one plan. */
 export function evaluateStep(sc: Scenario, engine?: EngineName): { evaluation: Evaluation; step: StepResult | DesStepResult } {
@@ -26,6 +26,22 @@ export function evaluateFailures(sc: Scenario, ev: Evaluation, trials: number): 
     if (!(e instanceof UserError)) throw e;
     return { note: `failure Monte Carlo skipped: ${e.format()}` };
   }
+}
+
+/** The step times the search found for a plan (the step engine it re-ranked with, and the closed form). */
+export interface SearchExpectation {
+  engine: 'des' | 'analytic';
+  stepSeconds: number;
+  closedFormStepSeconds: number;
+}
+
+/** One plan the search found, as overrides of the searched scenario. */
+export interface SearchPlan {
+  rank: number;
+  plan: PlanChoice;
+  gpus: number;
+  sets: string[];
+  expect: SearchExpectation;
 }
 
 /** One plan to evaluate: a scenario file with overrides. */

@@ -10,9 +10,9 @@ import { parseScenario } from '../io/load.js';
 import { searchShard, type SearchProgress } from '../search/search.js';
 import { mergeSearch, type TopEntry } from '../search/merge.js';
 import { candidatePlan } from '../search/bounds.js';
-import type { ClusterSize, PlanChoice } from '../search/space.js';
+import type { ClusterSize } from '../search/space.js';
 import { parseGpus } from './search.js';
-import { readPlanData } from './compare-eval.js';
+import { readPlanData, type SearchExpectation, type SearchPlan } from './compare-eval.js';
 
 /** Searching one scenario (a file with overrides) for its best `top` plans. */
 export interface SearchRequest {
@@ -21,22 +21,6 @@ export interface SearchRequest {
   file: string;
   sets: string[];
   top: number;
-}
-
-/** The step times the search found for a plan (the step engine it re-ranked with, and the closed form). */
-export interface SearchExpectation {
-  engine: 'des' | 'analytic';
-  stepSeconds: number;
-  closedFormStepSeconds: number;
-}
-
-/** One plan the search found, as overrides of the searched scenario. */
-export interface SearchPlan {
-  rank: number;
-  plan: PlanChoice;
-  gpus: number;
-  sets: string[];
-  expect: SearchExpectation;
 }
 
 /** The plan choices in the order the overrides list them. */

@@ -11,7 +11,8 @@ import { MAX_WORKERS, simulateTrialsParallel } from '../run/parallel.js';
 import { renderFailures, progressLine } from '../report/failures.js';
 import { parseQuantity } from '../units/quantity.js';
 import { UserError } from '../errors.js';
-import { printJson, reportError, setsOption } from './common.js';
+import { printJson, reportError } from './common.js';
+import { scenarioOptions, setsOption, gpusOption, seedOption } from './options.js';
 
 interface Args {
   scenario: string;
@@ -23,12 +24,12 @@ interface Args {
   horizon?: string;
   json?: boolean;
   set?: string[];
-  gpus?: number;
+  gpus?: string;
   shard?: string;
   'compare-recovery'?: boolean;
 }
 
-/** Reads a duration flag ("2h", "54d", "900") as seconds. */
+/** Reads a duration flag ("2h", "54d"; a bare number has no unit and is refused) as seconds. */
 function duration(value: string, flag: string): number {
   const r = parseQuantity(value, 'seconds');
   if (!r.ok) throw new UserError(r.reason, undefined, flag);
@@ -55,21 +56,18 @@ export const failuresCommand: CommandModule<object, Args> = {
   command: 'failures <scenario>',
   describe: 'Monte Carlo failure budget: days to finish (or a fixed window), interruptions, lost GPU-hours, goodput, checkpoint interval',
   builder: (y) =>
-    y
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON) with cluster.failures' })
+    scenarioOptions(y, 'cluster.spareNodes=16')
       .option('trials', { type: 'number', default: 1000, describe: 'Monte Carlo trials' })
-      .option('seed', { type: 'string', default: '1', describe: 'seed; trial t uses the stream seed/t' })
+      .option('seed', { type: 'string', default: '1', describe: 'seed, a whole number (07 is 7); trial t uses the stream seed/t' })
       .option('workers', { type: 'number', default: 1, describe: 'worker threads (results are identical for any count)' })
-      .option('checkpoint-interval', { type: 'string', describe: 'work between checkpoints, e.g. "15 min", "2h" or seconds' })
+      .option('checkpoint-interval', { type: 'string', describe: 'work between checkpoints, with its unit, e.g. "15 min" or "2h"' })
       .option('optimize-checkpoint', { type: 'boolean', describe: 'search the interval that maximises goodput (shown next to Young/Daly)' })
       .conflicts('checkpoint-interval', 'optimize-checkpoint')
-      .option('horizon', { type: 'string', describe: 'simulate a fixed wall-clock window instead of the token budget, e.g. 54d' })
+      .option('horizon', { type: 'string', describe: 'simulate a fixed wall-clock window instead of the token budget, with its unit, e.g. 54d or "12 h"' })
       .option('json', { type: 'boolean', describe: 'print JSON instead of the report' })
       .option('compare-recovery', { type: 'boolean', describe: 'also run every recovery strategy (checkpoint-restart, hot-spare, in-memory, elastic) on the same trials and compare them (JSON: recoveryStrategies)' })
       .conflicts('compare-recovery', 'shard')
-      .option('shard', { type: 'string', describe: 'run only block i (from 0) of n of the trials and print a JSON shard document for `clusterplan merge`, e.g. 0/4' })
-      .option('set', { type: 'string', array: true, describe: 'override a field: path=value (repeatable), e.g. cluster.spareNodes=16' })
-      .option('gpus', { type: 'number', describe: 'resize the cluster; dp is re-derived' }) as never,
+      .option('shard', { type: 'string', describe: 'run only block i (from 0) of n of the trials and print a JSON shard document for `clusterplan merge`, e.g. 0/4' }) as never,
   handler: async (args) => {
     try {
       const interval = args['checkpoint-interval'] !== undefined ? duration(args['checkpoint-interval'], '--checkpoint-interval') : undefined;
@@ -77,14 +75,15 @@ export const failuresCommand: CommandModule<object, Args> = {
       const trials = wholeNumber(args.trials, 1, MAX_TRIALS, '--trials', 'trials');
       const workers = wholeNumber(args.workers, 1, MAX_WORKERS, '--workers', 'workers');
       const shard = args.shard !== undefined ? shardOption(args.shard) : undefined;
-      const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: args.gpus });
+      const seed = seedOption(args.seed);
+      const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
       const ev = evaluate(sc);
       const inputs = runInputsFromScenario(sc, ev);
       const bar = process.stderr.isTTY ? progressBar() : undefined;
       const notes = ev.feasible ? [] : [`the plan does not fit in memory (${ev.reasons.join('; ')}); failures simulated at its step time anyway`];
       const simOptions = {
         trials,
-        seed: args.seed,
+        seed,
         workers,
         checkpointIntervalSeconds: interval,
         optimize: args['optimize-checkpoint'],

@@ -9,13 +9,14 @@ import { buildChromeTrace, chromeTraceJson } from '../report/chrome-trace.js';
 import { renderPipelineTimeline } from '../report/timeline.js';
 import { UserError } from '../errors.js';
 import { formatSeconds, formatPercent } from '../units/format.js';
-import { reportError, setsOption } from './common.js';
+import { reportError } from './common.js';
+import { scenarioOptions, setsOption, gpusOption } from './options.js';
 
 interface Args {
   scenario: string;
   output: string;
   set?: string[];
-  gpus?: number;
+  gpus?: string;
   quiet?: boolean;
 }
 
@@ -35,17 +36,14 @@ export const traceCommand: CommandModule<object, Args> = {
   command: 'trace <scenario>',
   describe: 'Simulate one training step and write it as a Chrome trace (open in https://ui.perfetto.dev or chrome://tracing)',
   builder: (y) =>
-    y
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON)' })
+    scenarioOptions(y, 'plan.vpp=4')
       .option('output', { alias: 'o', type: 'string', default: 'step.json', describe: "trace file to write ('-' for stdout)" })
-      .option('set', { type: 'string', array: true, describe: 'override a field: path=value (repeatable), e.g. plan.vpp=4' })
-      .option('gpus', { type: 'number', describe: 'resize the cluster; dp is re-derived' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'do not print the summary and text timeline' }) as never,
   handler: (args) => {
     try {
       const output = String(args.output ?? '');
       if (output.trim() === '') throw new UserError('needs a file name', undefined, '--output', "e.g. -o step.json, or '-' for stdout");
-      const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: args.gpus });
+      const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
       const result = tracedStep(sc);
       const trace = buildChromeTrace(sc, result);
       writeOutput(output, chromeTraceJson(trace));

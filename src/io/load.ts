@@ -23,7 +23,7 @@ export interface LoadOptions {
   gpus?: number;
 }
 
-/** The largest cluster `--gpus` accepts. */
+/** The largest cluster a resize (options.gpus; the CLI's --gpus) accepts. */
 export const MAX_GPUS = 1e7;
 
 /** Reads, validates and resolves a scenario file into the core's fully resolved Scenario. */
@@ -38,7 +38,7 @@ export function loadScenarioWithSources(file: string, options: LoadOptions = {})
   raw = applyOverrides(raw, options.sets ?? [], file);
   const r = raw as { cluster?: Record<string, unknown>; plan?: Record<string, unknown> };
   if (options.gpus !== undefined) {
-    if (!Number.isInteger(options.gpus) || options.gpus < 1 || options.gpus > MAX_GPUS) throw new UserError(`--gpus must be a whole number from 1 to 10,000,000, got ${options.gpus}`, undefined, '--gpus');
+    if (!Number.isInteger(options.gpus) || options.gpus < 1 || options.gpus > MAX_GPUS) throw new UserError(`must be a whole number from 1 to 10,000,000, got ${options.gpus}`, undefined, 'cluster.gpus');
     r.cluster = { ...(r.cluster ?? {}), gpus: options.gpus };
     if (r.plan && typeof r.plan === 'object') {
       const { dp: _dp, ...rest } = r.plan; // re-derived from the new GPU count

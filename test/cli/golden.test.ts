@@ -115,3 +115,25 @@ describe('bounded work', () => {
     expect(j.notes.join(' ')).toMatch(/discrete-event step was skipped/);
   });
 });
+
+describe('one option builder for the scenario commands', () => {
+  it('trace and failures read --gpus and --seed like evaluate: digits only, 07 is 7, bad values are one line naming the flag', async () => {
+    for (const cmd of [['evaluate'], ['trace', '-o', '-', '-q'], ['failures', '--trials', '2']]) {
+      const r = await cli([...cmd, 'scenarios/tiny.yaml', '--gpus', '1e30']);
+      expect([r.status, r.stdout], cmd[0]).toEqual([2, '']);
+      expect(r.stderr, cmd[0]).toMatch(/^error: --gpus: must be a whole number from 1 to 10,000,000, got "1e30"\n$/);
+    }
+    const seven = await cli(['failures', 'scenarios/llama3-405b.yaml', '--trials', '3', '--seed', '7', '--json']);
+    const zeroSeven = await cli(['failures', 'scenarios/llama3-405b.yaml', '--trials', '3', '--seed', '07', '--json']);
+    expect(seven.status).toBe(0);
+    expect(JSON.parse(zeroSeven.stdout).seed).toBe('7');
+    expect(zeroSeven.stdout).toBe(seven.stdout);
+    expect((await cli(['failures', 'scenarios/tiny.yaml', '--seed', 'abc'])).stderr).toMatch(/^error: --seed: must be a whole number/);
+  });
+  it('failures: duration flags say they need a unit, and a bare number is refused', async () => {
+    const help = (await cli(['failures', '--help'])).stdout;
+    expect(help).not.toMatch(/or seconds/);
+    const r = await cli(['failures', 'scenarios/tiny.yaml', '--horizon', '900']);
+    expect([r.status, r.stderr]).toEqual([2, 'error: --horizon: "900" has no unit; write a duration with its unit, e.g. "54 days" or "30 min"\n']);
+  });
+});

@@ -186,12 +186,21 @@ describe('simulateRun', () => {
   });
 });
 
+/**
+ * The same function from the compiled dist/ (npm test builds it first): its workers start from
+ * dist/run/worker.js instead of compiling the sources through tsx in every worker (about a second
+ * of CPU each). The from-source path stays covered by the progress test below; a missing build
+ * fails the import, it does not skip the test.
+ */
+const builtParallel = async () => (await import('../../dist/run/parallel.js' as string)) as typeof import('../../src/run/parallel.js');
+
 describe('worker threads', () => {
   it('same seed gives identical JSON for 1, 2 and 4 workers', async () => {
     const opts = { trials: 700, seed: 'determinism' };
+    const { simulateRunParallel: fromDist } = await builtParallel();
     const one = JSON.stringify(await simulateRunParallel(inputs(), { ...opts, workers: 1 }));
-    const two = JSON.stringify(await simulateRunParallel(inputs(), { ...opts, workers: 2 }));
-    const four = JSON.stringify(await simulateRunParallel(inputs(), { ...opts, workers: 4 }));
+    const two = JSON.stringify(await fromDist(inputs(), { ...opts, workers: 2 }));
+    const four = JSON.stringify(await fromDist(inputs(), { ...opts, workers: 4 }));
     expect(two).toBe(one);
     expect(four).toBe(one);
     // ... and a different seed differs.
@@ -201,7 +210,7 @@ describe('worker threads', () => {
   it('the interval search gives the same answer on workers', async () => {
     const opts = { trials: 60, seed: 3, optimize: true, horizonSeconds: 10 * 86400 };
     const a = JSON.stringify(simulateRun(inputs(), opts));
-    const b = JSON.stringify(await simulateRunParallel(inputs(), { ...opts, workers: 2 }));
+    const b = JSON.stringify(await (await builtParallel()).simulateRunParallel(inputs(), { ...opts, workers: 2 }));
     expect(b).toBe(a);
   });
 

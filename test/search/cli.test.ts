@@ -1,22 +1,17 @@
 /** The search, merge, size and scaling commands: the JSON keys the issue names, sharding through files, bad flags. */
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-
-const root = resolve(__dirname, '../..');
-function cli(args: string[]) {
-  // bin/clusterplan runs the built bundle (npm test builds first), or the sources when dist/ is stale.
-  const r = spawnSync(join(root, 'bin', 'clusterplan'), args, { cwd: root, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+// In-process: the same parse, commands and rendering as bin/clusterplan, without a process per
+// call (a spawn proves nothing more here; test/cli/bin.test.ts spawns the built binary).
+import { cli } from '../cli/in-process.js';
 
 describe('search and merge commands', () => {
-  it('print the issue’s JSON keys, and shards merged through files equal the single run byte for byte', () => {
+  it('print the issue’s JSON keys, and shards merged through files equal the single run byte for byte', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clusterplan-search-'));
     const base = ['search', 'scenarios/tiny.yaml', '--json', '--no-timing', '--trials', '3', '--top', '3'];
-    const single = cli(base);
+    const single = await cli(base);
     expect(single.status).toBe(0);
     const j = JSON.parse(single.stdout);
     expect(Object.keys(j.candidates)).toEqual(expect.arrayContaining(['enumerated', 'pruned', 'evaluated']));
@@ -24,26 +19,27 @@ describe('search and merge commands', () => {
     expect(Object.keys(j.top[0].plan).sort()).toEqual(['cp', 'dp', 'ep', 'etp', 'microBatch', 'pp', 'precision', 'recompute', 'schedule', 'tp', 'vpp', 'zeroStage']);
     expect(Object.keys(j.top[0].results).sort()).toEqual(['costUsd', 'expectedDays', 'gpuHours', 'idealDays', 'memoryPerGpuBytes', 'mfu', 'p90Days', 'stepSeconds']);
     expect(typeof j.top[0].why).toBe('string');
-    const files = [0, 1].map((i) => {
-      const r = cli([...base, '--shard', `${i}/2`]);
+    const files: string[] = [];
+    for (const i of [0, 1]) {
+      const r = await cli([...base, '--shard', `${i}/2`]);
       expect(r.status).toBe(0);
       const f = join(dir, `s${i}.json`);
       writeFileSync(f, r.stdout);
-      return f;
-    });
-    const merged = cli(['merge', ...files]);
+      files.push(f);
+    }
+    const merged = await cli(['merge', ...files]);
     expect(merged.status).toBe(0);
     expect(merged.stdout).toBe(single.stdout);
   }, 120_000);
 
-  it('refuse bad flags with one line and exit code 2', () => {
+  it('refuse bad flags with one line and exit code 2', async () => {
     for (const [args, pattern] of [
       [['search', 'scenarios/tiny.yaml', '--fix', 'warp=9'], /^error: --fix: expects key=value/],
       [['search', 'scenarios/tiny.yaml', '--shard', '3/2'], /^error: --shard: expects i\/n/],
       [['size', 'scenarios/tiny.yaml'], /^error: --deadline: give exactly one of --deadline/],
       [['scaling', '--compute', 'lots'], /^error: --compute: expects FLOPs/],
     ] as const) {
-      const r = cli([...args]);
+      const r = await cli([...args]);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(pattern);
