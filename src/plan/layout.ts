@@ -35,6 +35,14 @@ export interface ParallelLayout {
   /** Experts are sharded by EP·ETP; their data-parallel group is what is left of tp·cp·dp. */
   expertDp: number;
   pipeline: PipelineShape;
+  /**
+   * Routed tokens the busiest expert-parallel rank handles over the mean (plan.moeRouting): the
+   * measured imbalance, capped by the capacity factor under capacity routing (dropped tokens are
+   * not computed). 1 with EP 1: one rank holds every expert, so however skewed the routing its
+   * grouped GEMMs do the dense-equivalent work. Scales the routed experts' GEMMs and
+   * permutation traffic and the all-to-all volume of the rank the step waits for.
+   */
+  expertLoad: number;
   /** What selective recompute re-runs (recomputedModules), built once. */
   recomputed: ReadonlySet<RecomputeModule | 'activation'>;
   /** Per-GPU parameters of one layer by kind (moe is null for dense models). */
@@ -101,6 +109,7 @@ function deriveLayout(model: ResolvedModel, plan: ResolvedPlan): ParallelLayout 
     dpCp: dp * cp,
     expertDp: Math.max(1, (tp * cp * dp) / (ep * etp)),
     pipeline: pipelineShape(plan),
+    expertLoad: ep > 1 ? Math.min(plan.moeRouting.imbalance, plan.moeRouting.capacityFactor ?? Infinity) : 1,
     recomputed: recomputedModules(plan),
     layerShards: { dense: layerShard(false), moe: moe ? layerShard(true) : null },
     stageShards: stageShards(model, plan),

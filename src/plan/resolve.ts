@@ -194,6 +194,7 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
     offloadLayers: plan.offloadLayers,
     fp8PrimaryWeights: plan.fp8PrimaryWeights,
     crossEntropy: plan.crossEntropy,
+    moeRouting: plan.moeRouting,
     globalBatchSequences,
     numMicroBatches,
     layersPerStage,

@@ -55,7 +55,8 @@ export function layerCollectives(sc: Scenario, layout: ParallelLayout, placement
   const cpFor = (kind: LayerKind) => (cp === 1 || kind.spanTokens === null || kind.spanTokens >= model.seqLen ? cpComm : cpSeconds((kvBytes * cpRemoteKeysPerRank(kind, model.seqLen, cp)) / fullRemote));
   // Dispatch and combine: each token's hidden state goes to topK experts and comes back.
   const moe = model.moe;
-  const a2aBytes = moe ? moeTokensIn * moe.topK * h * 2 : 0;
+  // The step waits for the busiest rank, which receives (dispatch) and returns (combine) expertLoad × the mean.
+  const a2aBytes = moe ? moeTokensIn * moe.topK * h * 2 * layout.expertLoad : 0;
   const epComm = moe && ep > 1 ? 2 * collectiveSeconds(node, placements.ep, 'all-to-all', a2aBytes) : 0;
   return { tp: tpComm, cp: cpComm, ep: epComm, cpFor };
 }

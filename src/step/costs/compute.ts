@@ -149,7 +149,9 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
     // Megatron's token dispatcher works on the sequence-parallel shard: with expert-TP etp < tp
     // each rank routes T·etp/tp tokens and holds whole (etp-split) experts.
     const tokensIn = (T * etp) / tp;
-    const tokensPerExpert = (tokensIn * moe.topK * ep) / moe.experts;
+    // The busiest EP rank's experts get expertLoad × the mean (plan.moeRouting; 1 when balanced).
+    const load = layout.expertLoad;
+    const tokensPerExpert = ((tokensIn * moe.topK * ep) / moe.experts) * load;
     const expertsLocal = moe.experts / ep;
     // Grouped GEMMs tile each expert's problem separately, so efficiency follows the per-expert
     // size (tokens routed to one expert), not the size of the whole group.
@@ -157,7 +159,7 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
     const shared = moe.sharedExperts > 0 ? moe.sharedExperts * mlpGemm(T, moe.sharedExpertFfnHidden ?? moe.expertFfnHidden, tp) : 0;
     const router = gemm(T, h, moe.experts);
     // Activation and permute/unpermute traffic of the routed tokens (read + write, forward).
-    const elem = memoryBoundSeconds(gpu, tokensIn * moe.topK * (3 * 2 * moe.expertFfnHidden / etp + 2 * 2 * 2 * h));
+    const elem = memoryBoundSeconds(gpu, tokensIn * moe.topK * load * (3 * 2 * moe.expertFfnHidden / etp + 2 * 2 * 2 * h));
     moeCompute = { fwd: experts + shared + router, elem, shared, tokensIn };
   }
   return {

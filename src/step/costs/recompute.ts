@@ -23,7 +23,7 @@ export function recomputeSeconds(sc: Scenario, layout: ParallelLayout, k: Comput
   const moe = model.moe;
   const moeLayer = k.moe;
   const sharedFfn = isMoe ? k.sharedFfnTotal : 0;
-  const routedAct = isMoe && moe ? k.actSeconds(((T * etp) / tp) * moe.topK, moe.expertFfnHidden, etp) : 0;
+  const routedAct = isMoe && moe ? k.actSeconds(((T * etp) / tp) * moe.topK * layout.expertLoad, moe.expertFfnHidden, etp) : 0;
   const unroutedAct = isMoe ? (sharedFfn > 0 ? k.actSeconds(T, sharedFfn, tp) : 0) : k.actSeconds(T, model.ffnHidden, tp);
   return (
     (mods.has('core_attn') ? attnFwd : 0) +
