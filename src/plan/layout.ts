@@ -81,6 +81,18 @@ export function stageShards(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' 
   return out;
 }
 
+/**
+ * Parameters one GPU of pipeline rank `s` holds (before ZeRO sharding): its stage's, and under
+ * DualPipe also stage pp − 1 − s's (DeepSeek-V3 Table 2: parameters 2×; the rank runs both
+ * directions' chunks).
+ */
+export function rankShard(layout: Pick<ParallelLayout, 'pp' | 'stageShards' | 'pipeline'>, s: number): LayerShard {
+  const own = layout.stageShards[s];
+  if (layout.pipeline.parameterCopies === 1) return own;
+  const twin = layout.stageShards[layout.pp - 1 - s];
+  return { denseParams: own.denseParams + twin.denseParams, expertParams: own.expertParams + twin.expertParams };
+}
+
 /** Divisor of the activations TP leaves whole unless sequence parallelism splits them (Korthikanti §4.2.2): tp with SP, else 1. */
 export function sequenceParallelDivisor(plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel'>): number {
   return plan.sequenceParallel ? plan.tp : 1;

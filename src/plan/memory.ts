@@ -12,7 +12,7 @@ import { modelFacts } from '../model/facts.js';
 import { attentionSpanTokens, layerKindKey, layerKinds, mtpLayerKind, type LayerKind } from '../model/layers.js';
 import { recomputedModules, type RecomputeModule } from '../schema/plan.js';
 import { pipelineShape } from './pipeline.js';
-import { planLayout, sequenceParallelDivisor } from './layout.js';
+import { planLayout, rankShard, sequenceParallelDivisor } from './layout.js';
 
 export interface MemoryBreakdown {
   weightsBytes: number;
@@ -193,7 +193,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   }
   let layerIndex = 0;
   for (let s = 0; s < pp; s++) {
-    const { denseParams, expertParams } = layout.stageShards[s];
+    const { denseParams, expertParams } = rankShard(layout, s);
     let actPerToken = 0;
     let workingPerToken = 0; // the largest layer working set on the stage (see transientBytes)
     for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { posInt, nonNegInt, count, quantity } from './common.js';
 
-export const ScheduleSchema = z.enum(['gpipe', '1f1b', 'interleaved-1f1b', 'zero-bubble']);
+export const ScheduleSchema = z.enum(['gpipe', '1f1b', 'interleaved-1f1b', 'zero-bubble', 'dualpipe']);
 /**
  * none; selective (Korthikanti 2022: the attention core, or with fused attention the cheap
  * elementwise ops); op-sac (torchtitan's per-op selective checkpointing: every other matmul

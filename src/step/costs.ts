@@ -7,7 +7,7 @@
  */
 import type { Scenario } from '../plan/resolve.js';
 import { layerKinds, layerKindKey, mtpLayerKind, type LayerKind } from '../model/layers.js';
-import { planLayout, type ParallelLayout } from '../plan/layout.js';
+import { planLayout, rankShard, type ParallelLayout } from '../plan/layout.js';
 import { placeGroups, type GroupPlacements } from '../plan/placement.js';
 import { computeKernels, moeHostSeconds, optimizerStepSeconds } from './costs/compute.js';
 import { layerCollectives, zero3LayerSeconds, ppSends, dpCost, type DpCost, type LayerCollectives } from './costs/comm.js';
@@ -116,7 +116,7 @@ export function stepCosts(sc: Scenario): StepCosts {
         extraB += model.mtpLayers * bwd;
       }
     }
-    stages.push({ stage: st, layers, extraForwardSeconds: extraF, extraBackwardSeconds: extraB, ...layout.stageShards[st] });
+    stages.push({ stage: st, layers, extraForwardSeconds: extraF, extraBackwardSeconds: extraB, ...rankShard(layout, st) });
   }
 
   const dp: DpCost[] = [];
