@@ -87,8 +87,9 @@ export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
   const tMax = total(times[slowest]);
   const sumOthers = times.reduce((a, t) => a + total(t), 0) - tMax;
   let pipeline: number;
-  // Busy time of the rank the step waits for, without the bubble.
+  // Busy time of the rank the step waits for, without the bubble, and its per-micro-batch times.
   let work = m * tMax;
+  let slow = times[slowest];
   if (pp === 1) pipeline = m * tMax;
   else if (schedule === 'dualpipe') {
     // DualPipe (DeepSeek-V3 §3.2.1): rank s runs stage s for the micro-batches fed from one end
@@ -101,10 +102,20 @@ export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
       const pair = (total(times[r]) + total(times[pp - 1 - r])) / 2;
       if (pair > worst) (worst = pair), (worstAt = r);
     }
-    const half = (f: (t: StageTimes) => number) => (f(times[worstAt]) + f(times[pp - 1 - worstAt])) / 2;
-    const F = half((t) => t.forwardSeconds);
-    const B = half((t) => t.backwardInputSeconds + t.backwardWeightSeconds);
-    const W = half((t) => t.backwardWeightSeconds);
+    const a = times[worstAt];
+    const b = times[pp - 1 - worstAt];
+    slow = {
+      forwardSeconds: (a.forwardSeconds + b.forwardSeconds) / 2,
+      backwardInputSeconds: (a.backwardInputSeconds + b.backwardInputSeconds) / 2,
+      backwardWeightSeconds: (a.backwardWeightSeconds + b.backwardWeightSeconds) / 2,
+      computeSeconds: (a.computeSeconds + b.computeSeconds) / 2,
+      tpSeconds: (a.tpSeconds + b.tpSeconds) / 2,
+      cpSeconds: (a.cpSeconds + b.cpSeconds) / 2,
+      epSeconds: (a.epSeconds + b.epSeconds) / 2,
+    };
+    const F = slow.forwardSeconds;
+    const B = slow.backwardInputSeconds + slow.backwardWeightSeconds;
+    const W = slow.backwardWeightSeconds;
     work = m * worst;
     pipeline = work + dualPipeBubbleSeconds(pp, { forwardAndBackwardSeconds: F + B, backwardSeconds: B, weightSeconds: W });
   } else if (schedule === 'zero-bubble') {
@@ -138,7 +149,6 @@ export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
   const optimizerSeconds = Math.max(...costs.optimizerSeconds);
 
   const stepSeconds = pipeline + ppSeconds + dpSeconds + optimizerSeconds;
-  const slow = times[slowest];
   const computeSeconds = m * slow.computeSeconds;
   const intraLayer = m * (slow.tpSeconds + slow.cpSeconds + slow.epSeconds);
   const bubbleSeconds = Math.max(0, pipeline - work);
