@@ -35,6 +35,14 @@ export interface ParallelLayout {
   /** Experts are sharded by EP·ETP; their data-parallel group is what is left of tp·cp·dp. */
   expertDp: number;
   pipeline: PipelineShape;
+  /**
+   * Routed tokens the busiest expert-parallel rank handles over the mean (plan.moeRouting): the
+   * measured imbalance, capped by the capacity factor under capacity routing (dropped tokens are
+   * not computed). 1 with EP 1: one rank holds every expert, so however skewed the routing its
+   * grouped GEMMs do the dense-equivalent work. Scales the routed experts' GEMMs and
+   * permutation traffic and the all-to-all volume of the rank the step waits for.
+   */
+  expertLoad: number;
   /** What selective recompute re-runs (recomputedModules), built once. */
   recomputed: ReadonlySet<RecomputeModule | 'activation'>;
   /** Per-GPU parameters of one layer by kind (moe is null for dense models). */
@@ -73,6 +81,18 @@ export function stageShards(model: ResolvedModel, plan: Pick<ResolvedPlan, 'tp' 
   return out;
 }
 
+/**
+ * Parameters one GPU of pipeline rank `s` holds (before ZeRO sharding): its stage's, and under
+ * DualPipe also stage pp − 1 − s's (DeepSeek-V3 Table 2: parameters 2×; the rank runs both
+ * directions' chunks).
+ */
+export function rankShard(layout: Pick<ParallelLayout, 'pp' | 'stageShards' | 'pipeline'>, s: number): LayerShard {
+  const own = layout.stageShards[s];
+  if (layout.pipeline.parameterCopies === 1) return own;
+  const twin = layout.stageShards[layout.pp - 1 - s];
+  return { denseParams: own.denseParams + twin.denseParams, expertParams: own.expertParams + twin.expertParams };
+}
+
 /** Divisor of the activations TP leaves whole unless sequence parallelism splits them (Korthikanti §4.2.2): tp with SP, else 1. */
 export function sequenceParallelDivisor(plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel'>): number {
   return plan.sequenceParallel ? plan.tp : 1;
@@ -101,6 +121,7 @@ function deriveLayout(model: ResolvedModel, plan: ResolvedPlan): ParallelLayout 
     dpCp: dp * cp,
     expertDp: Math.max(1, (tp * cp * dp) / (ep * etp)),
     pipeline: pipelineShape(plan),
+    expertLoad: ep > 1 ? Math.min(plan.moeRouting.imbalance, plan.moeRouting.capacityFactor ?? Infinity) : 1,
     recomputed: recomputedModules(plan),
     layerShards: { dense: layerShard(false), moe: moe ? layerShard(true) : null },
     stageShards: stageShards(model, plan),

@@ -9,9 +9,10 @@ import type { Gpu } from '../schema/system.js';
 import { hasBiases, sharedExpertsFfnTotal } from '../model/params.js';
 import { attentionWidths } from '../model/resolved.js';
 import { modelFacts } from '../model/facts.js';
+import { attentionSpanTokens, layerKindKey, layerKinds, mtpLayerKind, type LayerKind } from '../model/layers.js';
 import { recomputedModules, type RecomputeModule } from '../schema/plan.js';
 import { pipelineShape } from './pipeline.js';
-import { planLayout, sequenceParallelDivisor } from './layout.js';
+import { planLayout, rankShard, sequenceParallelDivisor } from './layout.js';
 
 export interface MemoryBreakdown {
   weightsBytes: number;
@@ -43,6 +44,7 @@ export function activationBytesPerTokenLayer(
   plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision'>>,
   moe = false,
   mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
+  scoreSpanTokens: number = model.seqLen,
 ): number {
   const h = model.hidden;
   const t = plan.tp;
@@ -87,8 +89,9 @@ export function activationBytesPerTokenLayer(
   const split = qkv + 2 * w.o + (mm < 2 ? mm * w.o : 0) + ffnActs + (moe ? mm * h * (model.moe?.topK ?? 1) : 0);
   // Materialised attention keeps softmax, dropout mask and dropout output per head: 5·a·s bytes
   // per token (Korthikanti Table 2's 5as/h term), the softmax alone (2·a·s) without dropout;
-  // recomputing the attention core drops exactly this term.
-  const scores = plan.attentionKernel === 'unfused' && !mods.has('core_attn') ? ((dropout ? 5 : 2) * model.heads * model.seqLen) / t : 0;
+  // recomputing the attention core drops exactly this term. A chunked or sliding layer keeps
+  // scores over its span only (scoreSpanTokens: layers.ts attentionSpanTokens).
+  const scores = plan.attentionKernel === 'unfused' && !mods.has('core_attn') ? ((dropout ? 5 : 2) * model.heads * scoreSpanTokens) / t : 0;
   return replicatedStored / sp + split / t + scores;
 }
 
@@ -150,16 +153,17 @@ export function layerActivationBytesPerToken(
   plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision'>>,
   moe: boolean,
   mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
+  scoreSpanTokens: number = model.seqLen,
 ): { storedBytes: number; workingBytes: number } {
   if (moe && !model.moe) return { storedBytes: 0, workingBytes: 0 };
-  const storedBytes = activationBytesPerTokenLayer(model, plan, moe, mods);
-  const workingBytes = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }, moe) - storedBytes + ffnGradientBytesPerToken(model, plan, moe);
+  const storedBytes = activationBytesPerTokenLayer(model, plan, moe, mods, scoreSpanTokens);
+  const workingBytes = activationBytesPerTokenLayer(model, { ...plan, recompute: 'none' }, moe, undefined, scoreSpanTokens) - storedBytes + ffnGradientBytesPerToken(model, plan, moe);
   return { storedBytes, workingBytes };
 }
 
 /** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
 export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): MemoryEstimate {
-  const { params: c, moeLayer, mtpMoe } = modelFacts(model);
+  const { params: c } = modelFacts(model);
   const layout = planLayout(model, plan);
   const { tp, pp, zeroStage } = plan;
   const { dpCp, expertDp, tokensPerMicroBatch, spDivisor } = layout;
@@ -169,20 +173,32 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   // Parameters of one layer, gathered under ZeRO-3 for the current and the prefetched layer.
   const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;
   const perStage: { total: number; b: MemoryBreakdown }[] = [];
-  // Per token, for a dense [0] and a MoE [1] layer: activations stored, and the working set of its
-  // backward (what recompute rematerialises plus its FFN-intermediate gradients; see transientBytes).
-  const perToken = [false, true].map((moe) => layerActivationBytesPerToken(model, plan, moe, layout.recomputed));
-  const storedPerToken = perToken.map((x) => x.storedBytes);
-  const workingPerTokenByType = perToken.map((x) => x.workingBytes);
+  // Per token, for each layer kind (dense or MoE FFN; the attention span sets materialised
+  // scores): activations stored, and the working set of its backward (what recompute
+  // rematerialises plus its FFN-intermediate gradients; see transientBytes).
+  const byKey = new Map<string, { storedBytes: number; workingBytes: number }>();
+  const perTokenOf = (kind: LayerKind) => {
+    const key = layerKindKey(kind);
+    let v = byKey.get(key);
+    if (!v) {
+      v = layerActivationBytesPerToken(model, plan, kind.ffn === 'moe', layout.recomputed, attentionSpanTokens(kind, model.seqLen));
+      byKey.set(key, v);
+    }
+    return v;
+  };
+  const perLayer: { storedBytes: number; workingBytes: number }[] = new Array(model.layers);
+  for (const g of layerKinds(model)) {
+    const v = perTokenOf(g.kind);
+    for (const i of g.indices) perLayer[i] = v;
+  }
   let layerIndex = 0;
   for (let s = 0; s < pp; s++) {
-    const { denseParams, expertParams } = layout.stageShards[s];
+    const { denseParams, expertParams } = rankShard(layout, s);
     let actPerToken = 0;
     let workingPerToken = 0; // the largest layer working set on the stage (see transientBytes)
     for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {
-      const k = moeLayer[layerIndex] ? 1 : 0;
-      actPerToken += storedPerToken[k];
-      workingPerToken = Math.max(workingPerToken, workingPerTokenByType[k]);
+      actPerToken += perLayer[layerIndex].storedBytes;
+      workingPerToken = Math.max(workingPerToken, perLayer[layerIndex].workingBytes);
     }
     // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
     // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
@@ -202,7 +218,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const logitsBytes = s === pp - 1 ? (crossEntropyBytesPerLogit[plan.crossEntropy] * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
     // MTP modules: the block's activations plus the projection's 2h input and two norm inputs, per token.
     if (s === pp - 1 && model.mtpLayers > 0) {
-      const mtpAct = storedPerToken[mtpMoe ? 1 : 0] + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor;
+      const mtpAct = perTokenOf(mtpLayerKind(model)).storedBytes + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor;
       activationsBytes += model.mtpLayers * mtpAct * tokensPerMicroBatch * held;
     }
     // Working set of the layer in its backward: what recompute rematerialises of one layer

@@ -11,6 +11,9 @@
  *   micro-chunks, capped at m·vpp, where group is interleavedGroupSize(pp, m).
  * - GPipe (Huang et al. 2019): all m forwards first.
  * - ZB-H1 (Qi et al. 2024 §3): the 1F1B order, so the 1F1B warm-up and memory peak.
+ * - DualPipe (DeepSeek-V3 §3.2.1, Table 2): micro-batches enter from both ends, each rank holds
+ *   the stage s and the stage pp − 1 − s chunks (parameters 2×) and PP + 1 micro-batches of
+ *   activations at its peak; bubble (PP/2 − 1)(F&B + B − 3W) (dualPipeBubbleSeconds).
  */
 import type { Plan } from '../schema/plan.js';
 
@@ -41,6 +44,8 @@ export function warmupMicroChunks(schedule: ScheduleName, pp: number, vpp: numbe
 /** Peak micro-batches (in whole-micro-batch units: a chunk counts 1/vpp) whose activations rank `stage` holds, by the schedule's formula. */
 export function inFlightFormula(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number, group?: number): number {
   if (pp === 1) return 1;
+  // DualPipe (DeepSeek-V3 Table 2): PP + 1 micro-batches of activations on every rank, at most m.
+  if (schedule === 'dualpipe') return Math.min(m, pp + 1);
   // Forward micro-chunks started before the first backward completes: the warm-up plus the
   // steady-state forward that precedes the first backward (Korthikanti et al. 2022 §4.2.3).
   return Math.min(m * vpp, warmupMicroChunks(schedule, pp, vpp, m, stage, group) + 1) / vpp;
@@ -61,6 +66,18 @@ export interface PipelineShape {
   numMicroBatches: number;
   /** Micro-batches whose activations each rank holds at its peak (inFlightFormula per stage). */
   inFlight: number[];
+  /** Copies of its stage's parameters a rank holds: 2 under DualPipe (DeepSeek-V3 Table 2: ranks hold stage s and pp − 1 − s), else 1. */
+  parameterCopies: number;
+}
+
+/**
+ * DualPipe's bubble (DeepSeek-V3 §3.2.1, Table 2): (PP/2 − 1)(F&B + B − 3W), where F is a forward
+ * chunk, B a full backward chunk (input and weight), W its weight-gradient part, and F&B a forward
+ * and a backward chunk of two micro-batches run overlapped (their all-to-alls and PP sends hidden
+ * behind each other's compute: F + B when communication is zero or fully hidden).
+ */
+export function dualPipeBubbleSeconds(pp: number, t: { forwardAndBackwardSeconds: number; backwardSeconds: number; weightSeconds: number }): number {
+  return Math.max(0, (pp / 2 - 1) * (t.forwardAndBackwardSeconds + t.backwardSeconds - 3 * t.weightSeconds));
 }
 
 /** The pipeline shape of a resolved plan. */
@@ -71,5 +88,5 @@ export function pipelineShape(plan: Pick<Plan, 'pp' | 'vpp'> & { schedule: Sched
   const group = schedule === 'interleaved-1f1b' ? interleavedGroupSize(pp, m) : pp;
   const inFlight: number[] = [];
   for (let s = 0; s < pp; s++) inFlight.push(inFlightFormula(schedule, pp, vpp, m, s, group));
-  return { schedule, pp, vpp, numMicroBatches: m, inFlight };
+  return { schedule, pp, vpp, numMicroBatches: m, inFlight, parameterCopies: schedule === 'dualpipe' ? 2 : 1 };
 }

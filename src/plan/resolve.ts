@@ -136,6 +136,8 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
   const schedule = plan.schedule ?? (vpp > 1 ? 'interleaved-1f1b' : '1f1b');
   if (vpp > 1 && schedule !== 'interleaved-1f1b') problems.push({ field: 'plan.vpp', reason: `vpp (${vpp}) > 1 needs schedule interleaved-1f1b, got ${schedule}` });
   if (vpp > 1 && pp === 1) problems.push({ field: 'plan.vpp', reason: 'virtual stages need pp > 1' });
+  // DualPipe pairs rank s with rank pp − 1 − s and feeds half the micro-batches from each end (DeepSeek-V3 §3.2.1: stages and micro-batches divisible by 2).
+  if (schedule === 'dualpipe' && pp > 1 && pp % 2 !== 0) problems.push({ field: 'plan.pp', reason: `dualpipe needs an even pp, got ${pp}` });
 
   let layersPerStage: number[] = [];
   if (plan.layersPerStage === undefined) {
@@ -166,6 +168,9 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
   if (Number.isInteger(dp) && Number.isInteger(globalBatchSequences) && !Number.isInteger(numMicroBatches)) {
     problems.push({ field: 'plan.globalBatch', reason: `global batch (${globalBatchSequences} sequences) is not divisible by dp(${dp})·microBatch(${microBatch}) = ${dp * microBatch}` });
   }
+  if (schedule === 'dualpipe' && pp > 1 && Number.isInteger(numMicroBatches) && numMicroBatches % 2 !== 0) {
+    problems.push({ field: 'plan.globalBatch', reason: `dualpipe feeds half the micro-batches from each end: ${numMicroBatches} micro-batches per pipeline is odd` });
+  }
   if (problems.length > 0) return { problems };
   // Every field listed (the mapped type makes a new Plan field a compile error here): object rest
   // and spread of the plan cost a layout search several microseconds per candidate.
@@ -194,6 +199,7 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
     offloadLayers: plan.offloadLayers,
     fp8PrimaryWeights: plan.fp8PrimaryWeights,
     crossEntropy: plan.crossEntropy,
+    moeRouting: plan.moeRouting,
     globalBatchSequences,
     numMicroBatches,
     layersPerStage,

@@ -57,7 +57,7 @@ export function renderEvaluation(ev: Evaluation, extra: string[] = [], software?
   if (comm.length) out.push(`  exposed by kind: ${comm.map(([k, s]) => `${k} ${formatSeconds(s as number)}`).join(', ')}`);
   out.push('');
   const t = ev.throughput;
-  out.push(`Speed    ${t.tokensPerSecondPerGpu.toFixed(1)} tokens/s per GPU · ${formatSi(t.tokensPerSecond, 2)} tokens/s · ${t.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU · MFU ${formatPercent(t.mfu)} · HFU ${formatPercent(t.hfu)} (of ${t.peakTflops.toFixed(0)} TFLOP/s bf16 peak)`);
+  out.push(`Speed    ${t.tokensPerSecondPerGpu.toFixed(1)} tokens/s per GPU · ${formatSi(t.tokensPerSecond, 2)} tokens/s · ${t.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU · MFU ${formatPercent(t.mfu)} · HFU ${formatPercent(t.hfu)} (of ${t.peakTflops.toFixed(0)} TFLOP/s bf16 peak)${L.precision !== 'bf16' && t.mfuAtPrecisionPeak > 0 ? ` · MFU ${formatPercent(t.mfuAtPrecisionPeak)} of the ${(t.tflopsPerGpu / t.mfuAtPrecisionPeak).toFixed(0)} TFLOP/s ${L.precision} peak` : ''}`);
   const r = ev.run;
   out.push(`Run      ${int(r.steps)} steps · ideal ${r.idealDays.toFixed(1)} days · ${formatCount(r.gpuHours, 2)} GPU-hours · ${int(r.energyMWh)} MWh at ${r.averagePowerMW.toFixed(1)} MW · ${r.costUsd === null ? 'price not set' : `$${formatCount(r.costUsd, 2)}`}`);
   for (const n of ev.notes) out.push(`Note     ${n}`);

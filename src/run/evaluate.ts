@@ -7,7 +7,7 @@ import { peakFlopsPerSecond } from '../system/compute.js';
 import { stepCosts } from '../step/costs.js';
 import { analyticStep } from '../step/analytic.js';
 import type { StepBreakdown, StepResult } from '../step/result.js';
-import { desStep, desOpCount, MAX_DES_OPS } from '../step/des.js';
+import { desStep, desOpCount, desRunsSchedule, MAX_DES_OPS } from '../step/des.js';
 import type { DesStepResult } from '../step/des/types.js';
 import { UserError } from '../errors.js';
 import { runTotals, type RunTotals } from './totals.js';
@@ -53,6 +53,7 @@ export function tracedStep(sc: Scenario): DesStepResult {
   if (!fits) {
     throw new UserError(`a trace of ${ops.toLocaleString('en-US')} ops (m = ${sc.plan.numMicroBatches} micro-batches) is too large to simulate and view`, sc.file, 'plan.globalBatch', `at most ${MAX_DES_OPS.toLocaleString('en-US')} ops; trace a smaller global batch`);
   }
+  if (!desRunsSchedule(sc.plan.schedule, sc.plan.pp)) throw new UserError('the discrete-event engine has no dualpipe schedule to trace', sc.file, 'plan.schedule', 'trace a 1f1b or zero-bubble plan; evaluate answers dualpipe in closed form');
   return desStep(sc, stepCosts(sc));
 }
 
@@ -72,7 +73,8 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
   // The DES schedules every (stage, chunk, micro-batch, phase) op: bound its work so a huge
   // global batch cannot stall a run; beyond the bound the closed form answers, and says so.
   const { ops: desOps, fits } = desStepSize(sc);
-  const useDes = engineName === 'des' && fits;
+  const desSchedule = desRunsSchedule(sc.plan.schedule, sc.plan.pp);
+  const useDes = engineName === 'des' && fits && desSchedule;
   const step = useDes ? desStep(sc, costs) : analytic;
   const tokensPerStep = sc.plan.globalBatchSequences * sc.model.seqLen;
   const gpus = sc.cluster.gpus;
@@ -85,7 +87,8 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
     reasons.push(`memory: ${formatGiB(memory.perGpuBytes)} per GPU (stage ${memory.peakStage}) exceeds ${formatGiB(memory.capacityBytes)} of HBM`);
   }
   const notes: string[] = [];
-  if (engineName === 'des' && !useDes) {
+  if (engineName === 'des' && !desSchedule) notes.push('the discrete-event engine has no dualpipe schedule; the closed form (DeepSeek-V3 Table 2 bubble) answered');
+  else if (engineName === 'des' && !useDes) {
     notes.push(`the discrete-event step was skipped: ${desOps.toLocaleString('en-US')} ops exceed ${MAX_DES_OPS.toLocaleString('en-US')} (m = ${costs.numMicroBatches} micro-batches); the closed form answered`);
   }
   if (useDes && Math.abs(step.stepSeconds / analytic.stepSeconds - 1) > 0.05) {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { posInt, nonNegInt, count, quantity } from './common.js';
 
-export const ScheduleSchema = z.enum(['gpipe', '1f1b', 'interleaved-1f1b', 'zero-bubble']);
+export const ScheduleSchema = z.enum(['gpipe', '1f1b', 'interleaved-1f1b', 'zero-bubble', 'dualpipe']);
 /**
  * none; selective (Korthikanti 2022: the attention core, or with fused attention the cheap
  * elementwise ops); op-sac (torchtitan's per-op selective checkpointing: every other matmul
@@ -72,6 +72,23 @@ export const PlanSchema = z
           .describe("overlap MoE dispatch/combine all-to-alls with another micro-batch's compute (Megatron --overlap-moe-expert-parallel-comm / moe_a2a_overlap, DeepSeek-V3 DualPipe)"),
       })
       .prefault({}),
+    moeRouting: z
+      .strictObject({
+        imbalance: z
+          .number()
+          .min(1)
+          .max(1024)
+          .default(1)
+          .describe("tokens the busiest expert-parallel rank receives over the mean (a measured skew; 1 = perfectly balanced, the default: DeepSeek-V3's auxiliary-loss-free balancing keeps the load balanced per batch, §2.1.2)"),
+        capacityFactor: z
+          .number()
+          .positive()
+          .max(1024)
+          .optional()
+          .describe('capacity routing (GShard, Switch Transformer §2.2): each expert takes at most capacityFactor × the mean tokens and drops the rest, which caps the busiest rank at that factor; absent: dropless routing (Megatron-Core moe_expert_capacity_factor None)'),
+      })
+      .prefault({})
+      .describe('MoE routing: load imbalance and dropless vs capacity routing'),
     gradientAccumulationFp32: z.boolean().default(true).describe('keep an fp32 main-gradient buffer (Megatron default)'),
     gradReduceFp32: z.boolean().default(false).describe('reduce gradients across DP in fp32 instead of bf16'),
     offloadLayers: nonNegInt(1 << 14).default(0).describe('layers per model chunk whose activations wait in host memory between forward and backward (Megatron cpu_offloading_num_layers)'),

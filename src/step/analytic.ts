@@ -11,6 +11,7 @@ import type { Scenario } from '../plan/resolve.js';
 import type { StepCosts, LayerCost } from './costs.js';
 import type { StepResult } from './result.js';
 import { exposedLayerComm, epHiddenShare } from './overlap.js';
+import { dualPipeBubbleSeconds } from '../plan/pipeline.js';
 
 interface StageTimes {
   forwardSeconds: number;
@@ -86,8 +87,38 @@ export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
   const tMax = total(times[slowest]);
   const sumOthers = times.reduce((a, t) => a + total(t), 0) - tMax;
   let pipeline: number;
+  // Busy time of the rank the step waits for, without the bubble, and its per-micro-batch times.
+  let work = m * tMax;
+  let slow = times[slowest];
   if (pp === 1) pipeline = m * tMax;
-  else if (schedule === 'zero-bubble') {
+  else if (schedule === 'dualpipe') {
+    // DualPipe (DeepSeek-V3 §3.2.1): rank s runs stage s for the micro-batches fed from one end
+    // and stage pp − 1 − s for those fed from the other, m/2 each; bubble (PP/2 − 1)(F&B + B − 3W)
+    // (Table 2) with F&B = F + B: the overlap hides communication, which the layer times already
+    // count as hidden under EP overlap.
+    let worst = 0;
+    let worstAt = 0;
+    for (let r = 0; r < pp; r++) {
+      const pair = (total(times[r]) + total(times[pp - 1 - r])) / 2;
+      if (pair > worst) (worst = pair), (worstAt = r);
+    }
+    const a = times[worstAt];
+    const b = times[pp - 1 - worstAt];
+    slow = {
+      forwardSeconds: (a.forwardSeconds + b.forwardSeconds) / 2,
+      backwardInputSeconds: (a.backwardInputSeconds + b.backwardInputSeconds) / 2,
+      backwardWeightSeconds: (a.backwardWeightSeconds + b.backwardWeightSeconds) / 2,
+      computeSeconds: (a.computeSeconds + b.computeSeconds) / 2,
+      tpSeconds: (a.tpSeconds + b.tpSeconds) / 2,
+      cpSeconds: (a.cpSeconds + b.cpSeconds) / 2,
+      epSeconds: (a.epSeconds + b.epSeconds) / 2,
+    };
+    const F = slow.forwardSeconds;
+    const B = slow.backwardInputSeconds + slow.backwardWeightSeconds;
+    const W = slow.backwardWeightSeconds;
+    work = m * worst;
+    pipeline = work + dualPipeBubbleSeconds(pp, { forwardAndBackwardSeconds: F + B, backwardSeconds: B, weightSeconds: W });
+  } else if (schedule === 'zero-bubble') {
     // ZB-H1 (Qi et al. 2024): the weight-gradient pass fills the bubble: (p-1)(T_F + T_B - T_W).
     const fill = times.reduce((a, t, s) => (s === slowest ? a : a + Math.max(0, t.forwardSeconds + t.backwardInputSeconds - t.backwardWeightSeconds)), 0);
     pipeline = m * tMax + fill;
@@ -118,10 +149,9 @@ export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
   const optimizerSeconds = Math.max(...costs.optimizerSeconds);
 
   const stepSeconds = pipeline + ppSeconds + dpSeconds + optimizerSeconds;
-  const slow = times[slowest];
   const computeSeconds = m * slow.computeSeconds;
   const intraLayer = m * (slow.tpSeconds + slow.cpSeconds + slow.epSeconds);
-  const bubbleSeconds = Math.max(0, pipeline - m * tMax);
+  const bubbleSeconds = Math.max(0, pipeline - work);
   return {
     stepSeconds,
     engine: 'analytic',

@@ -6,11 +6,11 @@
  * the ops are scheduled.
  */
 import type { Scenario } from '../plan/resolve.js';
-import { modelFacts } from '../model/facts.js';
-import { planLayout, type ParallelLayout } from '../plan/layout.js';
+import { layerKinds, layerKindKey, mtpLayerKind, type LayerKind } from '../model/layers.js';
+import { planLayout, rankShard, type ParallelLayout } from '../plan/layout.js';
 import { placeGroups, type GroupPlacements } from '../plan/placement.js';
 import { computeKernels, moeHostSeconds, optimizerStepSeconds } from './costs/compute.js';
-import { layerCollectives, zero3LayerSeconds, ppSends, dpCost, type DpCost } from './costs/comm.js';
+import { layerCollectives, zero3LayerSeconds, ppSends, dpCost, type DpCost, type LayerCollectives } from './costs/comm.js';
 import { recomputeSeconds } from './costs/recompute.js';
 
 /** One layer's work for one micro-batch on one GPU, in seconds. */
@@ -66,20 +66,35 @@ export interface StepCosts {
 export function stepCosts(sc: Scenario): StepCosts {
   const { model, plan, gpu } = sc;
   const layout = planLayout(model, plan);
-  const { moeLayer: isMoeLayer, mtpMoe } = modelFacts(model);
   const placements = placeGroups(layout, sc.cluster.gpus, sc.node, sc.fabric);
   const k = computeKernels(sc, layout);
   const comm = layerCollectives(sc, layout, placements, k.moe?.tokensIn ?? 0);
   const hostPerMoeLayer = moeHostSeconds(sc, layout.ep);
-  const denseLayerCost = layerCost(sc, layout, placements, k, comm, false, 0);
-  const moeLayerCost = model.moe ? layerCost(sc, layout, placements, k, comm, true, hostPerMoeLayer) : denseLayerCost;
+  // One LayerCost per distinct layer kind (attention span, positions, sinks, dense or MoE FFN;
+  // model/layers.ts), shared by every layer of that kind.
+  const costOf = new Map<string, LayerCost>();
+  const kindCost = (kind: LayerKind): LayerCost => {
+    const key = layerKindKey(kind);
+    let c = costOf.get(key);
+    if (!c) {
+      const isMoe = kind.ffn === 'moe' && model.moe !== null && model.moe !== undefined;
+      c = layerCost(sc, layout, placements, k, comm, kind, isMoe, isMoe ? hostPerMoeLayer : 0);
+      costOf.set(key, c);
+    }
+    return c;
+  };
+  const costByLayer: LayerCost[] = new Array(model.layers);
+  for (const g of layerKinds(model)) {
+    const c = kindCost(g.kind);
+    for (const i of g.indices) costByLayer[i] = c;
+  }
 
   const pp = layout.pp;
   const stages: StageCost[] = [];
   let layerIndex = 0;
   for (let st = 0; st < pp; st++) {
     const layers: LayerCost[] = [];
-    for (let i = 0; i < plan.layersPerStage[st]; i++, layerIndex++) layers.push(isMoeLayer[layerIndex] ? moeLayerCost : denseLayerCost);
+    for (let i = 0; i < plan.layersPerStage[st]; i++, layerIndex++) layers.push(costByLayer[layerIndex]);
     let extraF = 0;
     let extraB = 0;
     if (st === 0) {
@@ -93,7 +108,7 @@ export function stepCosts(sc: Scenario): StepCosts {
       // projection, one block of the last layer's kind with its collectives in line, and the
       // shared LM head with its loss again.
       if (model.mtpLayers > 0) {
-        const block = mtpMoe ? moeLayerCost : denseLayerCost;
+        const block = kindCost(mtpLayerKind(model));
         const proj = k.mtpProj;
         const fwd = proj + block.forwardSeconds + block.tpForwardCommSeconds + block.epForwardCommSeconds + block.cpForwardCommSeconds + k.lmHeadFwd;
         const bwd = 2 * proj + block.backwardInputSeconds + block.backwardWeightSeconds + block.recomputeSeconds + block.tpBackwardCommSeconds + block.epBackwardCommSeconds + block.cpBackwardCommSeconds + 2 * k.lmHeadFwd;
@@ -101,7 +116,7 @@ export function stepCosts(sc: Scenario): StepCosts {
         extraB += model.mtpLayers * bwd;
       }
     }
-    stages.push({ stage: st, layers, extraForwardSeconds: extraF, extraBackwardSeconds: extraB, ...layout.stageShards[st] });
+    stages.push({ stage: st, layers, extraForwardSeconds: extraF, extraBackwardSeconds: extraB, ...rankShard(layout, st) });
   }
 
   const dp: DpCost[] = [];
@@ -132,18 +147,20 @@ export function stepCosts(sc: Scenario): StepCosts {
 }
 
 /** One layer's costs: compute, recompute, collectives, and the slowdown of the collectives it overlaps. */
-function layerCost(sc: Scenario, layout: ParallelLayout, placements: GroupPlacements, k: ReturnType<typeof computeKernels>, comm: { tp: number; cp: number; ep: number }, isMoe: boolean, hostSeconds: number): LayerCost {
+function layerCost(sc: Scenario, layout: ParallelLayout, placements: GroupPlacements, k: ReturnType<typeof computeKernels>, comm: LayerCollectives, kind: LayerKind, isMoe: boolean, hostSeconds: number): LayerCost {
   const { plan, gpu } = sc;
+  const attn = k.attention(kind);
+  const cpComm = comm.cpFor(kind);
   const moeLayer = isMoe ? k.moe : null;
   const mlp = moeLayer ? moeLayer.fwd : k.denseMlp;
   const elem = moeLayer ? k.elemMoeUnrouted + moeLayer.elem : k.elemDense;
   const gemms = k.attnProj + mlp;
-  const forward = gemms + k.attnFwd + elem;
-  const recompute = recomputeSeconds(sc, layout, k, isMoe, forward, elem);
+  const forward = gemms + attn.fwd + elem;
+  const recompute = recomputeSeconds(sc, layout, k, isMoe, forward, elem, attn.fwd);
   const fullRecomputeComm = plan.recompute === 'full' ? 1 : 0;
   const tpComm = comm.tp;
   const ep = moeLayer ? comm.ep : 0;
-  const backward = gemms + k.attnBwd + 2 * elem;
+  const backward = gemms + attn.bwd + 2 * elem;
   // Communication that overlaps compute still slows it: NCCL kernels take SMs and HBM
   // bandwidth from the GEMMs they run beside (profile: efficiency.overlapSlowdown). The
   // overlapped collectives inside a layer are ZeRO-3's per-layer parameter gathers and
@@ -177,11 +194,11 @@ function layerCost(sc: Scenario, layout: ParallelLayout, placements: GroupPlacem
     overlappableGemmSeconds: gemms,
     tpForwardCommSeconds: tpComm,
     tpBackwardCommSeconds: tpComm * (1 + fullRecomputeComm),
-    cpForwardCommSeconds: comm.cp,
-    cpBackwardCommSeconds: comm.cp * (1 + fullRecomputeComm),
+    cpForwardCommSeconds: cpComm,
+    cpBackwardCommSeconds: cpComm * (1 + fullRecomputeComm),
     epForwardCommSeconds: ep,
     epBackwardCommSeconds: ep * (1 + fullRecomputeComm),
-    attentionForwardSeconds: k.attnFwd,
-    attentionBackwardSeconds: k.attnBwd,
+    attentionForwardSeconds: attn.fwd,
+    attentionBackwardSeconds: attn.bwd,
   }
 }

@@ -55,6 +55,7 @@
 import type { Scenario } from '../plan/resolve.js';
 import type { StepCosts } from './costs.js';
 import { planLayout } from '../plan/layout.js';
+import type { ScheduleName } from '../plan/pipeline.js';
 import { runDag } from '../sim/dag.js';
 import { invariant } from '../errors.js';
 import { chunkLayout } from './des/chunks.js';
@@ -71,6 +72,15 @@ export function desOpCount(plan: Pick<Scenario['plan'], 'pp' | 'vpp' | 'schedule
   return plan.pp * (plan.schedule === 'interleaved-1f1b' ? plan.vpp : 1) * plan.numMicroBatches * 3;
 }
 
+/**
+ * Whether the discrete-event engine runs this schedule. DualPipe's two directions (each rank
+ * holding two stages fed from opposite ends) are not in its op graph yet: the closed form
+ * (analytic.ts, DeepSeek-V3 Table 2's bubble) answers for it.
+ */
+export function desRunsSchedule(schedule: ScheduleName, pp: number): boolean {
+  return schedule !== 'dualpipe' || pp === 1;
+}
+
 /** Runs one training step on the discrete-event core and returns the step time with its detail. */
 export function desStep(sc: Scenario, costs: StepCosts): DesStepResult {
   const plan = sc.plan;
@@ -78,6 +88,7 @@ export function desStep(sc: Scenario, costs: StepCosts): DesStepResult {
   const { schedule, pp, vpp } = planLayout(sc.model, plan).pipeline;
   const m = costs.numMicroBatches;
   const zb = schedule === 'zero-bubble';
+  invariant(desRunsSchedule(schedule, pp), 'desStep: the discrete-event engine has no dualpipe schedule (desRunsSchedule)');
   invariant(costs.stages.length === pp, `desStep: costs have ${costs.stages.length} stages, plan.pp is ${pp}`);
   invariant(Number.isInteger(m) && m >= 1, `desStep: numMicroBatches must be a positive integer, got ${m}`);
 

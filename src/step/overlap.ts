@@ -26,7 +26,15 @@ export function exposedLayerComm(l: LayerCost, overlapTp: boolean, cpRing: boole
   return { tpF, tpB, cpF, cpB, epF, epB };
 }
 
-/** Share of the EP all-to-all that overlap hides of what the paired compute covers: the profile's epOverlap, 0 when plan.overlap.ep is off. */
+/**
+ * Share of the EP all-to-all that overlap hides of what the paired compute covers: the profile's
+ * epOverlap (Megatron's 1F1B pairing, measured), 0 when plan.overlap.ep is off. DualPipe is built
+ * to pair each forward chunk's all-to-alls with a backward chunk's compute and the other way round,
+ * on dedicated communication SMs: "both all-to-all and PP communication can be fully hidden during
+ * execution" (DeepSeek-V3 §3.2.1), so it hides all of what the paired compute covers (the SMs it
+ * takes are the profile's overlapSlowdown).
+ */
 export function epHiddenShare(sc: Scenario): number {
-  return sc.plan.overlap.ep ? sc.gpu.efficiency.epOverlap : 0;
+  if (!sc.plan.overlap.ep) return 0;
+  return sc.plan.schedule === 'dualpipe' && sc.plan.pp > 1 ? 1 : sc.gpu.efficiency.epOverlap;
 }

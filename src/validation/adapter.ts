@@ -63,6 +63,12 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
   // MPT trains without dropout: MPTConfig's attn_pdrop, resid_pdrop and emb_pdrop default to 0
   // (llmfoundry/models/mpt/configuration_mpt.py) and the benchmark yamls leave them unset.
   if (modelIn.dropout === undefined && caseSource(c) === 'mosaicml/llm-foundry') modelIn.dropout = 0;
+  // GPT-OSS's attention pattern is a model fact the case format has no field for; the cases carry
+  // it as the flag attention-sinks-and-sliding-window-<w>-alternating: sliding-window layers of w
+  // tokens on even indices, full attention on odd ones, a learned sink per head on every layer
+  // (Hugging Face configuration_gpt_oss.py layer_types and sliding_window; modeling_gpt_oss.py sinks).
+  const oss = c.flags.map((f) => /^attention-sinks-and-sliding-window-(\d+)-alternating$/.exec(f)).find((x) => x !== null);
+  if (modelIn.attention === undefined && oss) modelIn.attention = { pattern: ['sliding', 'full'], windowTokens: Number(oss[1]), sinks: true };
   if (modelIn.mla === undefined) {
     const mla = mlaFromNotes(c.notes ?? '');
     if (mla) modelIn.mla = mla;

@@ -8,6 +8,7 @@ import type { LayerShard, ParallelLayout } from '../../plan/layout.js';
 import type { GroupPlacement } from '../../system/topology.js';
 import type { GroupPlacements } from '../../plan/placement.js';
 import { attentionWidths } from '../../model/resolved.js';
+import { cpRemoteKeysPerRank, type LayerKind } from '../../model/layers.js';
 import { collectiveSeconds, p2pSeconds } from '../../system/collectives.js';
 
 export interface DpCost {
@@ -22,8 +23,17 @@ export interface DpCost {
 /** Bytes per gradient element in the DP reduction. */
 export const gradReduceBytes = (sc: Scenario): number => (sc.plan.gradReduceFp32 ? 4 : 2);
 
+export interface LayerCollectives {
+  tp: number;
+  /** CP exchange of a full causal layer. */
+  cp: number;
+  ep: number;
+  /** CP exchange of a layer of this kind: only the keys that cross into the rank's shard (layers.ts cpRemoteKeysPerRank). */
+  cpFor: (kind: LayerKind) => number;
+}
+
 /** One layer's TP and CP collectives per direction (without recompute), and a MoE layer's EP all-to-alls; seconds. */
-export function layerCollectives(sc: Scenario, layout: ParallelLayout, placements: GroupPlacements, moeTokensIn: number): { tp: number; cp: number; ep: number } {
+export function layerCollectives(sc: Scenario, layout: ParallelLayout, placements: GroupPlacements, moeTokensIn: number): LayerCollectives {
   const { model, plan, node } = sc;
   const { tp, cp, ep } = layout;
   const h = model.hidden;
@@ -36,12 +46,19 @@ export function layerCollectives(sc: Scenario, layout: ParallelLayout, placement
     : 2 * collectiveSeconds(node, placements.tp, 'all-reduce', actBytes);
   // CP: Llama 3 all-gathers K and V (forward) and reduce-scatters their gradients (backward).
   const kvBytes = ((plan.microBatch * model.seqLen * (w.k + w.v)) / Math.min(tp, model.kvHeads)) * 2;
-  const cpComm = cp === 1 ? 0 : plan.cpMethod === 'allgather' ? collectiveSeconds(node, placements.cp, 'all-gather', kvBytes) : (cp - 1) * p2pSeconds(node, placements.cp.nodes <= 1, kvBytes / cp);
+  const cpSeconds = (bytes: number) => (cp === 1 || bytes === 0 ? 0 : plan.cpMethod === 'allgather' ? collectiveSeconds(node, placements.cp, 'all-gather', bytes) : (cp - 1) * p2pSeconds(node, placements.cp.nodes <= 1, bytes / cp));
+  const cpComm = cpSeconds(kvBytes);
+  // A chunked or sliding layer moves only the keys (and values) some rank lacks: the volume
+  // scales by its remote keys over a full layer's ((cp − 1)·s/cp), so a chunk that divides the
+  // shard exchanges nothing.
+  const fullRemote = cpRemoteKeysPerRank({ attention: 'full', spanTokens: null, rope: true, sinks: false, ffn: 'dense' }, model.seqLen, cp);
+  const cpFor = (kind: LayerKind) => (cp === 1 || kind.spanTokens === null || kind.spanTokens >= model.seqLen ? cpComm : cpSeconds((kvBytes * cpRemoteKeysPerRank(kind, model.seqLen, cp)) / fullRemote));
   // Dispatch and combine: each token's hidden state goes to topK experts and comes back.
   const moe = model.moe;
-  const a2aBytes = moe ? moeTokensIn * moe.topK * h * 2 : 0;
+  // The step waits for the busiest rank, which receives (dispatch) and returns (combine) expertLoad × the mean.
+  const a2aBytes = moe ? moeTokensIn * moe.topK * h * 2 * layout.expertLoad : 0;
   const epComm = moe && ep > 1 ? 2 * collectiveSeconds(node, placements.ep, 'all-to-all', a2aBytes) : 0;
-  return { tp: tpComm, cp: cpComm, ep: epComm };
+  return { tp: tpComm, cp: cpComm, ep: epComm, cpFor };
 }
 
 /** ZeRO-3's per-layer parameter all-gather and gradient reduce-scatter of one layer's dense shard. */

@@ -6,6 +6,7 @@
 import type { Scenario } from '../../plan/resolve.js';
 import type { ParallelLayout } from '../../plan/layout.js';
 import { attentionWidths } from '../../model/resolved.js';
+import { attendedKeysPerQuery, attentionSpanTokens, type LayerKind } from '../../model/layers.js';
 import { sharedExpertsFfnTotal } from '../../model/params.js';
 import { gemmSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
 import type { Gpu } from '../../schema/system.js';
@@ -33,8 +34,11 @@ export interface ComputeKernels {
   denseMlp: number;
   /** The matmuls op-level SAC re-runs: K, the output projection and the FFN up projection. */
   opSacRecomputeGemms: number;
+  /** Attention kernels of a full causal layer (the model's default). */
   attnFwd: number;
   attnBwd: number;
+  /** Attention kernels of a layer of this kind: its span (chunk or window) sets the work (layers.ts attendedKeysPerQuery). */
+  attention: (kind: LayerKind) => { fwd: number; bwd: number };
   elemDense: number;
   elemMoeUnrouted: number;
   normSeconds: number;
@@ -78,25 +82,40 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
   const opSacRecomputeGemms = gemm(T, h, w.k / tp) + gemm(T, w.o / tp, h) + gemm(T, h, model.ffnHidden / tp);
   // Causal attention over the full sequence, split over TP heads and CP ranks (load-balanced chunks).
   // QKᵀ over qkHeadDim and AV over vHeadDim, 2 FLOPs per multiply-add, halved by the causal mask.
-  const attnFlops = (2 * microBatch * s * s * (model.heads / tp) * (model.qkHeadDim + model.vHeadDim) * 0.5) / cp;
-  let attnFwd: number;
-  let attnBwd: number;
-  if (plan.attentionKernel === 'unfused') {
-    // Materialised attention (Megatron 2022): full (not causal) QKᵀ and AV as batched GEMMs, then
-    // softmax, mask and dropout over b·a·s² 16-bit scores in HBM. Bytes per score, forward: QKᵀ
-    // writes 2, softmax reads 2 and writes 2, dropout reads 2 and writes 2 plus a 1-byte mask, AV
-    // reads 2 (13). Backward: the AV gradient reads the dropout output 2 and writes 2, dropout
-    // reads 2 + mask 1 and writes 2, softmax reads 2 + its output 2 and writes 2, QKᵀ's gradient
-    // reads 2 (21).
-    const scores = (microBatch * (model.heads / tp) * s * s) / cp;
-    const bmm = gemmSeconds(gpu, 'bf16', 2 * attnFlops);
-    attnFwd = bmm + memoryBoundSeconds(gpu, 13 * scores);
-    attnBwd = 2 * bmm + memoryBoundSeconds(gpu, 21 * scores);
-  } else {
-    attnFwd = attentionSeconds(gpu, attnFlops, 'forward', plan.attentionKernel);
+  const attnFlopsFull = (2 * microBatch * s * s * (model.heads / tp) * (model.qkHeadDim + model.vHeadDim) * 0.5) / cp;
+  // A chunked or sliding layer attends attendedKeysPerQuery keys per query instead of s/2 (the
+  // ratio is exactly 1 for full attention, so full layers keep the full-sequence figures).
+  const attentionFor = (keysRatio: number, scoresRatio: number): { fwd: number; bwd: number } => {
+    const attnFlops = attnFlopsFull * keysRatio;
+    if (plan.attentionKernel === 'unfused') {
+      // Materialised attention (Megatron 2022): full (not causal) QKᵀ and AV as batched GEMMs, then
+      // softmax, mask and dropout over b·a·s² 16-bit scores in HBM (b·a·s·span for a chunked or
+      // sliding layer: the block-diagonal or banded scores). Bytes per score, forward: QKᵀ
+      // writes 2, softmax reads 2 and writes 2, dropout reads 2 and writes 2 plus a 1-byte mask, AV
+      // reads 2 (13). Backward: the AV gradient reads the dropout output 2 and writes 2, dropout
+      // reads 2 + mask 1 and writes 2, softmax reads 2 + its output 2 and writes 2, QKᵀ's gradient
+      // reads 2 (21).
+      const scores = ((microBatch * (model.heads / tp) * s * s) / cp) * scoresRatio;
+      const bmm = gemmSeconds(gpu, 'bf16', 2 * attnFlops);
+      return { fwd: bmm + memoryBoundSeconds(gpu, 13 * scores), bwd: 2 * bmm + memoryBoundSeconds(gpu, 21 * scores) };
+    }
     // Flash-attention backward does 2.5× the forward FLOPs (it recomputes QKᵀ; Dao 2023 §3).
-    attnBwd = attentionSeconds(gpu, 2.5 * attnFlops, 'backward', plan.attentionKernel);
-  }
+    return { fwd: attentionSeconds(gpu, attnFlops, 'forward', plan.attentionKernel), bwd: attentionSeconds(gpu, 2.5 * attnFlops, 'backward', plan.attentionKernel) };
+  };
+  const full = attentionFor(1, 1);
+  const attnFwd = full.fwd;
+  const attnBwd = full.bwd;
+  const byKind = new Map<string, { fwd: number; bwd: number }>();
+  const attention = (kind: LayerKind) => {
+    if (kind.spanTokens === null || kind.spanTokens >= s) return full;
+    const key = `${kind.attention}-${kind.spanTokens}`;
+    let a = byKind.get(key);
+    if (!a) {
+      a = attentionFor(attendedKeysPerQuery(kind, s) / (s / 2), attentionSpanTokens(kind, s) / s);
+      byKind.set(key, a);
+    }
+    return a;
+  };
   // Memory-bound kernels per token (bytes, bf16): two norms (read+write h), two residual adds
   // (read 2h, write h), RoPE on Q and K, and the FFN activation (SwiGLU reads 2f, writes f).
   // RoPE rotates Q and K in place (read + write); learned positions are added once at the embedding.
@@ -130,7 +149,9 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
     // Megatron's token dispatcher works on the sequence-parallel shard: with expert-TP etp < tp
     // each rank routes T·etp/tp tokens and holds whole (etp-split) experts.
     const tokensIn = (T * etp) / tp;
-    const tokensPerExpert = (tokensIn * moe.topK * ep) / moe.experts;
+    // The busiest EP rank's experts get expertLoad × the mean (plan.moeRouting; 1 when balanced).
+    const load = layout.expertLoad;
+    const tokensPerExpert = ((tokensIn * moe.topK * ep) / moe.experts) * load;
     const expertsLocal = moe.experts / ep;
     // Grouped GEMMs tile each expert's problem separately, so efficiency follows the per-expert
     // size (tokens routed to one expert), not the size of the whole group.
@@ -138,7 +159,7 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
     const shared = moe.sharedExperts > 0 ? moe.sharedExperts * mlpGemm(T, moe.sharedExpertFfnHidden ?? moe.expertFfnHidden, tp) : 0;
     const router = gemm(T, h, moe.experts);
     // Activation and permute/unpermute traffic of the routed tokens (read + write, forward).
-    const elem = memoryBoundSeconds(gpu, tokensIn * moe.topK * (3 * 2 * moe.expertFfnHidden / etp + 2 * 2 * 2 * h));
+    const elem = memoryBoundSeconds(gpu, tokensIn * moe.topK * load * (3 * 2 * moe.expertFfnHidden / etp + 2 * 2 * 2 * h));
     moeCompute = { fwd: experts + shared + router, elem, shared, tokensIn };
   }
   return {
@@ -150,6 +171,7 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
     opSacRecomputeGemms,
     attnFwd,
     attnBwd,
+    attention,
     elemDense,
     elemMoeUnrouted,
     normSeconds,

@@ -8,7 +8,7 @@ import type { ParallelLayout } from '../../plan/layout.js';
 import type { ComputeKernels } from './compute.js';
 
 /** Recompute seconds of one layer whose forward takes `forward` seconds, `elem` of them elementwise. */
-export function recomputeSeconds(sc: Scenario, layout: ParallelLayout, k: ComputeKernels, isMoe: boolean, forward: number, elem: number): number {
+export function recomputeSeconds(sc: Scenario, layout: ParallelLayout, k: ComputeKernels, isMoe: boolean, forward: number, elem: number, attnFwd: number = k.attnFwd): number {
   const { model, plan } = sc;
   const recompute = plan.recompute;
   if (recompute === 'full') return forward;
@@ -23,10 +23,10 @@ export function recomputeSeconds(sc: Scenario, layout: ParallelLayout, k: Comput
   const moe = model.moe;
   const moeLayer = k.moe;
   const sharedFfn = isMoe ? k.sharedFfnTotal : 0;
-  const routedAct = isMoe && moe ? k.actSeconds(((T * etp) / tp) * moe.topK, moe.expertFfnHidden, etp) : 0;
+  const routedAct = isMoe && moe ? k.actSeconds(((T * etp) / tp) * moe.topK * layout.expertLoad, moe.expertFfnHidden, etp) : 0;
   const unroutedAct = isMoe ? (sharedFfn > 0 ? k.actSeconds(T, sharedFfn, tp) : 0) : k.actSeconds(T, model.ffnHidden, tp);
   return (
-    (mods.has('core_attn') ? k.attnFwd : 0) +
+    (mods.has('core_attn') ? attnFwd : 0) +
     (mods.has('layernorm') ? k.normSeconds : 0) +
     (mods.has('activation') ? routedAct + unroutedAct : mods.has('moe_act') ? routedAct : 0) +
     (mods.has('mla_up_proj') && model.mla ? k.mlaUpProj + k.ropeSeconds : 0) +
