@@ -123,7 +123,11 @@ export function fitPrepared(prepared: readonly PreparedCase[], base: Gpu, option
   const maxFp8 = base.efficiency.gemm.fp8 ? (ceiling?.fp8 ?? 1) / top(base.efficiency.gemm.fp8) : Infinity;
   const fixed = new Set<FitParam>(options.fixed ?? []);
   if (options.bf16FollowsFp8) (['bf16', 'shift'] as const).forEach((k) => fixed.add(k));
+  // Multipliers of curves the profile does not have change nothing: not searched.
   if (!base.efficiency.moeHost) (['hostA', 'hostB'] as const).forEach((k) => fixed.add(k));
+  if (!base.efficiency.gemm.fp8) (['fp8', 'shift8'] as const).forEach((k) => fixed.add(k));
+  if (!base.efficiency.gemm.fp4) fixed.add('fp4');
+  if (!base.efficiency.moeHost?.perLocalExpert) fixed.add('hostB');
   let p: FitParams = { ...NO_FIT, ...options.start };
   const okFp4 = (q: FitParams) => !base.efficiency.gemm.fp4 || q.fp8 * q.fp4 * top(base.efficiency.gemm.fp4) <= (ceiling?.fp8 ?? 1) + 1e-9;
   const ok = (q: FitParams) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && okFp4(q);

@@ -87,27 +87,40 @@ export function unfittedProfiles(gpuNames: readonly string[], profiles: ProfileL
 }
 
 /**
- * Refits every GPU of `bases` with its own fit on the training cases, then gives each its
- * multipliers: its own fit, the fit of the GPU it is transferred from, or (no training case) its
- * nearest fitted GPU's.
+ * The refitted profiles of the GPUs `needed`: each takes its own fit on the training cases, the
+ * fit of the GPU it is transferred from, or (no training case on it) its nearest fitted GPU's.
+ * Fits are memoised by GPU and training cases, so a fold that holds out no case of a GPU reuses
+ * the in-sample fit.
  */
-function refitAll(train: readonly PreparedCase[], bases: Map<string, Gpu>, calibration: CalibrationRecord, options: FitOptions) {
-  const own = new Map<string, FitParams>();
-  const trained = new Set(train.map((p) => p.case.hardware.gpu));
-  for (const [name, base] of bases) {
+function refitAll(train: readonly PreparedCase[], bases: Map<string, Gpu>, calibration: CalibrationRecord, options: FitOptions, needed: Iterable<string>, memo: Map<string, FitParams>) {
+  const onGpu = (name: string) => train.filter((p) => p.case.hardware.gpu === name);
+  const own = (name: string): FitParams | null => {
     const rec = recordOf(calibration, name);
-    if (rec.transferredFrom || !trained.has(name)) continue;
-    own.set(name, fitPrepared(train, base, { ...options, bf16FollowsFp8: rec.bf16FollowsFp8 }).params);
-  }
+    const mine = onGpu(name);
+    if (rec.transferredFrom || mine.length === 0 || !bases.has(name)) return null;
+    const key = `${name}\u0000${mine.map((p) => p.case.id).join('\u0000')}`;
+    if (!memo.has(key)) memo.set(key, fitPrepared(mine, bases.get(name)!, { ...options, bf16FollowsFp8: rec.bf16FollowsFp8 }).params);
+    return memo.get(key)!;
+  };
   const refits: CvFold['refits'] = [];
   const gpus: Gpu[] = [];
-  for (const [name, base] of bases) {
+  for (const name of needed) {
+    const base = bases.get(name);
+    if (!base) continue;
     const rec = recordOf(calibration, name);
-    const from = own.has(name) ? name : [rec.transferredFrom, ...rec.nearest].find((n): n is string => !!n && own.has(n)) ?? null;
-    let params = from ? own.get(from)! : NO_FIT;
+    let params: FitParams = NO_FIT;
+    let from = 'unfitted base';
+    for (const n of [name, rec.transferredFrom, ...rec.nearest]) {
+      const p = n ? own(n) : null;
+      if (p && n) {
+        params = p;
+        from = n;
+        break;
+      }
+    }
     // A bf16 curve that follows the fp8 fit follows whichever fp8 multipliers it takes.
     if (rec.bf16FollowsFp8) params = { ...params, bf16: params.fp8, shift: params.shift8 };
-    refits.push({ gpu: name, params, from: from ?? 'unfitted base' });
+    refits.push({ gpu: name, params, from });
     gpus.push(applyFit(base, params));
   }
   return { gpus, refits };
@@ -119,18 +132,19 @@ export function crossValidate(cases: readonly ValidationCase[], profiles: Profil
   const prepared = prepareCases(cases, profiles);
   const gpuNames = [...new Set(cases.map((c) => c.hardware.gpu).filter((g): g is string => !!g && !!profiles.gpu(g)))].sort();
   const bases = unfittedProfiles(gpuNames, profiles, calibration);
-  const all = refitAll(prepared, bases, calibration, options);
+  const memo = new Map<string, FitParams>();
+  const all = refitAll(prepared, bases, calibration, options, bases.keys(), memo);
   const inSample = scorePrepared(prepared, all.gpus, options.engine);
   const predicted = new Map<ValidationCase, CaseResult>();
   const folds: CvFold[] = [];
   for (const held of [...new Set(cases.map(key))].sort()) {
     const out = prepared.filter((p) => key(p.case) === held);
     const train = prepared.filter((p) => key(p.case) !== held);
-    const fold = refitAll(train, bases, calibration, options);
+ const heldGpus = new Set(out.map((p) => p.case.hardware.gpu).filter((g): g is string => !!g));
+    const fold = refitAll(train, bases, calibration, options, [...heldGpus].sort(), memo);
     const results = scorePrepared(out, fold.gpus, options.engine);
     out.forEach((p, i) => predicted.set(p.case, results[i]));
-    const heldGpus = new Set(out.map((p) => p.case.hardware.gpu));
-    folds.push({ held, refits: fold.refits.filter((r) => heldGpus.has(r.gpu)), inSample: summarise(inSample.filter((_, i) => key(cases[i]) === held)), crossValidated: summarise(results) });
+    folds.push({ held, refits: fold.refits, inSample: summarise(inSample.filter((_, i) => key(cases[i]) === held)), crossValidated: summarise(results) });
   }
   // Each case's 80 % interval from the other sources' cross-validated residuals (intervals.ts):
   // its coverage is the cross-validated coverage.
