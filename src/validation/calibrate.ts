@@ -130,7 +130,8 @@ export function fitPrepared(prepared: readonly PreparedCase[], base: Gpu, option
   if (!base.efficiency.moeHost?.perLocalExpert) fixed.add('hostB');
   let p: FitParams = { ...NO_FIT, ...options.start };
   const okFp4 = (q: FitParams) => !base.efficiency.gemm.fp4 || q.fp8 * q.fp4 * top(base.efficiency.gemm.fp4) <= (ceiling?.fp8 ?? 1) + 1e-9;
-  const ok = (q: FitParams) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && okFp4(q);
+  const okEffective = (q: FitParams) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && okFp4(q);
+  const ok = (q: FitParams) => okEffective(effective(q, options));
   if (mine.length === 0) return { gpu: base, params: p, loss: 0, results: [] };
   let best = loss(p);
   const logScale = (k: FitParam) => k.startsWith('shift') || k.startsWith('host');
