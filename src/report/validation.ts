@@ -66,6 +66,7 @@ export function renderCrossValidation(cv: CrossValidation): string {
   const line = (name: string, a: ValidationSummary, b: ValidationSummary, rs: readonly CaseResult[]) =>
     `${name.padEnd(34)} ${String(a.cases - a.skipped).padStart(5)}  ${apct(a.throughputRelError.median).padStart(7)} ${apct(a.throughputRelError.p90).padStart(7)}  ${apct(b.throughputRelError.median).padStart(7)} ${apct(b.throughputRelError.p90).padStart(7)} ${pct(signed(rs)).padStart(7)} ${apct(b.intervalCoverage80 ?? null).padStart(7)}`;
   out.push(line('all', cv.inSample, cv.crossValidated, cv.cases));
-  for (const f of cv.folds) out.push(line('  ' + f.held, f.inSample, f.crossValidated, cv.cases.filter((_, i) => cv.heldOf[i] === f.held)));
+  // Folds with nothing scored (cases on GPUs without a profile) have no figures to show.
+  for (const f of cv.folds) if (f.inSample.cases > f.inSample.skipped) out.push(line('  ' + f.held, f.inSample, f.crossValidated, cv.cases.filter((_, i) => cv.heldOf[i] === f.held)));
   return out.join('\n') + '\n';
 }
