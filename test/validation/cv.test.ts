@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { CaseSchema, type ValidationCase } from '../../src/validation/case.js';
 import { scoreCasesOn } from '../../src/validation/cases.js';
-import { crossValidateBySource } from '../../src/validation/cv.js';
+import { crossValidateBySource, crossValidate } from '../../src/validation/cv.js';
 import { packageProfiles } from '../../src/io/profiles.js';
 import { loadCalibration } from '../../src/io/calibration.js';
 
@@ -70,5 +70,20 @@ describe('cross-validation by source', () => {
       expect(fold(t).crossValidated.throughputRelError.median!).toBeLessThan(0.05);
     }
     expect(cv.crossValidated.throughputRelError.p90!).toBeGreaterThan(cv.inSample.throughputRelError.p90! + 0.2);
+  });
+});
+
+describe('cross-validation by GPU generation', () => {
+  it('a generation with no fitted neighbour is predicted from the unfitted curves, and coverage is reported', () => {
+    const cv = crossValidate(syntheticCases(), profiles, calibration, { engine: 'analytic', by: 'gpu' });
+    expect(cv.folds.map((f) => f.held)).toEqual(['hopper']);
+    // Every case runs on Hopper: held out, neither the H100 nor its nearest (H100 94 GB, A100 80 GB) has a training case.
+    expect(cv.folds[0].refits).toEqual([{ gpu: 'h100-sxm-80gb', params: expect.objectContaining({ bf16: 1, fp8: 1, shift: 1 }), from: 'unfitted base' }]);
+    // The unfitted bf16 curve is faster than the fitted one the measurements follow: too fast held out.
+    expect(cv.crossValidated.throughputRelError.median!).toBeGreaterThan(cv.inSample.throughputRelError.median!);
+    // Coverage is reported (a share in [0, 1]), not asserted to a value this test produced.
+    const coverage = cv.crossValidated.intervalCoverage80!;
+    expect(coverage).toBeGreaterThanOrEqual(0);
+    expect(coverage).toBeLessThanOrEqual(1);
   });
 });
