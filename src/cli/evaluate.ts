@@ -8,6 +8,8 @@ import { renderFailureBrief } from '../report/failures.js';
 import { renderPipelineTimeline } from '../report/timeline.js';
 import type { DesStepResult } from '../step/des/types.js';
 import { renderEvaluation } from '../report/text.js';
+import { withIntervals } from '../validation/intervals.js';
+import { loadResidualTable } from '../io/calibration.js';
 import { printJson, reportError } from './common.js';
 import { scenarioOptions, jsonOption, engineOption, setsOption, gpusOption } from './options.js';
 import { UserError } from '../errors.js';
@@ -54,7 +56,10 @@ export const evaluateCommand: CommandModule<object, Args> = {
   handler: (args) => {
     try {
       const { scenario: sc, sources, software } = loadScenarioWithSources(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
-      const { evaluation: ev, step } = evaluateDetailed(sc, { engine: args.engine });
+      const detailed = evaluateDetailed(sc, { engine: args.engine });
+      const step = detailed.step;
+      // 80 % intervals from the cross-validated residuals of comparable cases (validation/intervals.ts).
+      const ev = withIntervals(detailed.evaluation, loadResidualTable(), sc.gpu.name, software?.name);
       checkUtilisation(ev.throughput.mfu, ev.throughput.hfu, sc.gpu.name, sources, args.scenario);
       // A short Monte Carlo of failures and restarts; `clusterplan failures` runs the full one.
       try {

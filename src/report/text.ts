@@ -60,6 +60,10 @@ export function renderEvaluation(ev: Evaluation, extra: string[] = [], software?
   out.push(`Speed    ${t.tokensPerSecondPerGpu.toFixed(1)} tokens/s per GPU · ${formatSi(t.tokensPerSecond, 2)} tokens/s · ${t.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU · MFU ${formatPercent(t.mfu)} · HFU ${formatPercent(t.hfu)} (of ${t.peakTflops.toFixed(0)} TFLOP/s bf16 peak)${L.precision !== 'bf16' && t.mfuAtPrecisionPeak > 0 ? ` · MFU ${formatPercent(t.mfuAtPrecisionPeak)} of the ${(t.tflopsPerGpu / t.mfuAtPrecisionPeak).toFixed(0)} TFLOP/s ${L.precision} peak` : ''}`);
   const r = ev.run;
   out.push(`Run      ${int(r.steps)} steps · ideal ${r.idealDays.toFixed(1)} days · ${formatCount(r.gpuHours, 2)} GPU-hours · ${int(r.energyMWh)} MWh at ${r.averagePowerMW.toFixed(1)} MW · ${r.costUsd === null ? 'price not set' : `$${formatCount(r.costUsd, 2)}`}`);
+  if (t.interval80 && st.secondsInterval80 && r.idealDaysInterval80) {
+    const [lo, hi] = t.interval80;
+    out.push(`80% range ${lo.toFixed(1)}–${hi.toFixed(1)} tokens/s per GPU · step ${formatSeconds(st.secondsInterval80[0])}–${formatSeconds(st.secondsInterval80[1])} · ideal ${r.idealDaysInterval80[0].toFixed(1)}–${r.idealDaysInterval80[1].toFixed(1)} days (cross-validated errors of ${t.intervalPool})`);
+  }
   for (const n of ev.notes) out.push(`Note     ${n}`);
   for (const reason of ev.reasons) out.push(`Problem  ${reason}`);
   if (extra.length) out.push('', ...extra);

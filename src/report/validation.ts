@@ -1,5 +1,5 @@
 /** Plain-text rendering of a validation run: one row per case, then summaries by source and GPU. */
-import type { CaseResult, ValidationSummary, ValidationSummaries } from '../validation/score.js';
+import { quantile, type CaseResult, type ValidationSummary, type ValidationSummaries } from '../validation/score.js';
 import type { CrossValidation } from '../validation/cv.js';
 
 const pct = (x: number | null, digits = 1) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(digits)}%`);
@@ -56,6 +56,7 @@ export function renderValidation(cases: CaseResult[], summary: ValidationSummari
   out.push(summaryLine('all', summary));
   out.push(`predicted to fit in HBM: ${fitsLine(summary)}`);
   out.push(`software: ${summary.softwareFallback} scored cases name no profile (source fallback); ${summary.notModelled} use a setting not modelled${notModelledCounts(cases)}`);
+  if (summary.intervalCoverage80 !== undefined) out.push(`80% intervals (cross-validated residuals of the other sources) hold the measured throughput: ${apct(summary.intervalCoverage80 ?? null)}`);
   out.push('by source');
   for (const [k, s] of Object.entries(summary.bySource)) out.push(summaryLine('  ' + k, s));
   out.push('by GPU');
@@ -63,16 +64,19 @@ export function renderValidation(cases: CaseResult[], summary: ValidationSummari
   return out.join('\n') + '\n';
 }
 
-/** Renders cross-validation: per held-out source, in-sample and cross-validated |throughput error|. */
+/** Renders cross-validation: per held-out source (or GPU generation), in-sample and cross-validated |throughput error|, signed median and interval coverage. */
 export function renderCrossValidation(cv: CrossValidation): string {
   const out: string[] = [];
-  out.push(`leave one ${cv.by} out: each GPU profile's calibrated multipliers refitted without the held-out ${cv.by} (${cv.engine === 'des' ? 'discrete-event' : 'closed-form'} engine)`);
+  const what = cv.by === 'gpu' ? 'GPU generation' : cv.by;
+  out.push(`leave one ${what} out: each GPU profile's calibrated multipliers refitted from its unfitted curves without the held-out ${what} (${cv.engine === 'des' ? 'discrete-event' : 'closed-form'} engine)`);
   out.push('');
-  out.push(`${''.padEnd(34)} ${'cases'.padStart(5)}  ${'in-sample'.padEnd(15)}  ${'cross-validated'.padEnd(15)}`);
-  out.push(`${''.padEnd(34)} ${''.padStart(5)}  ${'median'.padStart(7)} ${'p90'.padStart(7)}  ${'median'.padStart(7)} ${'p90'.padStart(7)}`);
-  const line = (name: string, a: ValidationSummary, b: ValidationSummary) =>
-    `${name.padEnd(34)} ${String(a.cases - a.skipped).padStart(5)}  ${apct(a.throughputRelError.median).padStart(7)} ${apct(a.throughputRelError.p90).padStart(7)}  ${apct(b.throughputRelError.median).padStart(7)} ${apct(b.throughputRelError.p90).padStart(7)}`;
-  out.push(line('all', cv.inSample, cv.crossValidated));
-  for (const f of cv.folds) out.push(line('  ' + f.held, f.inSample, f.crossValidated));
+  out.push(`${''.padEnd(34)} ${'cases'.padStart(5)}  ${'in-sample'.padEnd(15)}  ${'cross-validated'.padEnd(33)}`);
+  out.push(`${''.padEnd(34)} ${''.padStart(5)}  ${'median'.padStart(7)} ${'p90'.padStart(7)}  ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'signed'.padStart(7)} ${'80% in'.padStart(7)}`);
+  const signed = (rs: readonly CaseResult[]) => quantile(rs.filter((r) => !r.skipped && r.errors.throughputRel !== null).map((r) => r.errors.throughputRel!), 0.5);
+  const line = (name: string, a: ValidationSummary, b: ValidationSummary, rs: readonly CaseResult[]) =>
+    `${name.padEnd(34)} ${String(a.cases - a.skipped).padStart(5)}  ${apct(a.throughputRelError.median).padStart(7)} ${apct(a.throughputRelError.p90).padStart(7)}  ${apct(b.throughputRelError.median).padStart(7)} ${apct(b.throughputRelError.p90).padStart(7)} ${pct(signed(rs)).padStart(7)} ${apct(b.intervalCoverage80 ?? null).padStart(7)}`;
+  out.push(line('all', cv.inSample, cv.crossValidated, cv.cases));
+  // Folds with nothing scored (cases on GPUs without a profile) have no figures to show.
+  for (const f of cv.folds) if (f.inSample.cases > f.inSample.skipped) out.push(line('  ' + f.held, f.inSample, f.crossValidated, cv.cases.filter((_, i) => cv.heldOf[i] === f.held)));
   return out.join('\n') + '\n';
 }

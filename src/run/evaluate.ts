@@ -29,14 +29,22 @@ export interface Evaluation {
     precision: string; recompute: string; recomputeModules: string[] | null; overlap: string[];
   };
   memory: { perGpuBytes: number; capacityBytes: number; breakdown: MemoryBreakdown; peakStage: number; perStageBytes: number[]; inFlightMicroBatches: number };
-  step: { seconds: number; breakdown: StepBreakdown; bubbleFraction: number; tokensPerStep: number; analyticSeconds: number };
+  step: {
+    seconds: number; breakdown: StepBreakdown; bubbleFraction: number; tokensPerStep: number; analyticSeconds: number;
+    /** 80 % prediction interval of the step time [low, high] s (validation/intervals.ts), when a residual table was given. */
+    secondsInterval80?: [number, number];
+  };
   throughput: {
     tokensPerSecond: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; hfu: number; mfuAtPrecisionPeak: number; peakTflops: number;
-    /** 80 % prediction interval of tokensPerSecondPerGpu, [low, high] (issue 16; absent until the model reports one). */
+    /** 80 % prediction interval of tokens/s per GPU [low, high] (validation/intervals.ts), when a residual table was given. */
     interval80?: [number, number];
+    /** The residual pool the intervals came from (`hopper / all software`, n cases). */
+    intervalPool?: string;
   };
-  /** Run totals; idealDaysInterval80 is the 80 % prediction interval of idealDays, [low, high] (issue 16; absent until reported). */
-  run: RunTotals & { idealDaysInterval80?: [number, number] };
+  run: RunTotals & {
+    /** 80 % prediction interval of the ideal days [low, high]. */
+    idealDaysInterval80?: [number, number];
+  };
   /** Monte Carlo failure budget (few trials), when the scenario has a failure profile and the caller asks. */
   failures?: FailureSummary;
 }

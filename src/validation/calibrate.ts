@@ -10,7 +10,7 @@ import type { Gpu } from '../schema/system.js';
 import type { EngineName } from '../run/evaluate.js';
 import type { ValidationCase } from './case.js';
 import type { ProfileLookup } from './adapter.js';
-import { scoreCasesOn } from './cases.js';
+import { prepareCases, scorePrepared, type PreparedCase } from './cases.js';
 import type { CaseResult } from './score.js';
 
 export interface FitParams { bf16: number; fp8: number; fp4: number; attn: number; shift: number; shift8: number; hostA: number; hostB: number }
@@ -39,6 +39,23 @@ export function applyFit(base: Gpu, p: FitParams): Gpu {
   return g;
 }
 
+/**
+ * The profile before calibration: the bundled (fitted) curves with the recorded multipliers taken
+ * out, i.e. the microbenchmark-shaped curves the fit started from. applyFit(unapplyFit(g, p), p)
+ * gives g back wherever no efficiency was capped at 1.
+ */
+export function unapplyFit(fitted: Gpu, p: FitParams): Gpu {
+  const g = structuredClone(fitted);
+  const unscale = (curve: [number, number][], s: number, shift: number) => curve.map(([x, y]) => [x / shift, y / s] as [number, number]);
+  g.efficiency.gemm.bf16 = unscale(fitted.efficiency.gemm.bf16, p.bf16, p.shift);
+  if (fitted.efficiency.gemm.fp8) g.efficiency.gemm.fp8 = unscale(fitted.efficiency.gemm.fp8, p.fp8, p.shift8);
+  if (fitted.efficiency.gemm.fp4) g.efficiency.gemm.fp4 = unscale(fitted.efficiency.gemm.fp4, p.fp8 * p.fp4, p.shift8);
+  if (fitted.efficiency.moeHost) g.efficiency.moeHost = { perLayer: fitted.efficiency.moeHost.perLayer / p.hostA, perLocalExpert: fitted.efficiency.moeHost.perLocalExpert / p.hostB };
+  g.efficiency.attentionForward = fitted.efficiency.attentionForward / p.attn;
+  g.efficiency.attentionBackward = fitted.efficiency.attentionBackward / p.attn;
+  return g;
+}
+
 /** Profiles with one GPU replaced by its fitted version. */
 export function withGpu(profiles: ProfileLookup, gpu: Gpu): ProfileLookup {
   return { node: (n) => profiles.node(n), fabric: (n) => profiles.fabric(n), software: (n) => profiles.software(n), gpu: (n) => (n === gpu.name ? gpu : profiles.gpu(n)) };
@@ -52,6 +69,13 @@ export interface FitOptions {
   fixed?: readonly FitParam[];
   /** Start values (default NO_FIT; shift and shift8 start there too). */
   start?: Partial<FitParams>;
+  /** The profile the multipliers apply to (default: the bundled one); cross-validation passes the unfitted base. */
+  base?: Gpu;
+  /**
+   * The bf16 curve takes the fp8 curve's multipliers (bf16 = fp8, shift = shift8): GPUs whose bf16
+   * curve is TRANSFERRED from their fp8 fit (B200, GB200: no dense bf16 case runs on them).
+   */
+  bf16FollowsFp8?: boolean;
 }
 
 export interface Fit {
@@ -73,30 +97,52 @@ export function robustLoss(results: readonly CaseResult[], cap: number): number 
  * profile unchanged.
  */
 export function fitGpu(cases: readonly ValidationCase[], gpuName: string, profiles: ProfileLookup, options: FitOptions = {}): Fit {
-  const base = profiles.gpu(gpuName);
+  const base = options.base ?? profiles.gpu(gpuName);
   if (!base) throw new Error(`no GPU profile ${gpuName}`);
-  const mine = cases.filter((c) => c.hardware.gpu === gpuName);
+  return fitPrepared(prepareCases(cases.filter((c) => c.hardware.gpu === gpuName), profiles), base, options);
+}
+
+/** The multipliers as applied: with bf16FollowsFp8 the bf16 curve takes the fp8 ones. */
+function effective(p: FitParams, options: FitOptions): FitParams {
+  return options.bf16FollowsFp8 ? { ...p, bf16: p.fp8, shift: p.shift8 } : p;
+}
+
+/**
+ * fitGpu on cases already resolved (cases.ts prepareCases): those on other GPUs are ignored. The
+ * coordinate search steps the size shifts and host terms in log space with a wider first step,
+ * so a search from the unfitted base (shift 1) reaches a fitted shift of ~100x in a few dozen moves.
+ */
+export function fitPrepared(prepared: readonly PreparedCase[], base: Gpu, options: FitOptions = {}): Fit {
+  const mine = prepared.filter((pc) => pc.case.hardware.gpu === base.name);
   const cap = options.cap ?? 0.5;
-  const run = (p: FitParams) => scoreCasesOn(mine, withGpu(profiles, applyFit(base, p)), options.engine);
+  const run = (p: FitParams) => scorePrepared(mine, [applyFit(base, effective(p, options))], options.engine);
   const loss = (p: FitParams) => robustLoss(run(p), cap);
   const top = (c: [number, number][] | undefined) => (c ? Math.max(...c.map(([, y]) => y)) : 1);
   const ceiling = MAMF[base.name];
   const maxBf16 = (ceiling?.bf16 ?? 1) / top(base.efficiency.gemm.bf16);
   const maxFp8 = base.efficiency.gemm.fp8 ? (ceiling?.fp8 ?? 1) / top(base.efficiency.gemm.fp8) : Infinity;
-  const fixed = new Set(options.fixed ?? []);
+  const fixed = new Set<FitParam>(options.fixed ?? []);
+  if (options.bf16FollowsFp8) (['bf16', 'shift'] as const).forEach((k) => fixed.add(k));
+  // Multipliers of curves the profile does not have change nothing: not searched.
+  if (!base.efficiency.moeHost) (['hostA', 'hostB'] as const).forEach((k) => fixed.add(k));
+  if (!base.efficiency.gemm.fp8) (['fp8', 'shift8'] as const).forEach((k) => fixed.add(k));
+  if (!base.efficiency.gemm.fp4) fixed.add('fp4');
+  if (!base.efficiency.moeHost?.perLocalExpert) fixed.add('hostB');
   let p: FitParams = { ...NO_FIT, ...options.start };
   const okFp4 = (q: FitParams) => !base.efficiency.gemm.fp4 || q.fp8 * q.fp4 * top(base.efficiency.gemm.fp4) <= (ceiling?.fp8 ?? 1) + 1e-9;
-  const ok = (q: FitParams) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && okFp4(q) && [...fixed].every((k) => q[k] === p[k]);
+  const okEffective = (q: FitParams) => q.bf16 <= maxBf16 + 1e-9 && q.fp8 <= maxFp8 + 1e-9 && q.attn <= 1 && okFp4(q);
+  const ok = (q: FitParams) => okEffective(effective(q, options));
   if (mine.length === 0) return { gpu: base, params: p, loss: 0, results: [] };
   let best = loss(p);
+  const logScale = (k: FitParam) => k.startsWith('shift') || k.startsWith('host');
   for (let step = 0.2; step > 0.005; step /= 2) {
     let improved = true;
     while (improved) {
       improved = false;
       for (const k of Object.keys(p) as FitParam[]) {
-        if (k.startsWith('host') && !base.efficiency.moeHost) continue;
+        if (fixed.has(k)) continue;
         for (const dir of [-1, 1]) {
-          const q = { ...p, [k]: k.startsWith('shift') || k.startsWith('host') ? p[k] * (1 + dir * step * 2) : p[k] * (1 + dir * step) };
+          const q = { ...p, [k]: logScale(k) ? p[k] * Math.exp(dir * step * 5) : p[k] * (1 + dir * step) };
           if (!ok(q)) continue;
           const l = loss(q);
           if (l < best - 1e-9) {
@@ -108,6 +154,6 @@ export function fitGpu(cases: readonly ValidationCase[], gpuName: string, profil
       }
     }
   }
-  const gpu = applyFit(base, p);
-  return { gpu, params: p, loss: best, results: run(p) };
+  const gpu = applyFit(base, effective(p, options));
+  return { gpu, params: effective(p, options), loss: best, results: run(p) };
 }

@@ -16,7 +16,8 @@ export interface CaseResult {
   skipped: boolean;
   reason: string | null;
   /** `fits`: the predicted per-GPU memory is within the GPU's HBM (every measured run ran, so it should). */
-  predicted: { stepSeconds: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; memoryGiBPerGpu: number; fits: boolean } | null;
+  /** `interval80`: the 80 % interval of tokens/s per GPU (validation/intervals.ts), when a residual table was given. */
+  predicted: { stepSeconds: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; memoryGiBPerGpu: number; fits: boolean; interval80?: [number, number] | null } | null;
   measured: { stepSeconds: number | null; tokensPerSecondPerGpu: number | null; tflopsPerGpu: number | null; mfu: number | null; mfuPeakTflops: number | null; memoryGiBPerGpu: number | null };
   errors: { throughputRel: number | null; mfuPoints: number | null; memoryRel: number | null };
   /** Whether `predicted.fits` counts towards the summary's `fitsShare` (see memoryStated). */
@@ -92,6 +93,20 @@ export interface ValidationSummary {
   softwareFallback: number;
   /** Scored cases that use a setting the model does not represent (each case's `software.notModelled`). */
   notModelled: number;
+  /** Share of the cases with an 80 % interval whose measured throughput falls inside it (absent when no case has one). */
+  intervalCoverage80?: number | null;
+}
+
+/**
+ * Whether the measured throughput falls inside the case's 80 % interval: the measurement as
+ * tokens/s per GPU is predicted / (1 + throughputRel), whichever quantity the source measured.
+ */
+export function insideInterval(r: CaseResult): boolean | null {
+  const iv = r.predicted?.interval80;
+  const e = r.errors.throughputRel;
+  if (!iv || e === null || r.skipped) return null;
+  const measured = r.predicted!.tokensPerSecondPerGpu / (1 + e);
+  return measured >= iv[0] && measured <= iv[1];
 }
 
 /** Quantile q in [0, 1] of unsorted values (run/stats percentile, Hyndman-Fan type 7); null when empty. */
@@ -106,6 +121,7 @@ export function summarise(results: CaseResult[]): ValidationSummary {
   const mfu = done.map((r) => r.errors.mfuPoints).filter((x): x is number => x !== null);
   const mem = done.map((r) => r.errors.memoryRel).filter((x): x is number => x !== null).map(Math.abs);
   const fitScored = done.filter((r) => r.fitsScored);
+  const inside = done.map(insideInterval).filter((x): x is boolean => x !== null);
   return {
     cases: results.length,
     skipped: results.length - done.length,
@@ -116,6 +132,7 @@ export function summarise(results: CaseResult[]): ValidationSummary {
     fitsCases: fitScored.length,
     softwareFallback: done.filter((r) => r.software?.fallback).length,
     notModelled: done.filter((r) => (r.software?.notModelled.length ?? 0) > 0).length,
+    ...(inside.length ? { intervalCoverage80: inside.filter(Boolean).length / inside.length } : {}),
   };
 }
 

@@ -6,10 +6,12 @@
 import { describe, it, expect } from 'vitest';
 import { CaseSchema, type ValidationCase } from '../../src/validation/case.js';
 import { scoreCasesOn } from '../../src/validation/cases.js';
-import { crossValidateBySource } from '../../src/validation/cv.js';
+import { crossValidateBySource, crossValidate } from '../../src/validation/cv.js';
 import { packageProfiles } from '../../src/io/profiles.js';
+import { loadCalibration } from '../../src/io/calibration.js';
 
 const profiles = packageProfiles();
+const calibration = loadCalibration();
 const model = { layers: 8, hidden: 2048, ffnHidden: 8192, heads: 16, kvHeads: 16, vocab: 32000, seqLen: 2048, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope', moe: null };
 const layouts = [
   { tp: 1, microBatch: 1, globalBatchSequences: 64 },
@@ -43,7 +45,7 @@ function syntheticCases(): ValidationCase[] {
 }
 
 describe('cross-validation by source', () => {
-  const cv = crossValidateBySource(syntheticCases(), profiles, { engine: 'analytic' });
+  const cv = crossValidateBySource(syntheticCases(), profiles, calibration, { engine: 'analytic' });
   const fold = (t: string) => cv.folds.find((f) => f.held === t)!;
 
   it('has one fold per source and predicts every case once', () => {
@@ -55,7 +57,8 @@ describe('cross-validation by source', () => {
   it('the odd source: small in-sample (its own fp8 constant absorbs it), large held out', () => {
     const c = fold('example/source-c');
     expect(c.inSample.throughputRelError.median!).toBeLessThan(0.05);
-    // Held out, nothing else constrains fp8: the prediction stays at the profile's, 1/0.7 - 1 = +43% too fast.
+    // Held out, nothing else constrains fp8: the prediction stays at the unfitted fp8 curve's, faster
+    // still than the bundled (fitted) one, which is itself 1/0.7 - 1 = +43% too fast.
     expect(c.crossValidated.throughputRelError.median!).toBeGreaterThan(0.3);
     expect(c.refits.map((r) => r.gpu)).toEqual(['h100-sxm-80gb']);
     expect(c.refits[0].params.fp8).toBe(1);
@@ -67,5 +70,20 @@ describe('cross-validation by source', () => {
       expect(fold(t).crossValidated.throughputRelError.median!).toBeLessThan(0.05);
     }
     expect(cv.crossValidated.throughputRelError.p90!).toBeGreaterThan(cv.inSample.throughputRelError.p90! + 0.2);
+  });
+});
+
+describe('cross-validation by GPU generation', () => {
+  it('a generation with no fitted neighbour is predicted from the unfitted curves, and coverage is reported', () => {
+    const cv = crossValidate(syntheticCases(), profiles, calibration, { engine: 'analytic', by: 'gpu' });
+    expect(cv.folds.map((f) => f.held)).toEqual(['hopper']);
+    // Every case runs on Hopper: held out, neither the H100 nor its nearest (H100 94 GB, A100 80 GB) has a training case.
+    expect(cv.folds[0].refits).toEqual([{ gpu: 'h100-sxm-80gb', params: expect.objectContaining({ bf16: 1, fp8: 1, shift: 1 }), from: 'unfitted base' }]);
+    // The unfitted bf16 curve is faster than the fitted one the measurements follow: too fast held out.
+    expect(cv.crossValidated.throughputRelError.median!).toBeGreaterThan(cv.inSample.throughputRelError.median!);
+    // Coverage is reported (a share in [0, 1]), not asserted to a value this test produced.
+    const coverage = cv.crossValidated.intervalCoverage80!;
+    expect(coverage).toBeGreaterThanOrEqual(0);
+    expect(coverage).toBeLessThanOrEqual(1);
   });
 });

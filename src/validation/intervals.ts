@@ -1,0 +1,135 @@
+/**
+ * 80 % prediction intervals from cross-validated residuals (issue 16, item 4).
+ *
+ * A residual is a case's cross-validated throughput error r = predicted / measured - 1 (score.ts
+ * `throughputRel`, from `validate --cv source`: the case's own source never shaped its
+ * prediction). For a new prediction v the measured value is v / (1 + r); the 80 % interval is
+ * [v / (1 + q90), v / (1 + q10)] with q10, q90 the 10th and 90th percentiles of the residuals of
+ * comparable cases. Step time and days scale as 1 / throughput: [t (1 + q10), t (1 + q90)].
+ *
+ * Comparable cases (the pooling rule): the residual table groups cases by GPU generation and by
+ * software key (the case's software profile when it names one, else its source). A prediction
+ * takes, in order, the first group with at least MIN_GROUP residuals:
+ *   1. same generation and same software key;
+ *   2. same generation (every software);
+ *   3. every case.
+ * The table is data (validation/residuals.json, written by tools/residuals.ts from `validate --cv
+ * source`); io/ loads it and passes it in, this module never reads files.
+ */
+import type { Evaluation } from '../run/evaluate.js';
+import { quantile, type CaseResult } from './score.js';
+import type { ValidationCase } from './case.js';
+
+/** Fewest residuals a group needs to give its own quantiles (fewer: pool at the next level). */
+export const MIN_GROUP = 8;
+
+/** One cross-validated residual with the keys it is pooled by. */
+export interface Residual {
+  id: string;
+  source: string;
+  generation: string;
+  software: string;
+  /** predicted / measured - 1 of throughput, cross-validated. */
+  throughputRel: number;
+}
+
+export interface ResidualTable {
+  about: string;
+  /** GPU profile name -> generation (validation/calibration.json), to key a scenario's GPU. */
+  generations: Record<string, string>;
+  /** How the residuals were produced (`validate --cv source`, engine). */
+  method: string;
+  residuals: Residual[];
+}
+
+/** Where a prediction looks for comparable cases. */
+export interface IntervalKey {
+  generation: string;
+  software: string;
+}
+
+export interface ThroughputQuantiles {
+  /** 10th and 90th percentiles of r = predicted / measured - 1. */
+  q10: number;
+  q90: number;
+  /** Which pool gave them (`hopper / megatron-core`, `hopper / all software`, `all cases`) and its size. */
+  pool: string;
+  n: number;
+}
+
+/**
+ * The q10 and q90 of the residuals comparable to `key` (pooling rule in the header); null when
+ * the table holds fewer than MIN_GROUP residuals in all. `exclude` leaves residuals out (the
+ * cross-validated coverage leaves out the predicted case's own source).
+ */
+export function residualQuantiles(table: ResidualTable, key: IntervalKey, exclude?: (r: Residual) => boolean): ThroughputQuantiles | null {
+  const rs = exclude ? table.residuals.filter((r) => !exclude(r)) : table.residuals;
+  const pools: [string, Residual[]][] = [
+    [`${key.generation} / ${key.software}`, rs.filter((r) => r.generation === key.generation && r.software === key.software)],
+    [`${key.generation} / all software`, rs.filter((r) => r.generation === key.generation)],
+    ['all cases', rs],
+  ];
+  for (const [pool, group] of pools) {
+    if (group.length < MIN_GROUP) continue;
+    const xs = group.map((r) => r.throughputRel);
+    return { q10: quantile(xs, 0.1)!, q90: quantile(xs, 0.9)!, pool, n: group.length };
+  }
+  return null;
+}
+
+/** The 80 % interval of a predicted throughput (any unit): [v / (1 + q90), v / (1 + q10)]. */
+export function throughputInterval(value: number, q: ThroughputQuantiles): [number, number] {
+  return [value / (1 + q.q90), value / (1 + q.q10)];
+}
+
+/** The 80 % interval of a predicted time (step seconds, days), which scales as 1 / throughput. */
+export function timeInterval(value: number, q: ThroughputQuantiles): [number, number] {
+  return [value * (1 + q.q10), value * (1 + q.q90)];
+}
+
+/** The software key of a case: its software profile name when the case names one, else its source. */
+export function softwareKey(c: { software?: unknown; source: { title?: string | null } }, source: string): string {
+  const s = c.software;
+  if (typeof s === 'string' && s) return s;
+  if (s && typeof s === 'object' && typeof (s as { name?: unknown }).name === 'string') return (s as { name: string }).name;
+  return source;
+}
+
+/**
+ * The evaluation with its 80 % intervals (throughput.interval80, step.secondsInterval80,
+ * run.idealDaysInterval80) from the residuals comparable to its GPU and software; unchanged when
+ * the table has too few residuals.
+ */
+export function withIntervals(ev: Evaluation, table: ResidualTable, gpuName: string, software?: string): Evaluation {
+  const generation = table.generations[gpuName] ?? gpuName;
+  const q = residualQuantiles(table, { generation, software: software ?? 'unknown' });
+  if (!q) return ev;
+  return {
+    ...ev,
+    step: { ...ev.step, secondsInterval80: timeInterval(ev.step.seconds, q) },
+    throughput: { ...ev.throughput, interval80: throughputInterval(ev.throughput.tokensPerSecondPerGpu, q), intervalPool: `${q.pool}, ${q.n} cases` },
+    run: { ...ev.run, idealDaysInterval80: timeInterval(ev.run.idealDays, q) },
+  };
+}
+
+/** The cross-validated residuals of scored cases (results[i] predicts cases[i]), keyed for pooling. */
+export function residualsOf(cases: readonly ValidationCase[], results: readonly CaseResult[], generationOf: (c: ValidationCase) => string): Residual[] {
+  return cases.flatMap((c, i) => {
+    const r = results[i].errors.throughputRel;
+    return r === null || results[i].skipped ? [] : [{ id: c.id, source: results[i].source, generation: generationOf(c), software: softwareKey(c as never, results[i].source), throughputRel: r }];
+  });
+}
+
+/**
+ * Each result with its 80 % throughput interval (predicted.interval80, tokens/s per GPU), from the
+ * table's residuals comparable to the case, leaving out the case's own source: no case's own
+ * residual (nor its source's) widens or centres its interval.
+ */
+export function withCaseIntervals(cases: readonly ValidationCase[], results: readonly CaseResult[], table: ResidualTable, generationOf: (c: ValidationCase) => string): CaseResult[] {
+  return results.map((r, i) => {
+    if (!r.predicted) return r;
+    const c = cases[i];
+    const q = residualQuantiles(table, { generation: generationOf(c), software: softwareKey(c as never, r.source) }, (x) => x.source === r.source);
+    return { ...r, predicted: { ...r.predicted, interval80: q ? throughputInterval(r.predicted.tokensPerSecondPerGpu, q) : null } };
+  });
+}
