@@ -34,6 +34,7 @@ export const PlanSchema = z
     ep: posInt(1e6).default(1).describe('expert parallel degree (MoE)'),
     etp: posInt(1024).optional().describe('tensor parallel degree inside experts; default 1 with EP, else tp'),
     microBatch: posInt(1e6).default(1).describe('sequences per micro-batch'),
+    seqLen: posInt(1 << 24).optional().describe('training sequence length in tokens (of this stage: the model file holds none, so one model serves every context length)'),
     globalBatch: GlobalBatchSchema.describe('sequences per step (a number or {sequences}), or {tokens}'),
     recompute: RecomputeSchema.default('none'),
     recomputeModules: z
