@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { ScenarioSchema } from '../schema/scenario.js';
 import { resolveScenario, type Scenario } from '../plan/resolve.js';
+import { resolveProgramme, type ResolvedStage } from '../plan/programme.js';
 import { readDataFile } from './files.js';
 import { zodError } from './zod-error.js';
 import { loadProfile, type ProfileSource } from './profiles.js';
@@ -31,7 +32,7 @@ export function loadScenario(file: string, options: LoadOptions = {}): Scenario 
 }
 
 /** loadScenario, also saying which file each named profile came from (bundled or local). */
-export function loadScenarioWithSources(file: string, options: LoadOptions = {}): { scenario: Scenario; sources: ProfileSource[] } {
+export function loadScenarioWithSources(file: string, options: LoadOptions = {}): { scenario: Scenario; sources: ProfileSource[]; stages?: ResolvedStage[] } {
   let raw = readDataFile(file);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError('a scenario must be a mapping with model, cluster, plan and training', file);
   raw = applyOverrides(raw, options.sets ?? [], file);
@@ -45,11 +46,13 @@ export function loadScenarioWithSources(file: string, options: LoadOptions = {})
     }
   }
   const sources: ProfileSource[] = [];
-  return { scenario: parseScenario(raw, file, sources), sources };
+  const stages: ResolvedStage[] = [];
+  const scenario = parseScenario(raw, file, sources, stages);
+  return { scenario, sources, ...(stages.length > 0 ? { stages } : {}) };
 }
 
 /** Validates an already-parsed scenario value and resolves its named references (recorded in `sources` when given). */
-export function parseScenario(raw: unknown, file: string, sources?: ProfileSource[]): Scenario {
+export function parseScenario(raw: unknown, file: string, sources?: ProfileSource[], stages?: ResolvedStage[]): Scenario {
   const parsed = ScenarioSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw zodError(parsed.error, file);
   const s = parsed.data;
@@ -58,11 +61,22 @@ export function parseScenario(raw: unknown, file: string, sources?: ProfileSourc
   const model = typeof s.model === 'string' ? loadProfile('model', s.model, dir, ref('model'), sources) : s.model;
   const gpu = typeof s.cluster.gpu === 'string' ? loadProfile('gpu', s.cluster.gpu, dir, ref('cluster.gpu'), sources) : s.cluster.gpu;
   const nodeRef = s.cluster.node ?? gpu.defaultNode;
+  const defaulted = (field: string, key: string) => {
+    // Say where a node or fabric the scenario does not name came from: the GPU profile's default.
+    const entry = sources?.find((x) => x.field === field);
+    if (entry) Object.assign(entry, { defaultOf: `cluster.gpu ${key}` });
+  };
   if (nodeRef === undefined) throw new UserError('no node given and the GPU profile names no defaultNode', file, 'cluster.node');
   const node = typeof nodeRef === 'string' ? loadProfile('node', nodeRef, dir, ref('cluster.node'), sources) : nodeRef;
+  if (s.cluster.node === undefined) defaulted('cluster.node', 'defaultNode');
   const fabricRef = s.cluster.fabric ?? gpu.defaultFabric;
   if (fabricRef === undefined) throw new UserError('no fabric given and the GPU profile names no defaultFabric', file, 'cluster.fabric');
   const fabric = typeof fabricRef === 'string' ? loadProfile('fabric', fabricRef, dir, ref('cluster.fabric'), sources) : fabricRef;
+  if (s.cluster.fabric === undefined) defaulted('cluster.fabric', 'defaultFabric');
   const failures = s.cluster.failures === undefined ? undefined : typeof s.cluster.failures === 'string' ? loadProfile('failures', s.cluster.failures, dir, ref('cluster.failures'), sources) : s.cluster.failures;
-  return resolveScenario({ input: s, model, gpu, node, fabric, failures }, file);
+  const inputs = { input: s, model, gpu, node, fabric, failures };
+  const scenario = resolveScenario(inputs, file);
+  // A programme: every stage resolved as the scenario it inherits and overrides (src/plan/programme.ts).
+  if (s.stages && stages) stages.push(...resolveProgramme(inputs, file));
+  return scenario;
 }

@@ -89,6 +89,23 @@ export const TrainingSchema = z
   })
   .describe('training run');
 
+/**
+ * A stage's plan: any plan field, none defaulted, so that what a stage leaves out is inherited
+ * from the scenario's plan (src/plan/programme.ts merges them). `dp: auto` is kept as "auto" here
+ * (it re-derives dp even where the scenario fixed one).
+ */
+export const StagePlanSchema = (() => {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(PlanSchema.shape) as [string, z.ZodType][]) {
+    if (key === 'dp') shape[key] = z.union([z.literal('auto'), posInt(1e7)]).optional().describe('data parallel degree, or "auto": what is left of the stage\'s GPUs');
+    else if (key === 'overlap') {
+      const inner = PlanSchema.shape.overlap.unwrap().shape;
+      shape[key] = z.strictObject(Object.fromEntries(Object.entries(inner).map(([k, f]) => [k, f.removeDefault().optional()]))).optional();
+    } else shape[key] = (field instanceof z.ZodDefault ? (field.removeDefault() as z.ZodType) : field).optional();
+  }
+  return z.strictObject(shape).describe('plan fields this stage changes');
+})();
+
 export type Plan = z.output<typeof PlanSchema>;
 export type Training = z.output<typeof TrainingSchema>;
 export type RecomputeModule = z.output<typeof RecomputeModuleSchema>;
