@@ -7,6 +7,7 @@
  */
 import type { ScenarioInput, StageInput, StageKind, StagePlan } from '../schema/scenario.js';
 import type { Plan } from '../schema/plan.js';
+import { UserError, UserErrors } from '../errors.js';
 import { resolveScenario, type ResolveInputs, type Scenario } from './resolve.js';
 
 /** A resolved stage: its scenario (as a scenario of these fields would resolve) and what sizes it. */
@@ -62,9 +63,18 @@ export function stageInput(base: ScenarioInput, stage: StageInput): ScenarioInpu
  */
 export function resolveProgramme(r: Omit<ResolveInputs, 'input'> & { input: ScenarioInput }, file: string): ResolvedStage[] {
   const stages = r.input.stages ?? [];
-  return stages.map((stage, index) => {
+  // Every stage's problems at once, one line each (a UserErrors), not only the first stage's.
+  const errors: UserError[] = [];
+  const resolved = stages.map((stage, index) => {
     const input = stageInput(r.input, stage);
-    const scenario = resolveScenario({ ...r, input }, `${file}: stages[${index}] (${stage.name})`);
+    let scenario: Scenario;
+    try {
+      scenario = resolveScenario({ ...r, input }, `${file}: stages[${index}] (${stage.name})`);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      errors.push(...(e instanceof UserErrors ? e.problems : [e]));
+      return undefined;
+    }
     if (stage.steps !== undefined) {
       scenario.training = { ...scenario.training, totalTokens: stage.steps * scenario.plan.globalBatchSequences * scenario.model.seqLen };
     }
@@ -76,4 +86,6 @@ export function resolveProgramme(r: Omit<ResolveInputs, 'input'> & { input: Scen
     }
     return out;
   });
+  if (errors.length > 0) throw errors.length === 1 ? errors[0] : new UserErrors(errors);
+  return resolved as ResolvedStage[];
 }
