@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cli } from '../cli/in-process.js';
-import { packageRoot } from '../../src/io/load.js';
+import { packageRoot, loadScenario } from '../../src/io/load.js';
 
 const tiny = join(packageRoot, 'scenarios', 'tiny.yaml');
 const errorLines = (stderr: string) => stderr.trimEnd().split('\n');
@@ -57,5 +57,16 @@ describe('scenarios that fill in and say', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/cluster\.node \S+ \(bundled, the cluster\.gpu defaultNode\)/);
     expect(r.stdout).toMatch(/cluster\.fabric \S+ \(bundled, the cluster\.gpu defaultFabric\)/);
+  });
+  it('--gpus scales the global batch (per-replica batch kept) and the spare pool, and says so; --set values are kept', async () => {
+    const file = join(packageRoot, 'scenarios', 'llama3-70b.yaml');
+    const base = loadScenario(file);
+    const big = loadScenario(file, { gpus: 4 * base.cluster.gpus });
+    expect(big.plan.globalBatchSequences).toBe(4 * base.plan.globalBatchSequences);
+    expect(big.plan.numMicroBatches).toBe(base.plan.numMicroBatches);
+    expect(big.cluster.spareNodes).toBe(Math.ceil(4 * base.cluster.spareNodes));
+    expect(big.notes?.[0]).toMatch(/^--gpus 4,096 \(the file has 1,024\): dp re-derived; global batch scaled ×4 to [\d,]+ sequences \(batch per DP replica kept\); spare nodes \d+ → \d+ \(scaled, rounded up\)$/);
+    const kept = loadScenario(file, { gpus: 4 * base.cluster.gpus, sets: ['plan.globalBatch.sequences=1024', 'cluster.spareNodes=3'] });
+    expect([kept.plan.globalBatchSequences, kept.cluster.spareNodes]).toEqual([1024, 3]);
   });
 });
