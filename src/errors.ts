@@ -23,6 +23,22 @@ export class UserError extends Error {
 }
 
 /**
+ * Several user errors found at once (every layout problem, not the first): printed one line per
+ * problem, each line read as its own error; exit code 2 like any UserError.
+ */
+export class UserErrors extends UserError {
+  constructor(readonly problems: UserError[]) {
+    super(problems.map((p) => p.message).join('; '), problems[0]?.file, problems[0]?.fieldPath);
+    this.name = 'UserErrors';
+  }
+
+  /** One line per problem, joined so that each printed line starts with "error: " as the first does. */
+  override format(): string {
+    return this.problems.map((p) => p.format()).join('\nerror: ');
+  }
+}
+
+/**
  * An internal error: a broken invariant, a state the code believed impossible. It is a bug in
  * clusterplan, never in the input; the CLI prints it as one line asking for a report (exit 70).
  */

@@ -2,12 +2,16 @@
 import type { CommandModule } from 'yargs';
 import { loadScenarioWithSources } from '../io/load.js';
 import type { ProfileSource } from '../io/profiles.js';
-import { evaluateDetailed } from '../run/evaluate.js';
+import type { Scenario } from '../plan/resolve.js';
+import { evaluate, evaluateDetailed, type Evaluation } from '../run/evaluate.js';
+import { evaluateStage, programmeTotal, pricePerGpuHour } from '../run/programme.js';
+import type { ResolvedStage } from '../plan/programme.js';
+import type { FailureSummary } from '../run/summary.js';
 import { failureSummaryForEvaluate } from '../run/failures.js';
 import { renderFailureBrief } from '../report/failures.js';
 import { renderPipelineTimeline } from '../report/timeline.js';
 import type { DesStepResult } from '../step/des/types.js';
-import { renderEvaluation } from '../report/text.js';
+import { renderEvaluation, renderProgramme } from '../report/text.js';
 import { withIntervals } from '../validation/intervals.js';
 import { loadResidualTable } from '../io/calibration.js';
 import { printJson, reportError } from './common.js';
@@ -28,7 +32,14 @@ interface Args {
 /** One report line naming the file of every profile the scenario names, bundled or local. */
 export function renderSources(sources: ProfileSource[]): string {
   if (sources.length === 0) return 'Files    every profile is inline in the scenario';
-  return `Files    ${sources.map((s) => `${s.field} ${s.path} (${s.origin})`).join(' · ')}`;
+  const from = (s: ProfileSource & { defaultOf?: string }) => (s.defaultOf ? `, the ${s.defaultOf}` : '');
+  return `Files    ${sources.map((s) => `${s.field} ${s.path} (${s.origin}${from(s)})`).join(' · ')}`;
+}
+
+/** The node and fabric in effect, by name, and whether each is inline (the Files line names the files of the others). */
+export function renderSystem(sc: Scenario, sources: ProfileSource[]): string {
+  const where = (field: string) => (sources.some((s) => s.field === field) ? '' : ' (inline)');
+  return `System   node ${sc.node.name}${where('cluster.node')} · ${sc.node.gpusPerNode} GPUs per node · fabric ${sc.fabric.name}${where('cluster.fabric')}`;
 }
 
 /**
@@ -49,13 +60,42 @@ function checkUtilisation(mfu: number, hfu: number, gpuName: string, sources: Pr
   );
 }
 
+/** Each stage's short failure Monte Carlo, or a note saying why it is missing. */
+function stageFailures(sc: Scenario, ev: Evaluation): FailureSummary | undefined {
+  try {
+    return failureSummaryForEvaluate(sc, ev, { trials: EVALUATE_FAILURE_TRIALS, seed: 1 });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    ev.notes.push(`failure Monte Carlo skipped: ${e.format()}`);
+    return undefined;
+  }
+}
+
+/** `evaluate` of a scenario with stages: each stage, then the total; --json adds stages[] and total to the scenario's own keys. */
+function evaluateProgramme(sc: Scenario, stages: ResolvedStage[], sources: ProfileSource[], args: Args): void {
+  const results = stages.map((st) => {
+    const ev = evaluateStage(st, { engine: args.engine });
+    checkUtilisation(ev.throughput.mfu, ev.throughput.hfu, st.scenario.gpu.name, sources, args.scenario);
+    const failures = st.kind === 'generate' ? undefined : stageFailures(st.scenario, ev);
+    if (failures) ev.failures = failures;
+    const expectedDays = failures ? failures.days.mean : st.kind === 'generate' ? ev.run.idealDays : null;
+    return { ev, failures, expectedDays, price: pricePerGpuHour(st.scenario), gpus: st.scenario.cluster.gpus };
+  });
+  const total = programmeTotal(results);
+  if (args.json) {
+    const base = evaluate(sc, { engine: args.engine });
+    printJson({ ...base, profiles: sources, stages: results.map((r) => ({ ...r.ev, expectedDays: r.expectedDays })), total });
+  } else process.stdout.write(renderProgramme(sc.name, results, total, [renderSystem(sc, sources), renderSources(sources)]));
+}
+
 export const evaluateCommand: CommandModule<object, Args> = {
   command: 'evaluate <scenario>',
   describe: 'Evaluate a training plan: memory fit, step time, MFU, run days, energy and cost',
   builder: (y) => engineOption(jsonOption(scenarioOptions(y))) as never,
   handler: (args) => {
     try {
-      const { scenario: sc, sources, software } = loadScenarioWithSources(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
+      const { scenario: sc, sources, software, stages } = loadScenarioWithSources(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
+      if (stages) return evaluateProgramme(sc, stages, sources, args);
       const detailed = evaluateDetailed(sc, { engine: args.engine });
       const step = detailed.step;
       // 80 % intervals from the cross-validated residuals of comparable cases (validation/intervals.ts).
@@ -71,7 +111,7 @@ export const evaluateCommand: CommandModule<object, Args> = {
       }
       if (args.json) printJson({ ...ev, profiles: sources, software });
       else {
-        const extra = [renderSources(sources)];
+        const extra = [renderSystem(sc, sources), renderSources(sources)];
         if (ev.failures) extra.push(...renderFailureBrief(ev.failures));
         if (step.engine === 'des') extra.push('', 'Pipeline (one row per stage)', renderPipelineTimeline(step as DesStepResult, 100));
         process.stdout.write(renderEvaluation(ev, extra, software));

@@ -1,7 +1,10 @@
 /** A model with its defaults filled in (kvHeads, headDim), as every formula wants it. */
 import type { Model } from '../schema/model.js';
+import { UserError } from '../errors.js';
 
-export interface ResolvedModel extends Model {
+export interface ResolvedModel extends Omit<Model, 'seqLen'> {
+  /** Training sequence length of the stage being evaluated: the plan's seqLen, filled in by the resolver (plan/resolve.ts). */
+  seqLen: number;
   kvHeads: number;
   headDim: number;
   mtpLayers: number;
@@ -16,11 +19,13 @@ export interface ResolvedModel extends Model {
  * the attention kernel sees one K and V per query head (kvHeads = heads), queries and keys of
  * nope + rope and values of vHeadDim per head.
  */
-export function resolveModel(model: Model): ResolvedModel {
+export function resolveModel(model: Model, seqLen = model.seqLen): ResolvedModel {
+  if (seqLen === undefined) throw new UserError('no sequence length: give plan.seqLen (the model file no longer holds it)', undefined, 'plan.seqLen');
   const headDim = model.headDim ?? model.hidden / model.heads;
   const mla = model.mla ?? null;
   return {
     ...model,
+    seqLen,
     kvHeads: mla ? model.heads : model.kvHeads ?? model.heads,
     headDim,
     mtpLayers: model.mtpLayers ?? 0,

@@ -2,7 +2,7 @@
  * Turns validated inputs into the resolved Scenario the engines use: defaults filled in, the
  * layout checked (products, divisibility), and the pipeline split decided.
  */
-import { UserError } from '../errors.js';
+import { UserError, UserErrors } from '../errors.js';
 import type { Model } from '../schema/model.js';
 import { resolveModel, type ResolvedModel } from '../model/resolved.js';
 import { modelFacts } from '../model/facts.js';
@@ -15,7 +15,11 @@ import type { ScenarioInput } from '../schema/scenario.js';
 import type { Plan, Training } from '../schema/plan.js';
 
 
-export interface ResolvedPlan extends Omit<Plan, 'dp' | 'schedule' | 'sequenceParallel' | 'globalBatch' | 'layersPerStage' | 'etp'> {
+/**
+ * The resolved plan. The sequence length is not on it: the resolver puts the stage's plan.seqLen
+ * on the resolved model (ResolvedModel.seqLen), the one place every formula reads it from.
+ */
+export interface ResolvedPlan extends Omit<Plan, 'dp' | 'schedule' | 'sequenceParallel' | 'globalBatch' | 'layersPerStage' | 'etp' | 'seqLen'> {
   dp: number;
   etp: number;
   schedule: NonNullable<Plan['schedule']>;
@@ -35,10 +39,12 @@ export interface Scenario {
   node: Node;
   fabric: Fabric;
   failures?: FailureProfile;
-  cluster: Omit<ScenarioInput['cluster'], 'gpu' | 'node' | 'fabric' | 'failures'> & { nodes: number };
+  cluster: Omit<ScenarioInput['cluster'], 'gpu' | 'node' | 'fabric' | 'failures' | 'gpus'> & { gpus: number; nodes: number };
   plan: ResolvedPlan;
   training: Training;
   simulation: ScenarioInput['simulation'];
+  /** What the resolver filled in that the reader should know (a deprecated field used, a derived size); printed by evaluate. */
+  notes?: string[];
 }
 
 /** A layout problem: which field and why. Searches keep these as values; explicit plans throw. */
@@ -207,12 +213,45 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
   return { problems, plan: resolved };
 }
 
-/** Resolves a validated scenario; impossible layouts throw a UserError naming the field. */
+/** Layout problems as one error: a single problem is one UserError line; several are one line each. */
+export function layoutError(problems: LayoutProblem[], file: string): UserError {
+  const errors = problems.map((p) => new UserError(p.reason, file, p.field));
+  return errors.length === 1 ? errors[0] : new UserErrors(errors);
+}
+
+/**
+ * The sequence length of the run: plan.seqLen, else the model file's deprecated seqLen (with a
+ * note saying where it belongs now), else a UserError naming plan.seqLen.
+ */
+export function stageSeqLen(plan: Pick<Plan, 'seqLen'>, model: Model, file: string, notes: string[]): number {
+  if (plan.seqLen !== undefined) return plan.seqLen;
+  if (model.seqLen !== undefined) {
+    notes.push(`model.seqLen (${model.seqLen.toLocaleString('en-US')}) is deprecated and was used as plan.seqLen: the sequence length belongs to the plan, so one model file serves every context length; move it there`);
+    return model.seqLen;
+  }
+  throw new UserError('is required: the training sequence length in tokens (it moved from the model file to the plan)', file, 'plan.seqLen');
+}
+
+/**
+ * The job's GPU count: cluster.gpus, or with `gpus: auto` the fixed layout's tp·cp·pp·dp (dp must
+ * then be given: there is nothing for it to be "what is left" of).
+ */
+export function clusterGpus(input: ScenarioInput, file: string): number {
+  const g = input.cluster.gpus;
+  if (g !== 'auto') return g;
+  const { tp, cp, pp, dp } = input.plan;
+  if (dp === undefined) throw new UserError('gpus: auto needs a fixed layout: give plan.dp (both cannot be "auto")', file, 'cluster.gpus');
+  return tp * cp * pp * dp;
+}
+
+/** Resolves a validated scenario; impossible layouts throw a UserError naming each problem's field (one line each). */
 export function resolveScenario(r: ResolveInputs, file: string): Scenario {
   const { input } = r;
-  const model = resolveModel(r.model);
-  const { plan, problems } = resolvePlan(input.plan, model, input.cluster.gpus);
-  if (!plan) throw new UserError(problems[0].reason, file, problems[0].field, problems.length > 1 ? `and ${problems.length - 1} more layout problem(s)` : undefined);
+  const notes: string[] = [];
+  const model = resolveModel(r.model, stageSeqLen(input.plan, r.model, file, notes));
+  const gpus = clusterGpus(input, file);
+  const { plan, problems } = resolvePlan(input.plan, model, gpus);
+  if (!plan) throw layoutError(problems, file);
   const gpusPerNode = r.node.gpusPerNode;
   const { gpu: _g, node: _n, fabric: _f, failures: _x, ...cluster } = input.cluster;
   return {
@@ -223,9 +262,10 @@ export function resolveScenario(r: ResolveInputs, file: string): Scenario {
     node: r.node,
     fabric: r.fabric,
     failures: r.failures,
-    cluster: { ...cluster, nodes: Math.ceil(input.cluster.gpus / gpusPerNode) },
+    cluster: { ...cluster, gpus, nodes: Math.ceil(gpus / gpusPerNode) },
     plan,
     training: input.training,
     simulation: input.simulation,
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }

@@ -1,5 +1,6 @@
 /** Plain-text rendering of an evaluation: memory bar, step breakdown, throughput, run totals. */
 import type { Evaluation } from '../run/evaluate.js';
+import type { StageEvaluation, ProgrammeTotal } from '../run/programme.js';
 import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount, formatFlop } from '../units/format.js';
 
 /** A horizontal bar of `width` cells filled to `fraction` (over 1 is marked with '!'). */
@@ -10,6 +11,16 @@ export function bar(fraction: number, width = 40): string {
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Facility power: MW from 1 MW up, else kW (a small cluster is never "0.0 MW"). */
+export function formatPower(megawatts: number): string {
+  return megawatts >= 1 ? `${megawatts.toFixed(1)} MW` : `${(megawatts * 1000).toFixed(1)} kW`;
+}
+
+/** Energy: whole MWh from 1 MWh up, else kWh. */
+export function formatEnergy(megawattHours: number): string {
+  return megawattHours >= 1 ? `${int(megawattHours)} MWh` : `${(megawattHours * 1000).toFixed(1)} kWh`;
+}
 
 /** The software profile in effect as the report names it (io/load.ts SoftwareInEffect). */
 export interface SoftwareLine {
@@ -59,13 +70,45 @@ export function renderEvaluation(ev: Evaluation, extra: string[] = [], software?
   const t = ev.throughput;
   out.push(`Speed    ${t.tokensPerSecondPerGpu.toFixed(1)} tokens/s per GPU · ${formatSi(t.tokensPerSecond, 2)} tokens/s · ${t.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU · MFU ${formatPercent(t.mfu)} · HFU ${formatPercent(t.hfu)} (of ${t.peakTflops.toFixed(0)} TFLOP/s bf16 peak)${L.precision !== 'bf16' && t.mfuAtPrecisionPeak > 0 ? ` · MFU ${formatPercent(t.mfuAtPrecisionPeak)} of the ${(t.tflopsPerGpu / t.mfuAtPrecisionPeak).toFixed(0)} TFLOP/s ${L.precision} peak` : ''}`);
   const r = ev.run;
-  out.push(`Run      ${int(r.steps)} steps · ideal ${r.idealDays.toFixed(1)} days · ${formatCount(r.gpuHours, 2)} GPU-hours · ${int(r.energyMWh)} MWh at ${r.averagePowerMW.toFixed(1)} MW · ${r.costUsd === null ? 'price not set' : `$${formatCount(r.costUsd, 2)}`}`);
+  out.push(`Run      ${int(r.steps)} steps · ideal ${r.idealDays.toFixed(1)} days · ${formatCount(r.gpuHours, 2)} GPU-hours · ${formatEnergy(r.energyMWh)} at ${formatPower(r.averagePowerMW)} · ${r.costUsd === null ? 'price not set' : `$${formatCount(r.costUsd, 2)}`}`);
   if (t.interval80 && st.secondsInterval80 && r.idealDaysInterval80) {
     const [lo, hi] = t.interval80;
     out.push(`80% range ${lo.toFixed(1)}–${hi.toFixed(1)} tokens/s per GPU · step ${formatSeconds(st.secondsInterval80[0])}–${formatSeconds(st.secondsInterval80[1])} · ideal ${r.idealDaysInterval80[0].toFixed(1)}–${r.idealDaysInterval80[1].toFixed(1)} days (cross-validated errors of ${t.intervalPool})`);
   }
   for (const n of ev.notes) out.push(`Note     ${n}`);
   for (const reason of ev.reasons) out.push(`Problem  ${reason}`);
+  if (extra.length) out.push('', ...extra);
+  return out.join('\n') + '\n';
+}
+
+/** Renders a programme: one row per stage (kind, GPUs, layout, sequence, tokens, days, GPU-hours, energy, cost) and the total. */
+export function renderProgramme(name: string, stages: { ev: StageEvaluation; expectedDays: number | null }[], total: ProgrammeTotal, extra: string[] = []): string {
+  const out: string[] = [];
+  out.push(`clusterplan evaluate · ${name} · programme of ${stages.length} stage${stages.length === 1 ? '' : 's'}`);
+  out.push('');
+  const cost = (c: number | null) => (c === null ? 'price not set' : `$${formatCount(c, 2)}`);
+  const head = ['stage', 'kind', 'GPUs', 'layout', 'seq', 'batch', 'tokens', 'step', 'MFU', 'days', 'exp. days', 'GPU-hours', 'energy', 'cost'];
+  const rows = stages.map(({ ev, expectedDays }) => {
+    const L = ev.layout;
+    return [
+      ev.stage.name, ev.stage.kind, int(L.gpus), `${L.tp}·${L.cp}·${L.pp}·${L.dp}${L.ep > 1 ? ` ep${L.ep}` : ''}`, ev.stage.seqLen % 1024 === 0 ? `${ev.stage.seqLen / 1024}K` : int(ev.stage.seqLen), int(L.globalBatchSequences),
+      formatCount(ev.stage.tokens, 2), formatSeconds(ev.step.seconds), ev.stage.kind === 'generate' ? '-' : formatPercent(ev.throughput.mfu), ev.run.idealDays.toFixed(2),
+      expectedDays === null ? '-' : expectedDays.toFixed(2), formatCount(ev.run.gpuHours, 2), formatEnergy(ev.run.energyMWh), cost(ev.run.costUsd),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  out.push(line(head), ...rows.map(line));
+  out.push('');
+  out.push(
+    `Total    ideal ${total.idealDays.toFixed(1)} days${total.expectedDays === null ? '' : ` · expected ${total.expectedDays.toFixed(1)} days`} · ${formatCount(total.gpuHours, 2)} GPU-hours${total.expectedGpuHours === null ? '' : ` (expected ${formatCount(total.expectedGpuHours, 2)})`} · ${formatEnergy(total.energyMWh)} · ${cost(total.costUsd)}${total.expectedCostUsd === null ? '' : ` (expected $${formatCount(total.expectedCostUsd, 2)})`}`,
+  );
+  out.push(`Note     ${total.note}`);
+  for (const { ev } of stages) {
+    for (const a of ev.stage.assumptions) out.push(`Assume   ${ev.stage.name}: ${a}`);
+    for (const n of ev.notes) out.push(`Note     ${ev.stage.name}: ${n}`);
+    for (const r of ev.reasons) out.push(`Problem  ${ev.stage.name}: ${r}`);
+  }
   if (extra.length) out.push('', ...extra);
   return out.join('\n') + '\n';
 }

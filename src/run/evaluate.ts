@@ -94,7 +94,7 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
   if (memory.perGpuBytes > memory.capacityBytes) {
     reasons.push(`memory: ${formatGiB(memory.perGpuBytes)} per GPU (stage ${memory.peakStage}) exceeds ${formatGiB(memory.capacityBytes)} of HBM`);
   }
-  const notes: string[] = [];
+  const notes: string[] = [...(sc.notes ?? [])];
   if (engineName === 'des' && !desSchedule) notes.push('the discrete-event engine has no dualpipe schedule; the closed form (DeepSeek-V3 Table 2 bubble) answered');
   else if (engineName === 'des' && !useDes) {
     notes.push(`the discrete-event step was skipped: ${desOps.toLocaleString('en-US')} ops exceed ${MAX_DES_OPS.toLocaleString('en-US')} (m = ${costs.numMicroBatches} micro-batches); the closed form answered`);

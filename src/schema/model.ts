@@ -60,7 +60,9 @@ export const ModelSchema = z
     kvHeads: posInt(1 << 14).optional().describe('key/value heads (GQA); default: heads'),
     headDim: posInt(1 << 14).optional().describe('per-head size when not hidden / heads'),
     vocab: posInt(1 << 24).describe('vocabulary size'),
-    seqLen: posInt(1 << 24).describe('training sequence length in tokens'),
+    seqLen: posInt(1 << 24)
+      .optional()
+      .describe('deprecated: the sequence length belongs to the training stage (plan.seqLen), so one model file serves every context length; still read as the default when the plan gives none'),
     ffnType: z.enum(['swiglu', 'gelu']).describe('swiglu has three FFN matrices, gelu two'),
     tiedEmbeddings: z.boolean().default(false).describe('input embedding shared with the LM head'),
     positionEmbedding: z.enum(['rope', 'learned']).nullable().default('rope'),

@@ -34,6 +34,7 @@ export const PlanSchema = z
     ep: posInt(1e6).default(1).describe('expert parallel degree (MoE)'),
     etp: posInt(1024).optional().describe('tensor parallel degree inside experts; default 1 with EP, else tp'),
     microBatch: posInt(1e6).default(1).describe('sequences per micro-batch'),
+    seqLen: posInt(1 << 24).optional().describe('training sequence length in tokens (of this stage: the model file holds none, so one model serves every context length)'),
     globalBatch: GlobalBatchSchema.describe('sequences per step (a number or {sequences}), or {tokens}'),
     recompute: RecomputeSchema.default('none'),
     recomputeModules: z
@@ -104,6 +105,23 @@ export const TrainingSchema = z
     checkpointAsync: z.boolean().default(false),
   })
   .describe('training run');
+
+/**
+ * A stage's plan: any plan field, none defaulted, so that what a stage leaves out is inherited
+ * from the scenario's plan (src/plan/programme.ts merges them). `dp: auto` is kept as "auto" here
+ * (it re-derives dp even where the scenario fixed one).
+ */
+export const StagePlanSchema = (() => {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(PlanSchema.shape) as [string, z.ZodType][]) {
+    if (key === 'dp') shape[key] = z.union([z.literal('auto'), posInt(1e7)]).optional().describe('data parallel degree, or "auto": what is left of the stage\'s GPUs');
+    else if (key === 'overlap') {
+      const inner = PlanSchema.shape.overlap.unwrap().shape;
+      shape[key] = z.strictObject(Object.fromEntries(Object.entries(inner).map(([k, f]) => [k, f.removeDefault().optional()]))).optional();
+    } else shape[key] = (field instanceof z.ZodDefault ? (field.removeDefault() as z.ZodType) : field).optional();
+  }
+  return z.strictObject(shape).describe('plan fields this stage changes');
+})();
 
 export type Plan = z.output<typeof PlanSchema>;
 export type Training = z.output<typeof TrainingSchema>;

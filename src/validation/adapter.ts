@@ -75,6 +75,8 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
   }
   const modelParsed = ModelSchema.safeParse(modelIn);
   if (!modelParsed.success) return { reason: `model: ${modelParsed.error.issues[0].path.join('.')}: ${modelParsed.error.issues[0].message}` };
+  // A case's model carries its sequence length (the case format's own field); none: skipped as before.
+  if (modelParsed.data.seqLen === undefined) return { reason: 'model: seqLen: Invalid input: expected number, received undefined' };
   const model = resolveModel(modelParsed.data);
 
   const l = c.layout as Record<string, unknown>;

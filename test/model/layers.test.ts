@@ -7,7 +7,11 @@ import { countMoeLayers, countParams, isMoeLayer, layerParams } from '../../src/
 import { flopsPerToken, forwardAttentionFlopsPerLayerToken, forwardAttentionFlopsPerToken, layerForwardFlopsPerToken, routerForwardFlopsPerToken } from '../../src/model/flops.js';
 import { loadProfile } from '../../src/io/load.js';
 
-const model = (name: string) => resolveModel(loadProfile('model', name));
+// Model files no longer hold the sequence length (plan.seqLen); the Llama 3 ones are read at their 8K pre-training length.
+const model = (name: string) => {
+  const m = loadProfile('model', name);
+  return resolveModel(m, m.seqLen ?? 8192);
+};
 const indicesOf = (m: Model, pred: (k: LayerKind) => boolean) => Array.from({ length: m.layers }, (_, i) => i).filter((i) => pred(layerKind(m, i)));
 
 // A Scout-sized attention block (40 heads of 128, 8 KV heads) on a small dense model.

@@ -40,7 +40,7 @@ describe('parameter counts', () => {
 describe('FLOPs per token', () => {
   it('matches Korthikanti et al. 2022 eq. 7 (full attention) for GPT-3 175B within 1%', () => {
     // model FLOPs per token = 72·L·h²·(1 + s/(6h) + V/(12hL)), full attention, LM head included.
-    const { layers: L, hidden: h, seqLen: s, vocab: V } = gpt3;
+    const { layers: L, hidden: h, seqLen: s, vocab: V } = resolveModel(gpt3);
     const eq7 = 72 * L * h * h * (1 + s / (6 * h) + V / (12 * h * L));
     expect(Math.abs(flopsPerToken(resolveModel(gpt3)).modelFullAttention / eq7 - 1)).toBeLessThan(0.01);
   });

@@ -23,7 +23,7 @@ describe('activations per layer (Korthikanti et al. 2022 Table 2, GPT block, 16-
   const m = resolveModel(gpt);
   const h = gpt.hidden;
   const a = gpt.heads;
-  const s = gpt.seqLen;
+  const s = m.seqLen;
   it('TP + SP, flash attention: 34·h/t bytes per token', () => {
     expect(activationBytesPerTokenLayer(m, { tp: 8, sequenceParallel: true, recompute: 'none', attentionKernel: 'flash' })).toBeCloseTo((34 * h) / 8, 6);
   });
