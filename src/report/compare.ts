@@ -11,7 +11,7 @@ import type { DesStepResult } from '../step/des/types.js';
 import { renderPipelineTimeline } from './timeline.js';
 import { histogramLines } from './failures.js';
 import { bar } from './text.js';
-import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount } from '../units/format.js';
+import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount, BYTES_PER_GIB } from '../units/format.js';
 
 /** A range a value lies in (e.g. from cross-validated residuals), in the value's own unit. */
 export interface Interval {
@@ -81,7 +81,7 @@ export interface Column {
   format: (x: number) => string;
 }
 
-const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+const gib = (b: number) => (b / BYTES_PER_GIB).toFixed(1);
 const fixed1 = (x: number) => x.toFixed(1);
 /** One decimal from 1 up, two significant digits below (a toy run's 0.00057 days stays visible). */
 const small = (x: number) => (x === 0 || Math.abs(x) >= 1 ? x.toFixed(1) : x.toPrecision(2));

@@ -10,6 +10,7 @@ import { modelFacts } from '../model/facts.js';
 import { evaluate, type EngineName, type Evaluation } from './evaluate.js';
 import { runTotals, pricePerGpuHour } from './totals.js';
 import type { FailureSummary } from './summary.js';
+import { formatGiB } from '../units/format.js';
 
 /**
  * Reference-model forward of DPO in units of the policy's training step: forward FLOPs are 2 of
@@ -84,7 +85,7 @@ export function evaluateStage(st: ResolvedStage, options: { engine?: EngineName 
     const g = st.generate!;
     const m = sc.model;
     const perGpu = (2 * modelFacts(m).params.total + 2 * m.layers * m.kvHeads * m.headDim * 2 * g.decodeBatch * (g.promptTokens + g.responseTokens)) / (sc.plan.tp * sc.plan.pp);
-    reasons = perGpu > sc.gpu.hbm.capacity ? [`memory: bf16 weights and a full KV cache need ${(perGpu / 2 ** 30).toFixed(1)} GiB per GPU, above ${(sc.gpu.hbm.capacity / 2 ** 30).toFixed(1)} GiB of HBM`] : [];
+    reasons = perGpu > sc.gpu.hbm.capacity ? [`memory: bf16 weights and a full KV cache need ${formatGiB(perGpu)} per GPU, above ${formatGiB(sc.gpu.hbm.capacity)} of HBM`] : [];
     const gen = generateSeconds(st);
     stepSeconds = gen.seconds;
     tokensPerStep = sc.training.totalTokens;

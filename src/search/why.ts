@@ -1,6 +1,6 @@
 /** One line on why a plan wins or loses against the best of a search: bubble, exposed traffic, recompute, memory. */
 import type { PoolEntry, Objective } from './search.js';
-import { formatGiB, formatSeconds } from '../units/format.js';
+import { formatGiB, formatSeconds, BYTES_PER_GIB } from '../units/format.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const sec = (x: number) => `${x >= 0 ? '+' : '−'}${formatSeconds(Math.abs(x))}`;
@@ -43,7 +43,7 @@ export function explain(entry: PoolEntry, best: PoolEntry, objective: Objective)
   const better = diffs.filter(([, d]) => d < 0).sort((x, y) => x[1] - y[1]).slice(0, 1);
   if (worse.length) out.push(worse.map(([n, d]) => `${n} ${sec(d)}`).join(', '));
   if (better.length) out.push(`though ${better[0][0]} ${sec(better[0][1])}`);
-  if (entry.detail.memoryHeadroomBytes > best.detail.memoryHeadroomBytes + 2 ** 30) out.push(`more memory headroom (${headroom})`);
+  if (entry.detail.memoryHeadroomBytes > best.detail.memoryHeadroomBytes + BYTES_PER_GIB) out.push(`more memory headroom (${headroom})`);
   if (objective !== 'time' && entry.results.stepSeconds < best.results.stepSeconds) out.push(`faster step (${entry.results.stepSeconds.toFixed(2)} s vs ${best.results.stepSeconds.toFixed(2)} s)`);
   return `${head}: ${out.length ? out.join('; ') : 'same step parts within rounding'}`;
 }
