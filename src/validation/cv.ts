@@ -147,11 +147,13 @@ export function crossValidate(cases: readonly ValidationCase[], profiles: Profil
     folds.push({ held, refits: fold.refits, inSample: summarise(inSample.filter((_, i) => key(cases[i]) === held)), crossValidated: summarise(results) });
   }
   // Each case's 80 % interval from the other sources' cross-validated residuals (intervals.ts):
-  // its coverage is the cross-validated coverage.
+  // its coverage is the cross-validated coverage. Not fully nested: the other sources' residuals
+  // come from folds whose refits saw this case's source (a refit per pair of held-out sources
+  // would cost 15x the folds); the case's own residual and its source's never enter its interval.
   const generationOf = (c: ValidationCase) => caseGeneration(c, calibration);
   const bare = cases.map((c) => predicted.get(c)!);
   const table = cvResidualTable(cases, bare, calibration, options);
-  const cv = withCaseIntervals(cases, bare, table, generationOf);
+  const cv = withCaseIntervals(cases, bare, table, generationOf, options.by);
   const cvOf = new Map(cases.map((c, i) => [c, cv[i]]));
   for (const f of folds) f.crossValidated = summarise(cases.filter((c) => key(c) === f.held).map((c) => cvOf.get(c)!));
   return { by: options.by, engine: options.engine, inSample: summarise(inSample), crossValidated: summarise(cv), folds, cases: cv, inSampleCases: inSample, heldOf: cases.map(key), residuals: table };
@@ -160,7 +162,7 @@ export function crossValidate(cases: readonly ValidationCase[], profiles: Profil
 /** The residual table of cross-validated results (what tools/residuals.ts writes to validation/residuals.json). */
 export function cvResidualTable(cases: readonly ValidationCase[], results: readonly CaseResult[], calibration: CalibrationRecord, options: { engine: EngineName; by: CvBy }): ResidualTable {
   return {
-    about: 'Cross-validated throughput residuals r = predicted / measured - 1 (src/validation/intervals.ts): each case predicted with the calibrated constants refitted without its own ' + options.by + '. The 80 % prediction intervals of evaluate and validate are the 10th-90th percentiles of the residuals comparable to a prediction (same GPU generation and software key; else same generation; else all).',
+    about: 'Cross-validated throughput residuals r = predicted / measured - 1 (src/validation/intervals.ts): each case predicted with the calibrated constants refitted without its own ' + options.by + '. The 80 % prediction intervals of evaluate and validate are the 10th-90th percentiles, every source weighing the same, of the residuals comparable to a prediction: the first of (same GPU generation and software key; same generation; all) with at least 8 residuals from at least 3 sources.',
     method: `clusterplan validate --cv ${options.by} (${options.engine === 'des' ? 'discrete-event' : 'closed-form'} engine)`,
     generations: Object.fromEntries(Object.entries(calibration.gpus).map(([g, r]) => [g, r.generation])),
     residuals: residualsOf(cases, results, (c) => caseGeneration(c, calibration)),
