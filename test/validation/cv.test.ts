@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { CaseSchema, type ValidationCase } from '../../src/validation/case.js';
 import { scoreCasesOn } from '../../src/validation/cases.js';
-import { crossValidateBySource, crossValidate } from '../../src/validation/cv.js';
+import { crossValidateBySource, crossValidate, MIN_FIT_CASES } from '../../src/validation/cv.js';
 import { packageProfiles } from '../../src/io/profiles.js';
 import { loadCalibration } from '../../src/io/calibration.js';
 
@@ -91,5 +91,27 @@ describe('cross-validation by GPU generation', () => {
     // coverage figure, rather than an interval from the held generation's own errors.
     expect(cv.cases.every((c) => c.predicted!.interval80 === null)).toBe(true);
     expect(cv.crossValidated.intervalCoverage80).toBeUndefined();
+  });
+});
+
+describe('a GPU with too few training cases takes its nearest GPU fit', () => {
+  it('one A100 case left in a fold is not fitted on its own', () => {
+    // Two sources with one A100 80GB case each, beside the twelve H100 cases: holding out one
+    // leaves the A100 a single training case, fewer than MIN_FIT_CASES, so it takes the fit of
+    // the first GPU in its nearest list that has enough (a100-sxm-40gb has none: h100-sxm-80gb).
+    const extra = ['example/source-d', 'example/source-e'].map((title) =>
+      CaseSchema.parse({
+        id: `${title}-a100`,
+        source: { title },
+        model,
+        hardware: { gpu: 'a100-sxm-80gb', gpus: 8 },
+        layout: { cp: 1, pp: 1, ep: 1, vpp: 1, dp: null, zeroStage: 1, recompute: 'none', precision: 'bf16', ...layouts[1] },
+        measured: { tokensPerSecondPerGpu: 5000 },
+      }),
+    );
+    expect(MIN_FIT_CASES).toBeGreaterThan(1);
+    const cv = crossValidate([...syntheticCases(), ...extra], profiles, calibration, { engine: 'analytic', by: 'source' });
+    const d = cv.folds.find((f) => f.held === 'example/source-d')!;
+    expect(d.refits).toEqual([expect.objectContaining({ gpu: 'a100-sxm-80gb', from: 'h100-sxm-80gb' })]);
   });
 });
