@@ -7,7 +7,7 @@ import { scoreCase } from '../src/validation/score.js';
 import { evaluate } from '../src/run/evaluate.js';
 import { stepCosts } from '../src/step/costs.js';
 
-const cases = (JSON.parse(readFileSync('validation/cases-dev.json', 'utf8')) as unknown[]).map((c) => CaseSchema.parse(c));
+const cases = ['validation/cases-dev.json', 'validation/cases-dev-scale.json'].flatMap((f) => JSON.parse(readFileSync(f, 'utf8')) as unknown[]).map((c) => CaseSchema.parse(c));
 const c = cases.find((x) => x.id.includes(process.argv[2]));
 if (!c) throw new Error('no such case');
 const { scenario, reason } = caseToScenario(c, packageProfiles());

@@ -9,10 +9,18 @@
  *
  * Comparable cases (the pooling rule): the residual table groups cases by GPU generation and by
  * software key (the case's software profile when it names one, else its source). A prediction
- * takes, in order, the first group with at least MIN_GROUP residuals:
+ * takes, in order, the first pool with at least MIN_GROUP residuals from at least MIN_SOURCES
+ * different sources:
  *   1. same generation and same software key;
  *   2. same generation (every software);
  *   3. every case.
+ * Within a pool every SOURCE weighs the same (each of its residuals 1 / its case count), and q10,
+ * q90 are weighted quantiles (weightedQuantile). The thing an interval must cover is a run from a
+ * source the model has not seen, and sources differ by more than cases of one source do (a
+ * source's residuals share its software, its measuring and its reporting): a pool of one or two
+ * sources, or one dominated by a source with hundreds of cases, gives the spread WITHIN a source
+ * and covers a new source's runs far less than 80 % of the time (61.5 % under `--cv source`
+ * with per-case quantiles and no source minimum, issue 16).
  * The table is data (validation/residuals.json, written by tools/residuals.ts from `validate --cv
  * source`); io/ loads it and passes it in, this module never reads files.
  */
@@ -20,8 +28,10 @@ import type { Evaluation } from '../run/evaluate.js';
 import { quantile, type CaseResult } from './score.js';
 import type { ValidationCase } from './case.js';
 
-/** Fewest residuals a group needs to give its own quantiles (fewer: pool at the next level). */
+/** Fewest residuals a pool needs to give its own quantiles (fewer: pool at the next level). */
 export const MIN_GROUP = 8;
+/** Fewest different sources a pool needs (fewer: pool at the next level); see the header. */
+export const MIN_SOURCES = 3;
 
 /** One cross-validated residual with the keys it is pooled by. */
 export interface Residual {
@@ -55,6 +65,36 @@ export interface ThroughputQuantiles {
   /** Which pool gave them (`hopper / megatron-core`, `hopper / all software`, `all cases`) and its size. */
   pool: string;
   n: number;
+  /** How many sources the pool's residuals come from. */
+  sources: number;
+}
+
+/**
+ * The q-quantile of values with weights: the values sorted, each placed at the middle of its
+ * share of the cumulative weight ((W_before + w / 2) / W), linear between those positions and
+ * flat beyond the first and last. With equal weights this is Hyndman-Fan type 5 ((k - 0.5) / n).
+ */
+export function weightedQuantile(values: readonly number[], weights: readonly number[], q: number): number {
+  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b] || a - b);
+  const total = weights.reduce((a, w) => a + w, 0);
+  let before = 0;
+  let prevPos = -Infinity;
+  let prevVal = values[order[0]];
+  for (const i of order) {
+    const pos = (before + weights[i] / 2) / total;
+    if (q <= pos) return prevPos === -Infinity ? values[i] : prevVal + ((q - prevPos) / (pos - prevPos)) * (values[i] - prevVal);
+    before += weights[i];
+    prevPos = pos;
+    prevVal = values[i];
+  }
+  return prevVal;
+}
+
+/** The q-quantile of residuals with every source weighing the same (each residual 1 / its source's count in the pool). */
+export function sourceWeightedQuantile(group: readonly Residual[], q: number): number {
+  const count = new Map<string, number>();
+  for (const r of group) count.set(r.source, (count.get(r.source) ?? 0) + 1);
+  return weightedQuantile(group.map((r) => r.throughputRel), group.map((r) => 1 / count.get(r.source)!), q);
 }
 
 /**
@@ -69,10 +109,11 @@ export function residualQuantiles(table: ResidualTable, key: IntervalKey, exclud
     [`${key.generation} / all software`, rs.filter((r) => r.generation === key.generation)],
     ['all cases', rs],
   ];
-  for (const [pool, group] of pools) {
-    if (group.length < MIN_GROUP) continue;
-    const xs = group.map((r) => r.throughputRel);
-    return { q10: quantile(xs, 0.1)!, q90: quantile(xs, 0.9)!, pool, n: group.length };
+  for (const [i, [pool, group]] of pools.entries()) {
+    const last = i === pools.length - 1;
+    if (group.length < MIN_GROUP || (!last && new Set(group.map((r) => r.source)).size < MIN_SOURCES)) continue;
+    const sources = new Set(group.map((r) => r.source)).size;
+    return { q10: sourceWeightedQuantile(group, 0.1), q90: sourceWeightedQuantile(group, 0.9), pool, n: group.length, sources };
   }
   return null;
 }
@@ -107,7 +148,7 @@ export function withIntervals(ev: Evaluation, table: ResidualTable, gpuName: str
   return {
     ...ev,
     step: { ...ev.step, secondsInterval80: timeInterval(ev.step.seconds, q) },
-    throughput: { ...ev.throughput, interval80: throughputInterval(ev.throughput.tokensPerSecondPerGpu, q), intervalPool: `${q.pool}, ${q.n} cases` },
+    throughput: { ...ev.throughput, interval80: throughputInterval(ev.throughput.tokensPerSecondPerGpu, q), intervalPool: `${q.pool}, ${q.n} cases from ${q.sources} sources` },
     run: { ...ev.run, idealDaysInterval80: timeInterval(ev.run.idealDays, q) },
   };
 }
@@ -123,13 +164,17 @@ export function residualsOf(cases: readonly ValidationCase[], results: readonly 
 /**
  * Each result with its 80 % throughput interval (predicted.interval80, tokens/s per GPU), from the
  * table's residuals comparable to the case, leaving out the case's own source: no case's own
- * residual (nor its source's) widens or centres its interval.
+ * residual (nor its source's) widens or centres its interval. `held` 'gpu' (leave-one-generation-
+ * out) also leaves out every residual of the case's generation: the interval a user planning on a
+ * generation with no measured run would get.
  */
-export function withCaseIntervals(cases: readonly ValidationCase[], results: readonly CaseResult[], table: ResidualTable, generationOf: (c: ValidationCase) => string): CaseResult[] {
+export function withCaseIntervals(cases: readonly ValidationCase[], results: readonly CaseResult[], table: ResidualTable, generationOf: (c: ValidationCase) => string, held: 'source' | 'gpu' = 'source'): CaseResult[] {
   return results.map((r, i) => {
     if (!r.predicted) return r;
     const c = cases[i];
-    const q = residualQuantiles(table, { generation: generationOf(c), software: softwareKey(c as never, r.source) }, (x) => x.source === r.source);
+    const generation = generationOf(c);
+    const exclude = (x: Residual) => x.source === r.source || (held === 'gpu' && x.generation === generation);
+    const q = residualQuantiles(table, { generation, software: softwareKey(c as never, r.source) }, exclude);
     return { ...r, predicted: { ...r.predicted, interval80: q ? throughputInterval(r.predicted.tokensPerSecondPerGpu, q) : null } };
   });
 }

@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { CaseSchema, type ValidationCase } from '../../src/validation/case.js';
 import { scoreCasesOn } from '../../src/validation/cases.js';
-import { crossValidateBySource, crossValidate } from '../../src/validation/cv.js';
+import { crossValidateBySource, crossValidate, MIN_FIT_CASES } from '../../src/validation/cv.js';
 import { packageProfiles } from '../../src/io/profiles.js';
 import { loadCalibration } from '../../src/io/calibration.js';
 
@@ -71,6 +71,12 @@ describe('cross-validation by source', () => {
     }
     expect(cv.crossValidated.throughputRelError.p90!).toBeGreaterThan(cv.inSample.throughputRelError.p90! + 0.2);
   });
+
+  it('coverage is reported (a share in [0, 1]), not asserted to a value this test produced', () => {
+    const coverage = cv.crossValidated.intervalCoverage80!;
+    expect(coverage).toBeGreaterThanOrEqual(0);
+    expect(coverage).toBeLessThanOrEqual(1);
+  });
 });
 
 describe('cross-validation by GPU generation', () => {
@@ -81,9 +87,31 @@ describe('cross-validation by GPU generation', () => {
     expect(cv.folds[0].refits).toEqual([{ gpu: 'h100-sxm-80gb', params: expect.objectContaining({ bf16: 1, fp8: 1, shift: 1 }), from: 'unfitted base' }]);
     // The unfitted bf16 curve is faster than the fitted one the measurements follow: too fast held out.
     expect(cv.crossValidated.throughputRelError.median!).toBeGreaterThan(cv.inSample.throughputRelError.median!);
-    // Coverage is reported (a share in [0, 1]), not asserted to a value this test produced.
-    const coverage = cv.crossValidated.intervalCoverage80!;
-    expect(coverage).toBeGreaterThanOrEqual(0);
-    expect(coverage).toBeLessThanOrEqual(1);
+    // The only generation held out leaves no residual of another generation: no interval, and no
+    // coverage figure, rather than an interval from the held generation's own errors.
+    expect(cv.cases.every((c) => c.predicted!.interval80 === null)).toBe(true);
+    expect(cv.crossValidated.intervalCoverage80).toBeUndefined();
+  });
+});
+
+describe('a GPU with too few training cases takes its nearest GPU fit', () => {
+  it('one A100 case left in a fold is not fitted on its own', () => {
+    // Two sources with one A100 80GB case each, beside the twelve H100 cases: holding out one
+    // leaves the A100 a single training case, fewer than MIN_FIT_CASES, so it takes the fit of
+    // the first GPU in its nearest list that has enough (a100-sxm-40gb has none: h100-sxm-80gb).
+    const extra = ['example/source-d', 'example/source-e'].map((title) =>
+      CaseSchema.parse({
+        id: `${title}-a100`,
+        source: { title },
+        model,
+        hardware: { gpu: 'a100-sxm-80gb', gpus: 8 },
+        layout: { cp: 1, pp: 1, ep: 1, vpp: 1, dp: null, zeroStage: 1, recompute: 'none', precision: 'bf16', ...layouts[1] },
+        measured: { tokensPerSecondPerGpu: 5000 },
+      }),
+    );
+    expect(MIN_FIT_CASES).toBeGreaterThan(1);
+    const cv = crossValidate([...syntheticCases(), ...extra], profiles, calibration, { engine: 'analytic', by: 'source' });
+    const d = cv.folds.find((f) => f.held === 'example/source-d')!;
+    expect(d.refits).toEqual([expect.objectContaining({ gpu: 'a100-sxm-80gb', from: 'h100-sxm-80gb' })]);
   });
 });
