@@ -1,4 +1,4 @@
-/** Developer aid: evaluate one validation case by id and print the evaluation JSON.  npx tsx tools/case.ts <id-substring> */
+/** Developer aid: evaluate one validation case by id and print the evaluation JSON.  npx tsx tools/case.ts <id-substring> (both dev files) */
 import { readFileSync } from 'node:fs';
 import { packageProfiles } from '../src/io/profiles.js';
 import { CaseSchema } from '../src/validation/case.js';
@@ -7,7 +7,8 @@ import { scoreCase } from '../src/validation/score.js';
 import { evaluate } from '../src/run/evaluate.js';
 import { stepCosts } from '../src/step/costs.js';
 
-const cases = (JSON.parse(readFileSync('validation/cases-dev.json', 'utf8')) as unknown[]).map((c) => CaseSchema.parse(c));
+const files = ['validation/cases-dev.json', 'validation/cases-dev-scale.json'];
+const cases = files.flatMap((f) => (JSON.parse(readFileSync(f, 'utf8')) as unknown[]).map((c) => CaseSchema.parse(c)));
 const c = cases.find((x) => x.id.includes(process.argv[2]));
 if (!c) throw new Error('no such case');
 const { scenario, reason } = caseToScenario(c, packageProfiles());

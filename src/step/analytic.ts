@@ -5,7 +5,8 @@
  * overlap.ts has them (shared with the DES), and:
  * - PP sends: only the fill and drain chain is exposed when overlap.pp.
  * - DP (ZeRO 0-2): the gradient reduce-scatter hides behind the last micro-batch's backward and
- *   the parameter all-gather behind the first forward; ZeRO-3 does both per micro-batch.
+ *   the parameter all-gather behind the first forward; ZeRO-3 does both per micro-batch and per
+ *   layer, so each micro-batch exposes its first layer's gather and last layer's reduce-scatter.
  */
 import type { Scenario } from '../plan/resolve.js';
 import type { StepCosts, LayerCost } from './costs.js';
@@ -137,8 +138,13 @@ export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
     const bwd = t.backwardInputSeconds + t.backwardWeightSeconds;
     let exposed: number;
     if (d.perMicroBatch) {
+      // ZeRO-3 gathers and reduce-scatters per layer (FSDP's per-block units with prefetch, as the
+      // DES splits them): in each micro-batch only the first layer's gather and the last layer's
+      // reduce-scatter have no compute to hide behind (Zhao et al. 2023, PyTorch FSDP §3.3-3.4),
+      // not the whole stage's gather.
+      const edge = (d.paramGatherSeconds + d.gradientSeconds) / Math.max(1, costs.stages[s].layers.length);
       exposed = overlap.dp
-        ? d.paramGatherSeconds + m * (Math.max(0, d.paramGatherSeconds - t.forwardSeconds) + Math.max(0, d.paramGatherSeconds + d.gradientSeconds - bwd))
+        ? m * (edge + Math.max(0, d.paramGatherSeconds - t.forwardSeconds) + Math.max(0, d.paramGatherSeconds + d.gradientSeconds - bwd))
         : m * (2 * d.paramGatherSeconds + d.gradientSeconds);
     } else {
       exposed = overlap.dp ? Math.max(0, d.gradientSeconds - bwd) + Math.max(0, d.paramGatherSeconds - t.forwardSeconds) : d.gradientSeconds + d.paramGatherSeconds;
