@@ -67,6 +67,7 @@ export const SoftwareSchema = z
       })
       .prefault({}),
     activationOffloadLayers: nonNegInt(1 << 14).default(0).describe('layers whose activations wait in host memory (plan.offloadLayers when > 0)'),
+    stackNotModelled: z.array(z.string().min(1).max(300)).max(20).default([]).describe('what this stack does that the step model does not cost, each "<what> (costed as <what is>)", stated with its evidence in the profile; reported as not modelled for every run on it'),
     sources: z.array(z.string()).default([]).describe('source keys of docs/research/software-profiles.md §2'),
   })
   .describe('clusterplan software profile');
@@ -111,6 +112,7 @@ export function notModelled(sw: Software, plan: Pick<Plan, 'precision' | 'tp' | 
   if (plan.ep > 1 && sw.moe.dispatcher !== 'alltoall') out.push(`MoE dispatcher ${sw.moe.dispatcher} (costed as all-to-all)`);
   if (plan.ep > 1 && sw.moe.dispatchPrecision === 'fp8') out.push('fp8 MoE dispatch (costed as bf16)');
   if (plan.recompute === 'selective' && sw.selectiveRecompute === 'fms-block-fraction') out.push('fms-fsdp block-fraction recompute (costed as Megatron selective)');
+  out.push(...sw.stackNotModelled);
   return out;
 }
 

@@ -12,7 +12,7 @@ import { stageShards } from '../plan/layout.js';
 import { countParams, isMoeLayer } from '../model/params.js';
 import type { Plan } from '../schema/plan.js';
 import { stepCosts } from '../step/costs.js';
-import { stageTimes } from '../step/analytic.js';
+import { stageTimes, exposedDpSeconds } from '../step/analytic.js';
 import type { Candidate, ClusterSize, PlanChoice } from './space.js';
 
 /** The scenario's plan input with a candidate's layout choices; software settings (overlap, kernels, CP method) stay the scenario's. */
@@ -207,15 +207,11 @@ export class Bounds {
     const grow = c.zeroStage >= 3 ? 1 + this.sc.gpu.efficiency.overlapSlowdown : 1;
     const fwd = grow * ((l0 - moe0) * k.dense.f + moe0 * k.moe.f + k.extraForwardSeconds);
     const bwd = grow * ((l0 - moe0) * k.dense.b + moe0 * k.moe.b + k.extraBackwardSeconds);
-    const overlap = this.sc.plan.overlap.dp;
     // The exposed DP time of analyticStep's stage 0 (slack 0), at these times.
-    const dp = d.perMicroBatch
-      ? overlap
-        ? d.gatherSeconds + m * (Math.max(0, d.gatherSeconds - fwd) + Math.max(0, d.gatherSeconds + d.gradientSeconds - bwd))
-        : m * (2 * d.gatherSeconds + d.gradientSeconds)
-      : overlap
-        ? Math.max(0, d.gradientSeconds - bwd) + Math.max(0, d.gatherSeconds - fwd)
-        : d.gradientSeconds + d.gatherSeconds;
+    const dp = exposedDpSeconds(
+      { paramGatherSeconds: d.gatherSeconds, gradientSeconds: d.gradientSeconds, perMicroBatch: d.perMicroBatch },
+      { microBatches: m, forwardSeconds: fwd, backwardSeconds: bwd, layers: l0, overlap: this.sc.plan.overlap.dp },
+    );
     return Math.max(0, dp) + d.optimizerSeconds;
   }
 

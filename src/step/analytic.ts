@@ -5,10 +5,12 @@
  * overlap.ts has them (shared with the DES), and:
  * - PP sends: only the fill and drain chain is exposed when overlap.pp.
  * - DP (ZeRO 0-2): the gradient reduce-scatter hides behind the last micro-batch's backward and
- *   the parameter all-gather behind the first forward; ZeRO-3 does both per micro-batch.
+ *   the parameter all-gather behind the first forward; ZeRO-3 does both per micro-batch and per
+ *   layer, so each micro-batch exposes its first layer's gather and last layer's reduce-scatter.
  */
 import type { Scenario } from '../plan/resolve.js';
 import type { StepCosts, LayerCost } from './costs.js';
+import type { DpCost } from './costs/comm.js';
 import type { StepResult } from './result.js';
 import { exposedLayerComm, epHiddenShare } from './overlap.js';
 import { dualPipeBubbleSeconds } from '../plan/pipeline.js';
@@ -76,6 +78,27 @@ export function stageTimes(sc: Scenario, costs: StepCosts): StageTimes[] {
   });
 }
 
+/**
+ * Exposed DP time of one stage per step (before the pipeline drain's slack), from its per-micro-batch
+ * forward and backward times. ZeRO 0-2: the gradient reduce hides behind the backward and the
+ * parameter gather behind the forward. ZeRO-3 gathers and reduce-scatters per layer (FSDP's per-block
+ * units with prefetch, as the DES splits them): in each micro-batch only the first layer's gather and
+ * the last layer's reduce-scatter have no compute to hide behind (Zhao et al. 2023, PyTorch FSDP
+ * §3.3-3.4), not the whole stage's gather. The one rule analyticStep and the search bounds share.
+ */
+export function exposedDpSeconds(
+  d: Pick<DpCost, 'paramGatherSeconds' | 'gradientSeconds' | 'perMicroBatch'>,
+  t: { microBatches: number; forwardSeconds: number; backwardSeconds: number; layers: number; overlap: boolean },
+): number {
+  const { paramGatherSeconds: gather, gradientSeconds: grad } = d;
+  const m = t.microBatches;
+  if (d.perMicroBatch) {
+    const edge = (gather + grad) / Math.max(1, t.layers);
+    return t.overlap ? m * (edge + Math.max(0, gather - t.forwardSeconds) + Math.max(0, gather + grad - t.backwardSeconds)) : m * (2 * gather + grad);
+  }
+  return t.overlap ? Math.max(0, grad - t.backwardSeconds) + Math.max(0, gather - t.forwardSeconds) : grad + gather;
+}
+
 /** Step time in closed form. */
 export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
   const { pp, vpp, schedule, overlap } = sc.plan;
@@ -135,14 +158,7 @@ export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
     const d = costs.dp[s];
     const t = times[s];
     const bwd = t.backwardInputSeconds + t.backwardWeightSeconds;
-    let exposed: number;
-    if (d.perMicroBatch) {
-      exposed = overlap.dp
-        ? d.paramGatherSeconds + m * (Math.max(0, d.paramGatherSeconds - t.forwardSeconds) + Math.max(0, d.paramGatherSeconds + d.gradientSeconds - bwd))
-        : m * (2 * d.paramGatherSeconds + d.gradientSeconds);
-    } else {
-      exposed = overlap.dp ? Math.max(0, d.gradientSeconds - bwd) + Math.max(0, d.paramGatherSeconds - t.forwardSeconds) : d.gradientSeconds + d.paramGatherSeconds;
-    }
+    const exposed = exposedDpSeconds(d, { microBatches: m, forwardSeconds: t.forwardSeconds, backwardSeconds: bwd, layers: costs.stages[s].layers.length, overlap: overlap.dp });
     const slack = pp === 1 ? 0 : (s * bwd) / (schedule === 'interleaved-1f1b' ? vpp : 1);
     dpSeconds = Math.max(dpSeconds, exposed - slack);
   }

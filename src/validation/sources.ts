@@ -35,7 +35,7 @@ export const FALLBACK_SOFTWARE: Readonly<Record<string, string>> = {
   'Smith et al. 2022': 'deepspeed-megatron-2021',
   'Parmar et al. 2024': 'megatron-core-2024',
   'NVIDIA et al. 2024': 'megatron-core-2024',
-  'Jiang et al. 2024': 'megatron-lm-2023',
+  'Jiang et al. 2024': 'megatron-lm-2023-01',
   'Dao-AILab/flash-attention': 'flash-attention-2022',
   'Qi et al. 2024': 'megatron-lm-2023',
   'foundation-model-stack/fms-fsdp': 'fms-fsdp-2024-eager',

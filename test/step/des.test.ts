@@ -229,6 +229,19 @@ describe('communication: contention, tiers, overlap', () => {
     expect(on.stepSeconds - base).toBeLessThan(0.15 * (off.stepSeconds - base));
   });
 
+  it('ZeRO-3 in closed form: with overlap only one layer gather and one layer reduce-scatter are exposed, as in the DES', () => {
+    // 8 layers of (1, 1, 1) s, stage gather 0.4 s and reduce-scatter 0.5 s: per layer 0.05 and
+    // 0.0625, both far below a layer's compute, so each of the 3 micro-batches exposes
+    // (0.4 + 0.5) / 8 = 0.1125 s (the closed form counted the whole stage's 0.4 s gather once).
+    const z3 = (c: StepCosts) => (c.dp = c.dp.map((d) => ({ ...d, gradientSeconds: 0.5, paramGatherSeconds: 0.4, perMicroBatch: true })));
+    const { sc, costs, r } = run({ pp: 1, m: 3, schedule: '1f1b', layersPerStage: 8, zeroStage: 3, overlap: { dp: true } }, 1, 1, 1, z3);
+    const a = analyticStep(sc, costs);
+    expect(a.breakdown.dpSeconds).toBeCloseTo((3 * (0.4 + 0.5)) / 8, 9);
+    const base = run({ pp: 1, m: 3, schedule: '1f1b', layersPerStage: 8 }).r.stepSeconds;
+    expect(a.stepSeconds).toBeCloseTo(r.stepSeconds, 2);
+    expect(r.stepSeconds - base).toBeCloseTo(a.breakdown.dpSeconds, 2);
+  });
+
   it('PP sends without overlap block the sender: 2·m·vpp sends more than overlapped', () => {
     const send = (c: StepCosts) => {
       c.ppSendSeconds = 0.1;

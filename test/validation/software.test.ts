@@ -56,6 +56,13 @@ describe('software profiles', () => {
     expect(notModelled(sw, { precision: 'bf16', tp: 1, ep: 1, recompute: 'none' })).toEqual([]);
   });
 
+  it("names what a stack's profile says it does beyond the model, for every plan on it (MT-NLG's DeepSpeed pipeline engine)", () => {
+    const sw = SoftwareSchema.parse(loadProfile('software', 'deepspeed-megatron-2021'));
+    expect(sw.stackNotModelled.length).toBe(1);
+    expect(notModelled(sw, { precision: 'bf16', tp: 8, ep: 1, recompute: 'full' })).toEqual(sw.stackNotModelled);
+    expect(notModelled(SoftwareSchema.parse(loadProfile('software', 'megatron-lm-2021')), { precision: 'bf16', tp: 8, ep: 1, recompute: 'full' })).toEqual([]);
+  });
+
   it('every dev case names a bundled profile with valid overrides', () => {
     const profiles = packageProfiles();
     for (const c of [...read('cases-dev.json'), ...read('cases-dev-scale.json')]) {
