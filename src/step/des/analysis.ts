@@ -88,7 +88,8 @@ export function analyseStep(
       computeSeconds: compute,
       idleSeconds: idle,
       bubbleFraction: busy + idle > 0 ? idle / (busy + idle) : 0,
-      inFlightPeak: peak / vpp,
+      // An interleaved chunk holds 1/vpp of a micro-batch's activations; DualPipe's two chunks are whole stages.
+      inFlightPeak: peak / (schedule === 'interleaved-1f1b' ? vpp : 1),
       inFlightFormula: inFlightFormula(schedule, pp, vpp, m, s),
       optimizerSeconds: opt,
     });
