@@ -24,7 +24,11 @@
  * what the pairing buys is that each chunk's all-to-alls hide behind the other's compute, which
  * the layer costs already count as hidden under DualPipe (overlap.ts epHiddenShare is 1). The
  * unpaired forwards of the warm-up (steps 1–2) hide theirs in the model as well: a known optimism,
- * the same as the closed form's.
+ * the same as the closed form's. Two simplifications against the reference: sends leave when the
+ * op (or block) ends and do not wait for the receiver (the reference batches them into the next
+ * op's batch_isend_irecv and waits for them there); and the middle ranks' first step-4 pair, which
+ * the reference runs unoverlapped so that the forward need not wait for the backward's gradient,
+ * is a block like the others.
  */
 import { invariant } from '../../errors.js';
 import type { ScheduleName } from '../../plan/pipeline.js';
