@@ -126,6 +126,8 @@ describe('DualPipe', () => {
     const sends = trace.traceEvents.filter((e) => e.cat === 'pp' && e.pid === 6 && e.args?.chunk === 1 && String(e.name).startsWith('send activation'));
     expect(sends.length).toBe(60);
     expect(sends.every((e) => String(e.name).endsWith('→ stage 4'))).toBe(true);
+    // Direction 1 carries micro-batches 60..119 (numbered after direction 0's).
+    expect(sends.map((e) => e.args?.microBatch)).toEqual(Array.from({ length: 60 }, (_, j) => 60 + j));
   });
 
   it('falls back to the closed form, and refuses to trace, with fewer than 2·pp micro-batches', () => {

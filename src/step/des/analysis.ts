@@ -142,7 +142,8 @@ export function analyseStep(
       kind: KINDS[k],
       stage: opStage[id],
       chunk: opChunk[id],
-      microBatch: opMb[id],
+      // DualPipe's chunks number their micro-batches within the direction: direction 1's follow direction 0's.
+      microBatch: schedule === 'dualpipe' && opMb[id] >= 0 ? opMb[id] + opChunk[id] * (m / 2) : opMb[id],
       phase: k === K_OPT ? null : PHASES[opPhase[id]],
       segment: opSeg[id],
       segmentCount: opSegs[id],
