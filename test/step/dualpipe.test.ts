@@ -78,6 +78,20 @@ describe('DualPipe', () => {
     expect(order(4, 8, 2)).toBe(swap(order(4, 8, 1)));
   });
 
+  it('runs a small case as hand-worked: pp 4, m 8, one layer per stage of F 1, input backward 1, W 1', () => {
+    const sc = shapedScenario({ pp: 4, m: 8, schedule: 'dualpipe', layersPerStage: 1, overlap: { dp: false, pp: true } });
+    const r = desStep(sc, zeroCommCosts(sc, layer(1, 1, 1)));
+    // Rank 0, micro-batches of direction 1 numbered 4..7. F1.4 waits for ranks 3, 2, 1 to pass it
+    // on (ends 1, 2, 3); B1.4 follows at once (rank 0 is direction 1's last stage). The F&B block
+    // [F1.6, B0.0 + W0.0] needs B0.0's gradient, which rank 1 sends when its own block
+    // [F1.6, B0.0 + W0.0] (started at 8) ends at 11: rank 0 idles from 10 to 11, and for the same
+    // reason from 16 to 17 (rank 1's [F1.7, B0.1 + W0.1] ends at 17). The step ends at
+    // 26 = 8·3 of work + Table 2's (4/2 − 1)(3 + 2 − 3) = 2.
+    const rank0 = r.detail.ops.filter((o) => o.stage === 0 && o.stream === 'compute' && o.phase).map((o) => `${o.kind}${o.chunk}.${o.microBatch}@${o.startSeconds}`);
+    expect(rank0.join(' ')).toBe('F0.0@0 F0.1@1 F0.2@2 F1.4@3 B1.4@4 W1.4@5 F1.5@6 F0.3@7 B1.5@8 W1.5@9 F1.6@11 B0.0@12 W0.0@13 B1.6@14 W1.6@15 F1.7@17 B0.1@18 W0.1@19 B1.7@20 W1.7@21 B0.2@22 W0.2@23 B0.3@24 W0.3@25');
+    expect(r.stepSeconds).toBe(26);
+  });
+
   it("the DES bubble is Table 2's (PP/2 − 1)(F&B + B − 3W) with communication at zero (F ≤ input backward, W ≤ input backward)", () => {
     // One layer per stage, so a chunk's F, input-backward and W are the layer's; B = input + W, F&B = F + B.
     const cases: [number, number, number][] = [
