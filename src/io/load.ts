@@ -13,6 +13,7 @@ import { readDataFile } from './files.js';
 import { zodError } from './zod-error.js';
 import { loadProfile, type ProfileSource } from './profiles.js';
 import { applyOverrides } from './overrides.js';
+import { attentionNotModelled } from '../model/layers.js';
 import { DEFAULT_SOFTWARE, softwarePlanDefaults, notModelled, type Software } from '../schema/software.js';
 
 export { packageRoot, readDataFile, parseDataText, LIMITS } from './files.js';
@@ -111,7 +112,7 @@ export function parseScenarioWithSoftware(raw: unknown, file: string, sources?: 
   // A programme: every stage resolved as the scenario it inherits and overrides (src/plan/programme.ts).
   if (s.stages && stages) stages.push(...resolveProgramme(inputs, file));
   const src = swSources[0];
-  const software: SoftwareInEffect = { name: sw.name, path: src?.path ?? 'inline', origin: src?.origin ?? 'inline', values: sw, notModelled: notModelled(sw, s.plan) };
+  const software: SoftwareInEffect = { name: sw.name, path: src?.path ?? 'inline', origin: src?.origin ?? 'inline', values: sw, notModelled: [...notModelled(sw, s.plan), ...attentionNotModelled(scenario.model)] };
   return { scenario, software };
 }
 

@@ -122,3 +122,20 @@ export function cpRemoteKeysPerRank(kind: LayerKind, seqLen: number, cp: number)
   for (let r = 1; r < cp; r++) most = Math.max(most, (r * shard) % span);
   return most;
 }
+
+/**
+ * Attention settings of the model whose kernel speed the step model does not represent, each as
+ * "<setting> (costed as <what is>)", for the reports' `not modelled:` lines.
+ *
+ * Attention sinks (a learnable softmax offset, GPT-OSS): Transformer Engine disables FlashAttention
+ * for any softmax_type other than vanilla and runs them on cuDNN fused attention (TE
+ * dot_product_attention/utils.py get_attention_backend, "Filter: Softmax type"); the profiles'
+ * attention efficiencies are FlashAttention-3/4 figures at head dim 128 without sinks. On H100
+ * the GPT-OSS rows fit within 2 %; on B200/GB200 they are predicted 25–67 % too fast (bf16; MXFP8
+ * +38–40 %, and +119 % for one release that measured 1.58× slower than the next), with a gap
+ * of 9–11 ms per 16,384-token layer pass in bf16 on both EP 8 and EP 64 (so not communication),
+ * that no sourced mechanism found accounts for.
+ */
+export function attentionNotModelled(model: Pick<Model, 'attention'>): string[] {
+  return model.attention?.sinks ? ['attention sinks on cuDNN fused attention (costed at the GPU profile\'s flash-attention efficiency, measured without sinks at head dim 128)'] : [];
+}

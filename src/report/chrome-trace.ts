@@ -8,6 +8,7 @@
  */
 import type { Scenario } from '../plan/resolve.js';
 import type { DesOpRecord, DesStepResult } from '../step/des/types.js';
+import { pipelineNeighbours } from '../step/des/dualpipe.js';
 
 /** One trace event: metadata ("M") or complete ("X"). */
 export interface TraceEvent {
@@ -39,6 +40,7 @@ const us = (seconds: number) => Math.round(seconds * 1e9) / 1e3;
 export function buildChromeTrace(sc: Scenario, result: DesStepResult): ChromeTrace {
   const d = result.detail;
   const { pp, vpp, chunks, segments } = d;
+  const route = pipelineNeighbours(d.schedule, pp, vpp);
   const plan = sc.plan;
   const collectiveKinds = [plan.tp > 1 ? 'TP' : '', plan.cp > 1 ? 'CP' : '', plan.ep > 1 && sc.model.moe ? 'EP' : ''].filter(Boolean).join('+') || 'collectives';
   const dpWord = plan.zeroStage === 0 ? 'all-reduce' : 'reduce-scatter';
@@ -97,7 +99,7 @@ export function buildChromeTrace(sc: Scenario, result: DesStepResult): ChromeTra
       }
       case 'send-f':
       case 'send-b': {
-        const to = op.kind === 'send-f' ? (op.stage + 1) % pp : (op.stage - 1 + pp) % pp;
+        const to = (op.kind === 'send-f' ? route.next : route.prev)(op.stage, op.chunk)?.s ?? op.stage;
         const what = op.kind === 'send-f' ? 'activation' : 'gradient';
         events.push({ name: `send ${what}${mbLabel(op)} → stage ${to}`, ph: 'X', cat: 'pp', pid: p, tid: TID_PP, ts: us(op.startSeconds), dur: us(op.endSeconds - op.startSeconds), args: { microBatch: op.microBatch, to, blocking: op.stream === 'compute' ? 1 : 0, ...chunkArg(op) } });
         break;

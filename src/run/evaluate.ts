@@ -61,7 +61,9 @@ export function tracedStep(sc: Scenario): DesStepResult {
   if (!fits) {
     throw new UserError(`a trace of ${ops.toLocaleString('en-US')} ops (m = ${sc.plan.numMicroBatches} micro-batches) is too large to simulate and view`, sc.file, 'plan.globalBatch', `at most ${MAX_DES_OPS.toLocaleString('en-US')} ops; trace a smaller global batch`);
   }
-  if (!desRunsSchedule(sc.plan.schedule, sc.plan.pp)) throw new UserError('the discrete-event engine has no dualpipe schedule to trace', sc.file, 'plan.schedule', 'trace a 1f1b or zero-bubble plan; evaluate answers dualpipe in closed form');
+  if (!desRunsSchedule(sc.plan.schedule, sc.plan.pp, sc.plan.numMicroBatches)) {
+    throw new UserError(`DualPipe needs at least 2·pp = ${2 * sc.plan.pp} micro-batches per pipeline to trace, got ${sc.plan.numMicroBatches}`, sc.file, 'plan.globalBatch', 'raise the global batch (or lower dp or the micro-batch size); evaluate answers this plan in closed form');
+  }
   return desStep(sc, stepCosts(sc));
 }
 
@@ -81,7 +83,7 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
   // The DES schedules every (stage, chunk, micro-batch, phase) op: bound its work so a huge
   // global batch cannot stall a run; beyond the bound the closed form answers, and says so.
   const { ops: desOps, fits } = desStepSize(sc);
-  const desSchedule = desRunsSchedule(sc.plan.schedule, sc.plan.pp);
+  const desSchedule = desRunsSchedule(sc.plan.schedule, sc.plan.pp, sc.plan.numMicroBatches);
   const useDes = engineName === 'des' && fits && desSchedule;
   const step = useDes ? desStep(sc, costs) : analytic;
   const tokensPerStep = sc.plan.globalBatchSequences * sc.model.seqLen;
@@ -95,7 +97,7 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
     reasons.push(`memory: ${formatGiB(memory.perGpuBytes)} per GPU (stage ${memory.peakStage}) exceeds ${formatGiB(memory.capacityBytes)} of HBM`);
   }
   const notes: string[] = [...(sc.notes ?? [])];
-  if (engineName === 'des' && !desSchedule) notes.push('the discrete-event engine has no dualpipe schedule; the closed form (DeepSeek-V3 Table 2 bubble) answered');
+  if (engineName === 'des' && !desSchedule) notes.push(`DualPipe's schedule needs at least 2·pp = ${2 * sc.plan.pp} micro-batches per pipeline (got ${sc.plan.numMicroBatches}); the closed form (DeepSeek-V3 Table 2 bubble) answered`);
   else if (engineName === 'des' && !useDes) {
     notes.push(`the discrete-event step was skipped: ${desOps.toLocaleString('en-US')} ops exceed ${MAX_DES_OPS.toLocaleString('en-US')} (m = ${costs.numMicroBatches} micro-batches); the closed form answered`);
   }

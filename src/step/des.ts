@@ -59,6 +59,7 @@ import type { ScheduleName } from '../plan/pipeline.js';
 import { runDag } from '../sim/dag.js';
 import { invariant } from '../errors.js';
 import { chunkLayout } from './des/chunks.js';
+import { dualPipeChunkLayout, dualPipeRuns } from './des/dualpipe.js';
 import { buildSegments, stageFactors } from './des/segments.js';
 import { buildStepGraph } from './des/graph.js';
 import { analyseStep } from './des/analysis.js';
@@ -73,12 +74,12 @@ export function desOpCount(plan: Pick<Scenario['plan'], 'pp' | 'vpp' | 'schedule
 }
 
 /**
- * Whether the discrete-event engine runs this schedule. DualPipe's two directions (each rank
- * holding two stages fed from opposite ends) are not in its op graph yet: the closed form
- * (analytic.ts, DeepSeek-V3 Table 2's bubble) answers for it.
+ * Whether the discrete-event engine runs this schedule. DualPipe runs as its reference
+ * implementation does (des/dualpipe.ts), which needs at least 2·pp micro-batches; with fewer the
+ * closed form (analytic.ts, DeepSeek-V3 Table 2's bubble) answers for it.
  */
-export function desRunsSchedule(schedule: ScheduleName, pp: number): boolean {
-  return schedule !== 'dualpipe' || pp === 1;
+export function desRunsSchedule(schedule: ScheduleName, pp: number, m: number): boolean {
+  return schedule !== 'dualpipe' || pp === 1 || dualPipeRuns(pp, m);
 }
 
 /** Runs one training step on the discrete-event core and returns the step time with its detail. */
@@ -87,13 +88,17 @@ export function desStep(sc: Scenario, costs: StepCosts): DesStepResult {
   // The schedule as run (plan/pipeline.ts): a single rank runs plain 1F1B (no pipeline).
   const { schedule, pp, vpp } = planLayout(sc.model, plan).pipeline;
   const m = costs.numMicroBatches;
-  const zb = schedule === 'zero-bubble';
-  invariant(desRunsSchedule(schedule, pp), 'desStep: the discrete-event engine has no dualpipe schedule (desRunsSchedule)');
-  invariant(costs.stages.length === pp, `desStep: costs have ${costs.stages.length} stages, plan.pp is ${pp}`);
   invariant(Number.isInteger(m) && m >= 1, `desStep: numMicroBatches must be a positive integer, got ${m}`);
+  // Weight-gradient passes are ops of their own under zero bubble and DualPipe.
+  const zb = schedule === 'zero-bubble' || schedule === 'dualpipe';
+  invariant(desRunsSchedule(schedule, pp, m), `desStep: DualPipe needs an even pp and an even m >= 2·pp (desRunsSchedule), got pp ${pp}, m ${m}`);
+  invariant(costs.stages.length === pp, `desStep: costs have ${costs.stages.length} stages, plan.pp is ${pp}`);
 
-  const shape = { schedule, pp, vpp, m };
-  const chunks = chunkLayout(costs.stages.map((st) => st.layers.length), vpp);
+  const layersPerStage = costs.stages.map((st) => st.layers.length);
+  // DualPipe: two chunks per rank, one per direction (stage s and stage pp − 1 − s).
+  const dual = schedule === 'dualpipe';
+  const shape = { schedule, pp, vpp: dual ? 2 : vpp, m };
+  const chunks = dual ? dualPipeChunkLayout(layersPerStage) : chunkLayout(layersPerStage, vpp);
   const factors = stageFactors(sc, costs);
   const segments = buildSegments(sc, costs, chunks, zb, factors);
   const { ops, links } = buildStepGraph(sc, costs, shape, segments, factors);
@@ -105,7 +110,7 @@ export function desStep(sc: Scenario, costs: StepCosts): DesStepResult {
       const id = ops.programs[p][run.programPosition[p]];
       if (id !== undefined) stuck.push(`${p < pp ? 'compute' : 'dp'} of stage ${p % pp} at ${KINDS[ops.kind[id]]} chunk ${ops.chunk[id]} micro-batch ${ops.microBatch[id]}`);
     }
-    invariant(false, `desStep: deadlock, ${n - run.completed} of ${n} ops never ran (${schedule}, pp ${pp}, vpp ${vpp}, m ${m}): ${stuck.join('; ')}`);
+    invariant(false, `desStep: deadlock, ${n - run.completed} of ${n} ops never ran (${schedule}, pp ${pp}, vpp ${shape.vpp}, m ${m}): ${stuck.join('; ')}`);
   }
   return analyseStep(ops, run, shape, chunks, segments, factors);
 }

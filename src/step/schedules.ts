@@ -29,6 +29,12 @@ export interface ScheduledOp {
   microBatch: number;
   /** Model chunk (virtual stage index on this rank), 0 .. vpp-1. */
   chunk: number;
+  /**
+   * Consecutive ops with the same block number run as one unit (DualPipe's overlapped F&B chunk
+   * and its non-deferred backward, des/dualpipe.ts): the unit starts once every input of its ops
+   * has arrived and sends its outputs when it ends.
+   */
+  block?: number;
 }
 
 /** Megatron's schedule table (get_schedule_table): (micro-batch, chunk) of the k-th forward micro-chunk. */

@@ -9,6 +9,7 @@ import { PlanSchema, TrainingSchema } from '../schema/plan.js';
 import { SimulationSchema } from '../schema/scenario.js';
 import { resolveModel, resolvePlan, type Scenario } from '../plan/resolve.js';
 import type { ValidationCase } from './case.js';
+import { attentionNotModelled } from '../model/layers.js';
 import { SoftwareSchema, softwarePlanDefaults, notModelled, mergeSoftware, type Software } from '../schema/software.js';
 import { caseSource, caseSoftwareRef, mtpLayersFromNotes, recomputeModulesFromFlags, mlaFromNotes, gpuProfileName } from './sources.js';
 
@@ -122,7 +123,7 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
   if (!planParsed.success) return { reason: `layout: ${planParsed.error.issues[0].path.join('.')}: ${planParsed.error.issues[0].message}` };
   const { plan, problems } = resolvePlan(planParsed.data, model, gpus);
   if (!plan) return { reason: `layout: ${problems[0].field}: ${problems[0].reason}` };
-  const software: CaseSoftware = { name: ref.name, fallback: ref.fallback, notModelled: [...notModelled(sw, planParsed.data), ...caseNotModelled(c)] };
+  const software: CaseSoftware = { name: ref.name, fallback: ref.fallback, notModelled: [...notModelled(sw, planParsed.data), ...attentionNotModelled(model), ...caseNotModelled(c)] };
   return {
     software,
     scenario: {

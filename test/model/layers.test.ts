@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { ModelSchema, type Model } from '../../src/schema/model.js';
 import { resolveModel } from '../../src/model/resolved.js';
-import { attendedKeysPerQuery, attentionSpanTokens, cpRemoteKeysPerRank, ffnKind, layerKind, layerKinds, type LayerKind } from '../../src/model/layers.js';
+import { attendedKeysPerQuery, attentionNotModelled, attentionSpanTokens, cpRemoteKeysPerRank, ffnKind, layerKind, layerKinds, type LayerKind } from '../../src/model/layers.js';
 import { countMoeLayers, countParams, isMoeLayer, layerParams } from '../../src/model/params.js';
 import { flopsPerToken, forwardAttentionFlopsPerLayerToken, forwardAttentionFlopsPerToken, layerForwardFlopsPerToken, routerForwardFlopsPerToken } from '../../src/model/flops.js';
 import { loadProfile } from '../../src/io/load.js';
@@ -210,3 +210,11 @@ describe('FLOPs per layer kind', () => {
     expect(flopsPerToken(m)).toEqual(flopsPerToken(noSinks));
   });
 });
+
+describe('attention kernels the model does not represent', () => {
+  it('names attention sinks (cuDNN fused attention: TE runs no FlashAttention for a learnable softmax) and nothing for plain causal models', () => {
+    expect(attentionNotModelled(model('gpt-oss-120b'))).toEqual([expect.stringMatching(/^attention sinks on cuDNN fused attention \(costed at/)]);
+    for (const name of ['llama4-scout', 'deepseek-v3', 'llama3-8b', 'mixtral-8x22b']) expect(attentionNotModelled(model(name))).toEqual([]);
+  });
+});
+

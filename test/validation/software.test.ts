@@ -84,6 +84,12 @@ describe('software profiles', () => {
     expect([s.softwareFallback, s.notModelled]).toEqual([1, 0]);
   });
 
+  it('a GPT-OSS case is counted as not modelled: its attention sinks (case flag attention-sinks-and-sliding-window-128-alternating)', () => {
+    const c = read('cases-dev.json').find((x) => x.id === 'mbridge-26.04.01-pretrain-GPT_OSS_120B-H100-64-BF16-gbs1280-primary')!;
+    const [r] = validateCases([c], 'test.json', packageProfiles(), 'analytic');
+    expect(r.software?.notModelled).toEqual([expect.stringMatching(/^attention sinks on cuDNN fused attention/)]);
+  });
+
   it('a Megatron-Bridge MXFP8 case is counted as not modelled', () => {
     const profiles = packageProfiles();
     const mx = read('cases-dev.json').filter((x) => (x.flags as string[]).includes('fp8-mxfp8-block-scaling'));

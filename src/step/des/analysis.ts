@@ -88,7 +88,8 @@ export function analyseStep(
       computeSeconds: compute,
       idleSeconds: idle,
       bubbleFraction: busy + idle > 0 ? idle / (busy + idle) : 0,
-      inFlightPeak: peak / vpp,
+      // An interleaved chunk holds 1/vpp of a micro-batch's activations; DualPipe's two chunks are whole stages.
+      inFlightPeak: peak / (schedule === 'interleaved-1f1b' ? vpp : 1),
       inFlightFormula: inFlightFormula(schedule, pp, vpp, m, s),
       optimizerSeconds: opt,
     });
@@ -141,7 +142,8 @@ export function analyseStep(
       kind: KINDS[k],
       stage: opStage[id],
       chunk: opChunk[id],
-      microBatch: opMb[id],
+      // DualPipe's chunks number their micro-batches within the direction: direction 1's follow direction 0's.
+      microBatch: schedule === 'dualpipe' && opMb[id] >= 0 ? opMb[id] + opChunk[id] * (m / 2) : opMb[id],
       phase: k === K_OPT ? null : PHASES[opPhase[id]],
       segment: opSeg[id],
       segmentCount: opSegs[id],

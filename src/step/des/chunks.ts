@@ -4,6 +4,8 @@
 export interface ChunkLayout {
   stage: number;
   chunk: number;
+  /** The pipeline stage whose layers and costs (costs.stages) the chunk runs, when not `stage`: DualPipe's second chunk runs stage pp − 1 − stage (des/dualpipe.ts). */
+  costStage?: number;
   /** Index of the chunk's first layer in costs.stages[stage].layers. */
   firstLocalLayer: number;
   numLayers: number;

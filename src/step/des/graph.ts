@@ -7,6 +7,7 @@
 import type { Scenario } from '../../plan/resolve.js';
 import type { StepCosts } from '../costs.js';
 import { stageSchedule } from '../schedules.js';
+import { dualPipeSchedule, pipelineNeighbours } from './dualpipe.js';
 import type { ScheduleName } from '../../plan/pipeline.js';
 import type { DagSpec } from '../../sim/dag.js';
 import { invariant } from '../../errors.js';
@@ -78,11 +79,19 @@ export interface StepGraph {
   links: DagSpec['links'];
 }
 
-/** Builds the op graph of one step. Programs: compute of rank s is program s, its DP stream program pp + s. */
+/**
+ * Builds the op graph of one step. Programs: compute of rank s is program s, its DP stream program
+ * pp + s. `vpp` is the number of model chunks per rank (2 under DualPipe, one per direction, each
+ * running m/2 micro-batches: des/dualpipe.ts).
+ */
 export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule: ScheduleName; pp: number; vpp: number; m: number }, segments: Segment[][][][], factors: StageFactors): StepGraph {
   const plan = sc.plan;
-  const { schedule, pp, vpp, m } = shape;
-  const zb = schedule === 'zero-bubble';
+  const { schedule, pp, vpp } = shape;
+  const dual = schedule === 'dualpipe';
+  // Micro-batches through each chunk, and whether the weight-gradient passes are ops of their own.
+  const m = dual ? shape.m / 2 : shape.m;
+  const zb = schedule === 'zero-bubble' || dual;
+  const route = pipelineNeighbours(schedule, pp, vpp);
   const slowOf = (s: number) => (s === factors.slowStage ? factors.slowFactor : 1);
   const mpn = Math.max(1, costs.placements.pp.membersPerNode);
   const nodeOf = (s: number) => Math.floor(s / mpn);
@@ -127,15 +136,15 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
   const lastOf = new Int32Array(pp * vpp * m * 3).fill(-1); // last piece of F / B / W
   const sendF = new Int32Array(pp * vpp * m).fill(-1);
   const sendB = new Int32Array(pp * vpp * m).fill(-1);
-  const lastVirtual = pp * vpp - 1;
   const sendLink = (from: number, to: number) => (nodeOf(from) === nodeOf(to) ? nvlinkOf[from] : nicOf[from]);
   const sendSeconds = (from: number, to: number) => (nodeOf(from) === nodeOf(to) ? costs.ppSendSecondsSameNode : costs.ppSendSeconds) * slowOf(from);
   const computeOps: number[][] = [];
-  const sendAfter: number[] = []; // send op issued after compute op id, or -1
+  const sendAfter: number[][] = []; // send ops issued after compute op id
+  const blockFirst: number[] = []; // first piece of the block (schedules.ts ScheduledOp.block) compute op id belongs to: itself outside blocks
   const gatherFor: number[] = []; // DP gather needed by compute op id, or -1
   const reduceAfter: number[] = []; // DP reduce-scatter of the gradients of compute op id, or -1
   for (let s = 0; s < pp; s++) {
-    const order = stageSchedule(schedule, pp, vpp, m, s);
+    const order = dual ? dualPipeSchedule(pp, shape.m, s) : stageSchedule(schedule, pp, vpp, m, s);
     // Passes to split: the first forward of each chunk (ZeRO 1-2 gathers), the last gradient
     // pass of each chunk (ZeRO 0-2 buckets), every F/B and gradient pass (ZeRO-3).
     const splitAt = new Uint8Array(order.length);
@@ -155,22 +164,28 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
       if (!zero3 && hasReduce(s)) for (const pos of lastGrad.values()) splitAt[pos] = 1;
     }
     const list: number[] = [];
+    // Sends wait for the end of the block their pass belongs to (a pass alone is its own block).
+    let pendingSends: { k: number; c: number; i: number; ph: number; to: number }[] = [];
+    let startOfBlock = -1;
     order.forEach((op, pos) => {
       const c = op.chunk;
       const i = op.microBatch;
-      const vs = c * pp + s;
       const ph = op.phase === 'F' ? 0 : op.phase === 'B' ? 1 : 2;
       const k = ph === 0 ? K_F : ph === 1 ? K_B : K_W;
       const segs = segments[s][c][ph];
+      const opensBlock = op.block === undefined || order[pos - 1]?.block !== op.block;
+      const closesBlock = op.block === undefined || order[pos + 1]?.block !== op.block;
       let first = -1;
       let last = -1;
       const piece = (seg: number, nseg: number, d: number) => {
         const id = newOp(k, s, c, i, ph, seg, nseg, d, -1);
         if (last >= 0) dep(last, id);
         else first = id;
+        if (first === id && opensBlock) startOfBlock = id;
         last = id;
         list.push(id);
-        sendAfter[id] = -1;
+        sendAfter[id] = [];
+        blockFirst[id] = startOfBlock;
         gatherFor[id] = -1;
         reduceAfter[id] = -1;
         return id;
@@ -184,36 +199,36 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
       }
       firstOf[key(s, c, i) * 3 + ph] = first;
       lastOf[key(s, c, i) * 3 + ph] = last;
-      if (k === K_F && vs < lastVirtual) {
-        const to = (s + 1) % pp;
-        const sid = newOp(K_SEND_F, s, c, i, ph, 0, 0, sendSeconds(s, to), sendLink(s, to));
-        sendF[key(s, c, i)] = sendAfter[last] = sid;
-        dep(last, sid);
-      } else if (k === K_B && vs > 0) {
-        const to = (s - 1 + pp) % pp;
-        const sid = newOp(K_SEND_B, s, c, i, ph, 0, 0, sendSeconds(s, to), sendLink(s, to));
-        sendB[key(s, c, i)] = sendAfter[last] = sid;
+      const next = route.next(s, c);
+      const prev = route.prev(s, c);
+      if (k === K_F && next) pendingSends.push({ k: K_SEND_F, c, i, ph, to: next.s });
+      else if (k === K_B && prev) pendingSends.push({ k: K_SEND_B, c, i, ph, to: prev.s });
+      if (!closesBlock) return;
+      for (const p of pendingSends) {
+        const sid = newOp(p.k, s, p.c, p.i, p.ph, 0, 0, sendSeconds(s, p.to), sendLink(s, p.to));
+        (p.k === K_SEND_F ? sendF : sendB)[key(s, p.c, p.i)] = sid;
+        sendAfter[last].push(sid);
         dep(last, sid);
       }
+      pendingSends = [];
     });
     computeOps.push(list);
   }
   // Cross-rank data dependencies: activations forward, gradients backward, through the sends.
   for (let s = 0; s < pp; s++) {
     for (let c = 0; c < vpp; c++) {
-      const vs = c * pp + s;
-      const ps = (s - 1 + pp) % pp;
-      const pc = s === 0 ? c - 1 : c;
-      const ns = (s + 1) % pp;
-      const nc = s === pp - 1 ? c + 1 : c;
+      const prev = route.prev(s, c);
+      const next = route.next(s, c);
       for (let i = 0; i < m; i++) {
         const f = firstOf[key(s, c, i) * 3];
         const b = firstOf[key(s, c, i) * 3 + 1];
-        invariant(f >= 0 && b >= 0, `desStep: schedule misses F or B of stage ${s} chunk ${c} micro-batch ${i}`);
-        if (vs > 0) dep(sendF[key(ps, pc, i)], f);
-        if (vs < lastVirtual) dep(sendB[key(ns, nc, i)], b);
+        const w = firstOf[key(s, c, i) * 3 + 2];
+        invariant(f >= 0 && b >= 0 && (!zb || w >= 0), `desStep: schedule misses F, B or W of stage ${s} chunk ${c} micro-batch ${i}`);
+        // An input gates the block its pass belongs to (DualPipe's F&B waits for both inputs).
+        if (prev) dep(sendF[key(prev.s, prev.c, i)], blockFirst[f]);
+        if (next) dep(sendB[key(next.s, next.c, i)], blockFirst[b]);
         else dep(lastOf[key(s, c, i) * 3], b);
-        if (zb) dep(lastOf[key(s, c, i) * 3 + 1], firstOf[key(s, c, i) * 3 + 2]);
+        if (zb) dep(lastOf[key(s, c, i) * 3 + 1], w);
       }
     }
   }
@@ -271,7 +286,7 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
       if (pendingReduce >= 0) toProgram(pp + s, pendingReduce);
       pendingReduce = -1;
       toProgram(s, id);
-      if (!overlapPp && sendAfter[id] >= 0) toProgram(s, sendAfter[id]);
+      if (!overlapPp) for (const sid of sendAfter[id]) toProgram(s, sid);
       const r = reduceAfter[id];
       if (r >= 0) {
         reduces.push(r);

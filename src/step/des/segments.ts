@@ -72,15 +72,21 @@ export function buildSegments(sc: Scenario, costs: StepCosts, chunks: ChunkLayou
   const extrasName = pp === 1 ? 'embedding + LM head' : null;
   const phases: Phase[] = ['F', 'B', 'W'];
   return chunks.map((row, s) => {
-    const st = costs.stages[s];
     const slow = s === f.slowStage ? f.slowFactor : 1;
     const cf = f.computeFactor * slow;
-    const extrasParams = layout.extrasParams[s];
-    let stageParams = extrasParams;
-    for (const l of st.layers) stageParams += layerParams(l);
+    // The rank's parameters: those of every stage its chunks run (two under DualPipe).
+    const costStages = [...new Set(row.map((ch) => ch.costStage ?? s))];
+    let stageParams = 0;
+    for (const cs of costStages) {
+      stageParams += layout.extrasParams[cs];
+      for (const l of costs.stages[cs].layers) stageParams += layerParams(l);
+    }
     const share = (p: number) => (stageParams > 0 ? p / stageParams : 0);
-    return row.map((ch) =>
-      phases.map((phase) => {
+    return row.map((ch) => {
+      const cs = ch.costStage ?? s;
+      const st = costs.stages[cs];
+      const extrasParams = layout.extrasParams[cs];
+      return phases.map((phase) => {
         const segs: Segment[] = [];
         for (let k = 0; k < ch.numLayers; k++) {
           const l = st.layers[ch.firstLocalLayer + k];
@@ -101,9 +107,9 @@ export function buildSegments(sc: Scenario, costs: StepCosts, chunks: ChunkLayou
         }
         if (ch.extras) {
           const x = (phase === 'F' ? st.extraForwardSeconds : phase === 'B' ? st.extraBackwardSeconds : 0) * cf;
-          const seg: Segment = { layer: -1, name: extrasName ?? (s === 0 ? 'embedding' : 'LM head + loss'), compute: x, tp: 0, cp: 0, ep: 0, total: x, collective: 0, paramShare: share(extrasParams) };
+          const seg: Segment = { layer: -1, name: extrasName ?? (cs === 0 ? 'embedding' : 'LM head + loss'), compute: x, tp: 0, cp: 0, ep: 0, total: x, collective: 0, paramShare: share(extrasParams) };
           // Forward: embedding first, LM head last; backward the reverse (single-rank: at the end of F).
-          const atStart = s === 0 && pp > 1;
+          const atStart = cs === 0 && pp > 1;
           if (phase === 'F' ? atStart : !atStart) segs.unshift(seg);
           else segs.push(seg);
         }
@@ -115,8 +121,8 @@ export function buildSegments(sc: Scenario, costs: StepCosts, chunks: ChunkLayou
           return ex === 0 ? [segs[0], ...layers] : [...layers, segs[ex]];
         }
         return segs;
-      }),
-    );
+      });
+    });
   });
 }
 

@@ -22,7 +22,7 @@ export interface DesOpRecord {
   kind: OpKind;
   stage: number;
   chunk: number;
-  /** -1 for per-step ops (ZeRO 0-2 collectives, optimizer). */
+  /** -1 for per-step ops (ZeRO 0-2 collectives, optimizer). DualPipe numbers direction 1's micro-batches after direction 0's (m/2 + j). */
   microBatch: number;
   /** Pass of a compute op, or of the compute op a send or DP collective serves; null for the optimizer. */
   phase: Phase | null;
