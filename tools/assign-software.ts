@@ -50,6 +50,11 @@ export function assignSoftware(c: ValidationCase): { name: string; overrides: Ov
   } else if (src === 'mosaicml/llm-foundry') {
     // The README's "MP Mode" column: PURE keeps parameters, reduce and buffers in bf16 (Composer).
     if (/mixed_precision PURE\b/.test(notes)) o.gradReducePrecision = 'bf16';
+  } else if (src === 'Qi et al. 2024') {
+    // The authors' own memory model of these runs (sail-sg/zero-bubble-pipeline-parallelism
+    // megatron/core/pipeline_parallel/mem.py, iclr_mem/arxiv_mem, the paper's four models) charges
+    // 34h + 5as bytes per token and layer: Korthikanti's count with the materialised s x s scores.
+    if (c.flags.includes('attention-unfused-per-authors-code')) o['attention.kernel'] = 'unfused';
   } else if (src === 'Narayanan et al. 2021') {
     // examples/sc21/run_table_1.sh: --DDP-impl local all-reduces after the backward.
     if (c.flags.includes('ddp-local-grad-allreduce-after-backward-no-overlap')) o['overlap.dpGradReduce'] = false;

@@ -38,10 +38,23 @@ export interface MemoryEstimate {
   inFlightMicroBatches: number;
 }
 
+/**
+ * Bytes per element of a GEMM input kept for the weight gradient: under fp8 and fp4 recipes
+ * Transformer Engine's Linear, LayerNormLinear and GroupedLinear save the quantized copy the
+ * backward's GEMM reads, not the 16-bit tensor: 1 byte under fp8 (MXFP8's columnwise data with
+ * one 1-byte E8M0 scale per 32 elements), NVFP4's 4-bit columnwise data with one 1-byte E4M3
+ * scale per 16 elements under fp4.
+ */
+export function savedGemmInputBytes(plan: Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe'>>): number {
+  if (plan.precision === 'fp4') return 0.5 + 1 / 16;
+  if (plan.precision === 'fp8') return plan.fp8Recipe === 'mxfp8' ? 1 + 1 / 32 : 1;
+  return 2;
+}
+
 /** Bytes of activations one layer stores for one token on one GPU (Korthikanti Table 2, re-derived). */
 export function activationBytesPerTokenLayer(
   model: ResolvedModel,
-  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision'>>,
+  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe'>>,
   moe = false,
   mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
   scoreSpanTokens: number = model.seqLen,
@@ -66,10 +79,7 @@ export function activationBytesPerTokenLayer(
   // MLA also keeps its low-rank latents (query and key/value down-projection outputs) for the
   // up-projections' backward; Megatron computes the down-projections on every TP rank.
   const mlaLatents = model.mla ? 2 * (model.mla.qLoraRank + model.mla.kvLoraRank + model.mla.qkRopeHeadDim) : 0;
-  // Bytes per element of a GEMM input kept for the weight gradient: under fp8 (and fp4) recipes
-  // Transformer Engine's Linear, LayerNormLinear and GroupedLinear save the quantized copy they
-  // made for the forward GEMM (1 byte; columnwise data for MXFP8), not the 16-bit tensor.
-  const mm = plan.precision === undefined || plan.precision === 'bf16' ? 2 : 1;
+  const mm = savedGemmInputBytes(plan);
   const replicated = 2 * h + 2 * h + mm * h + mm * h + (dropout ? 2 * h : 0) + mlaLatents;
   // Split by TP: Q, K, V (kept for flash-attention backward), the attention output (= the
   // output projection input) and the FFN activations: gate+up (or fc1) outputs and the
@@ -126,18 +136,50 @@ export function inFlightMicroBatches(plan: Pick<ResolvedPlan, 'pp' | 'vpp' | 'sc
 export const crossEntropyBytesPerLogit = { 'fp32-upcast': 12, 'vocab-parallel': 6, fused: 4 } as const;
 
 /**
+ * Bytes per parameter of the low-precision weight copies Transformer Engine keeps across the
+ * micro-batches of a step under fp8/fp4. Per-tensor fp8 (delayed, tensorwise): the fp8 data, plus
+ * its transpose where fp8 GEMMs take only the TN layout; TE's is_non_tn_fp8_gemm_supported()
+ * (transformer_engine/pytorch/utils.py) is true for compute capability 10.x-11.x and 13+
+ * (Blackwell), where the transpose is not kept. Block-scaled recipes (MXFP8, blockwise) keep
+ * rowwise and columnwise data on every GPU, MXFP8 with one 1-byte E8M0 scale per 32 elements of
+ * each; NVFP4 keeps rowwise and columnwise 4-bit data with one 1-byte E4M3 scale per 16 elements.
+ */
+export function lowPrecisionWeightBytes(plan: Pick<ResolvedPlan, 'precision'> & Partial<Pick<ResolvedPlan, 'fp8Recipe'>>, gpu?: Pick<Gpu, 'computeCapability'>): number {
+  if (plan.precision === 'fp4') return 2 * (0.5 + 1 / 16);
+  if (plan.precision !== 'fp8') return 0;
+  if (plan.fp8Recipe === 'mxfp8') return 2 * (1 + 1 / 32);
+  const perTensor = plan.fp8Recipe === undefined || plan.fp8Recipe === 'delayed' || plan.fp8Recipe === 'tensorwise';
+  const cc = gpu?.computeCapability ?? 0;
+  const nonTn = (cc >= 10 && cc < 12) || cc >= 13;
+  return perTensor && nonTn ? 1 : 2;
+}
+
+/**
+ * Share of allocated bytes the caching allocator holds beyond them (the GPU profile's calibrated
+ * fragmentation); none with expandable segments, which map freed pages back into one growing
+ * segment instead of leaving differently sized blocks cached (PyTorch CUDA semantics notes,
+ * "expandable_segments"; an assumption that it removes all of the slack).
+ */
+export function allocatorSlackFraction(plan: Partial<Pick<ResolvedPlan, 'expandableSegments'>>, gpu: Pick<Gpu, 'memory'>): number {
+  return plan.expandableSegments ? 0 : gpu.memory.fragmentation;
+}
+
+/**
  * Bytes per parameter a GPU keeps of each model state before ZeRO sharding. Weights: 16-bit, and
- * under fp8/fp4 Transformer Engine keeps, across the micro-batches of a step, an fp8 copy of each
- * weight and its transpose (Hopper fp8 GEMMs take only the TN layout; MXFP8 keeps rowwise and
- * columnwise data): 2 B beside the 16-bit weight, or instead of it with fp8 primary weights.
+ * under fp8/fp4 the low-precision copies (lowPrecisionWeightBytes) beside the 16-bit weight, or
+ * instead of it with fp8 primary weights.
  * Under ZeRO-3 (PyTorch FSDP) the sharded parameter is the fp32 master itself: MixedPrecision
  * casts it to bf16 (or fp8) per gathered unit (the working set), so a GPU keeps 4 B of weights and
  * Adam's two moments, 8 B, per sharded parameter; otherwise fp32 master + two moments, 12 B.
  */
-export function stateBytesPerParam(plan: Pick<ResolvedPlan, 'zeroStage' | 'precision' | 'fp8PrimaryWeights' | 'gradientAccumulationFp32'>): { weights: number; gradients: number; optimizer: number } {
+export function stateBytesPerParam(
+  plan: Pick<ResolvedPlan, 'zeroStage' | 'precision' | 'fp8PrimaryWeights' | 'gradientAccumulationFp32'> & Partial<Pick<ResolvedPlan, 'fp8Recipe'>>,
+  gpu?: Pick<Gpu, 'computeCapability'>,
+): { weights: number; gradients: number; optimizer: number } {
   const z3 = plan.zeroStage >= 3;
+  const lp = lowPrecisionWeightBytes(plan, gpu);
   return {
-    weights: z3 ? 4 : plan.precision === 'bf16' || plan.fp8PrimaryWeights ? 2 : 4,
+    weights: z3 ? 4 : plan.precision === 'bf16' ? 2 : plan.fp8PrimaryWeights ? lp : 2 + lp,
     gradients: plan.gradientAccumulationFp32 ? 4 : 2,
     optimizer: z3 ? 8 : 12,
   };
@@ -150,7 +192,7 @@ export function stateBytesPerParam(plan: Pick<ResolvedPlan, 'zeroStage' | 'preci
  */
 export function layerActivationBytesPerToken(
   model: ResolvedModel,
-  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision'>>,
+  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe'>>,
   moe: boolean,
   mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
   scoreSpanTokens: number = model.seqLen,
@@ -167,7 +209,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   const layout = planLayout(model, plan);
   const { tp, pp, zeroStage } = plan;
   const { dpCp, expertDp, tokensPerMicroBatch, spDivisor } = layout;
-  const bytesPerParam = stateBytesPerParam(plan);
+  const bytesPerParam = stateBytesPerParam(plan, gpu);
   const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
   const inFlight = layout.pipeline.inFlight;
   // Parameters of one layer, gathered under ZeRO-3 for the current and the prefetched layer.
@@ -232,7 +274,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const transientBytes = Math.max(0, layerWorkingBytes - logitsBytes) + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
     const frameworkBytes = gpu.memory.reserved;
     const allocated = weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + logitsBytes + transientBytes;
-    const fragmentationBytes = allocated * gpu.memory.fragmentation;
+    const fragmentationBytes = allocated * allocatorSlackFraction(plan, gpu);
     const b = { weightsBytes, gradientsBytes, optimizerBytes, activationsBytes, logitsBytes, transientBytes, frameworkBytes, fragmentationBytes };
     perStage.push({ total: allocated + frameworkBytes + fragmentationBytes, b });
   }

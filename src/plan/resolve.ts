@@ -204,6 +204,8 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
     gradReduceFp32: plan.gradReduceFp32,
     offloadLayers: plan.offloadLayers,
     fp8PrimaryWeights: plan.fp8PrimaryWeights,
+    fp8Recipe: plan.fp8Recipe,
+    expandableSegments: plan.expandableSegments,
     crossEntropy: plan.crossEntropy,
     moeRouting: plan.moeRouting,
     globalBatchSequences,

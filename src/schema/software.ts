@@ -9,9 +9,9 @@
  */
 import { z } from 'zod';
 import { posInt, nonNegInt, fraction, count } from './common.js';
-import type { Plan } from './plan.js';
+import { FP8_RECIPES, type Plan } from './plan.js';
 
-export const Fp8RecipeSchema = z.enum(['delayed', 'tensorwise', 'rowwise', 'rowwise-gw-hp', 'blockwise', 'mxfp8']);
+export const Fp8RecipeSchema = z.enum(FP8_RECIPES);
 export const Fp4RecipeSchema = z.enum(['nvfp4', 'mxfp4']);
 
 export const SoftwareSchema = z
@@ -66,6 +66,11 @@ export const SoftwareSchema = z
         permuteFusion: z.boolean().default(true),
       })
       .prefault({}),
+    allocator: z
+      .strictObject({
+        expandableSegments: z.boolean().default(false).describe('PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (plan.expandableSegments)'),
+      })
+      .prefault({}),
     activationOffloadLayers: nonNegInt(1 << 14).default(0).describe('layers whose activations wait in host memory (plan.offloadLayers when > 0)'),
     sources: z.array(z.string()).default([]).describe('source keys of docs/research/software-profiles.md §2'),
   })
@@ -88,6 +93,8 @@ export function softwarePlanDefaults(sw: Software): Partial<Record<keyof Plan, u
     ...(sw.crossEntropy ? { crossEntropy: sw.crossEntropy } : {}),
     ...(sw.paramGatherPrecision === 'fp8' ? { fp8PrimaryWeights: true } : {}),
     ...(sw.activationOffloadLayers > 0 ? { offloadLayers: sw.activationOffloadLayers } : {}),
+    ...(sw.lowPrecision.fp8Recipe ? { fp8Recipe: sw.lowPrecision.fp8Recipe } : {}),
+    ...(sw.allocator.expandableSegments ? { expandableSegments: true } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { activationBytesPerTokenLayer, crossEntropyBytesPerLogit, estimateMemory, inFlightMicroBatches } from '../../src/plan/memory.js';
+import { activationBytesPerTokenLayer, allocatorSlackFraction, crossEntropyBytesPerLogit, estimateMemory, inFlightMicroBatches, lowPrecisionWeightBytes, savedGemmInputBytes } from '../../src/plan/memory.js';
 import { countParams } from '../../src/model/params.js';
 import { resolveModel, resolvePlan, type ResolvedPlan } from '../../src/plan/resolve.js';
 import { PlanSchema } from '../../src/schema/plan.js';
@@ -59,6 +59,13 @@ describe('activations under fp8 (Transformer Engine saves the quantized GEMM inp
   it('fp8: norm outputs, the projection input and the SwiGLU output kept at 1 byte (the attention output also stays 16-bit for the kernel)', () => {
     expect(at('fp8')).toBeCloseTo((2 * h + 2 * h + h + h + 2 * (q + 2 * k) + 2 * q + q + 4 * f + f) / 4, 6);
   });
+  it('fp4 (NVFP4): those four GEMM inputs kept as 4-bit columnwise data with one E4M3 scale per 16 elements, 0.5625 B', () => {
+    const fp4 = activationBytesPerTokenLayer(m, { tp: 4, sequenceParallel: true, recompute: 'none', attentionKernel: 'flash', precision: 'fp4' });
+    const g = 0.5 + 1 / 16;
+    expect(fp4).toBeCloseTo((2 * h + 2 * h + g * h + g * h + 2 * (q + 2 * k) + 2 * q + g * q + 4 * f + g * f) / 4, 6);
+    expect(savedGemmInputBytes({ precision: 'fp8', fp8Recipe: 'mxfp8' })).toBeCloseTo(1 + 1 / 32, 12);
+    expect(savedGemmInputBytes({ precision: 'bf16' })).toBe(2);
+  });
 });
 
 describe('pipeline in-flight micro-batches', () => {
@@ -95,6 +102,21 @@ describe('weights under fp8 (Transformer Engine)', () => {
   });
   it('fp8 primary weights (Megatron --fp8-param-gather): fp8 data and transpose only, 2 B', () => {
     expect(w({ zeroStage: 1, precision: 'fp8', fp8PrimaryWeights: true })).toBeCloseTo(2, 9);
+  });
+  it('Blackwell (compute capability 10.0) takes non-TN fp8 GEMMs: per-tensor fp8 keeps no transpose (TE is_non_tn_fp8_gemm_supported)', () => {
+    const blackwell = { ...gpu, computeCapability: 10.0 };
+    const wb = (over: Record<string, unknown>) => estimateMemory(m, plan({ dp: 8, zeroStage: 1, precision: 'fp8', ...over }), blackwell).breakdown.weightsBytes / psi;
+    expect(wb({ fp8PrimaryWeights: true })).toBeCloseTo(1, 9);
+    expect(wb({})).toBeCloseTo(3, 9);
+    expect(lowPrecisionWeightBytes({ precision: 'fp8', fp8Recipe: 'tensorwise' }, { computeCapability: 9.0 })).toBe(2);
+    expect(lowPrecisionWeightBytes({ precision: 'fp8', fp8Recipe: 'delayed' }, { computeCapability: 12.0 })).toBe(2);
+  });
+  it('MXFP8 keeps rowwise and columnwise data with one E8M0 scale per 32 elements on every GPU; NVFP4 4-bit data and an E4M3 scale per 16, both ways', () => {
+    expect(lowPrecisionWeightBytes({ precision: 'fp8', fp8Recipe: 'mxfp8' }, { computeCapability: 10.0 })).toBeCloseTo(2 + 2 / 32, 12);
+    expect(lowPrecisionWeightBytes({ precision: 'fp8', fp8Recipe: 'mxfp8' }, { computeCapability: 9.0 })).toBeCloseTo(2 + 2 / 32, 12);
+    expect(lowPrecisionWeightBytes({ precision: 'fp4' }, { computeCapability: 10.0 })).toBeCloseTo(1 + 2 / 16, 12);
+    expect(w({ zeroStage: 1, precision: 'fp4' })).toBeCloseTo(2 + 1.125, 9);
+    expect(lowPrecisionWeightBytes({ precision: 'bf16' })).toBe(0);
   });
   it('ZeRO-3 (FSDP) keeps the fp32 master shard and casts per gathered unit: no persistent 16-bit or fp8 copy', () => {
     expect(w({ zeroStage: 3, precision: 'fp8' })).toBeCloseTo(4 / 8, 9);
@@ -174,5 +196,18 @@ describe('working set of the layer in its backward', () => {
   });
   it('the logits and the layer working set never add: with a large vocabulary the working set hides under the loss', () => {
     expect(estimateMemory(resolveModel(gpt), plan({ tp: 8, dp: 1, recompute: 'none', globalBatch: 64 }), gpu).breakdown.transientBytes).toBe(0);
+  });
+});
+
+describe('allocator slack', () => {
+  const slack = { ...gpu, memory: { ...gpu.memory, fragmentation: 0.05 } };
+  it('the profile fragmentation by default; none with expandable segments (PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True)', () => {
+    expect(allocatorSlackFraction({}, slack)).toBe(0.05);
+    expect(allocatorSlackFraction({ expandableSegments: true }, slack)).toBe(0);
+    const m = resolveModel(gpt);
+    const e0 = estimateMemory(m, plan({ dp: 8 }), slack);
+    const e1 = estimateMemory(m, plan({ dp: 8, expandableSegments: true }), slack);
+    expect(e1.breakdown.fragmentationBytes).toBe(0);
+    expect(e0.perGpuBytes - e1.perGpuBytes).toBeCloseTo(e0.breakdown.fragmentationBytes, 0);
   });
 });
