@@ -54,7 +54,7 @@ export function savedGemmInputBytes(plan: Partial<Pick<ResolvedPlan, 'precision'
 /** Bytes of activations one layer stores for one token on one GPU (Korthikanti Table 2, re-derived). */
 export function activationBytesPerTokenLayer(
   model: ResolvedModel,
-  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe'>>,
+  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe' | 'fp8ActivationCache'>>,
   moe = false,
   mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
   scoreSpanTokens: number = model.seqLen,
@@ -87,16 +87,21 @@ export function activationBytesPerTokenLayer(
   // Selective recompute drops what its modules re-run (recomputedModules): layernorm the two
   // norm outputs, the activations their outputs, mla_up_proj Q/K/V (rebuilt from the stored
   // latents), mlp and shared_experts everything inside those blocks but their input.
-  const acts = (f: number, dropAll: boolean, dropAct: boolean) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + (dropAct ? 0 : mm * f));
+  // DeepSeek-V3's FP8 activation cache (§3.3.3, plan.fp8ActivationCache): the MoE SwiGLU input
+  // is cached in FP8 (its output recomputed), and the attention output, which the output
+  // projection's backward and the attention backward both read, is cached once in E5M6 (12 bits).
+  const cache = plan.fp8ActivationCache === true && plan.precision === 'fp8';
+  const acts = (f: number, dropAll: boolean, dropAct: boolean, inBytes = 2) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? inBytes * (2 * f) : inBytes * f) + (dropAct ? 0 : mm * f));
   const m = moe ? model.moe : null;
   const ffnActs = m
-    ? acts(m.expertFfnHidden * m.topK, false, mods.has('moe_act') || mods.has('activation')) +
+    ? acts(m.expertFfnHidden * m.topK, false, mods.has('moe_act') || mods.has('activation'), cache ? 1 : 2) +
       acts(sharedExpertsFfnTotal(model), mods.has('shared_experts'), mods.has('activation'))
     : acts(model.ffnHidden, mods.has('mlp'), mods.has('activation'));
   const replicatedStored = mods.has('layernorm') ? replicated - mm * h - mm * h : replicated;
   const qkv = model.mla && mods.has('mla_up_proj') ? 0 : 2 * (w.q + w.k + w.v);
   // The attention kernel keeps its 16-bit output; under fp8 the output projection keeps its own quantized copy.
-  const split = qkv + 2 * w.o + (mm < 2 ? mm * w.o : 0) + ffnActs + (moe ? mm * h * (model.moe?.topK ?? 1) : 0);
+  const attnOut = cache ? 1.5 * w.o : 2 * w.o + (mm < 2 ? mm * w.o : 0);
+  const split = qkv + attnOut + ffnActs + (moe ? mm * h * (model.moe?.topK ?? 1) : 0);
   // Materialised attention keeps softmax, dropout mask and dropout output per head: 5·a·s bytes
   // per token (Korthikanti Table 2's 5as/h term), the softmax alone (2·a·s) without dropout;
   // recomputing the attention core drops exactly this term. A chunked or sliding layer keeps
@@ -167,21 +172,26 @@ export function allocatorSlackFraction(plan: Partial<Pick<ResolvedPlan, 'expanda
 /**
  * Bytes per parameter a GPU keeps of each model state before ZeRO sharding. Weights: 16-bit, and
  * under fp8/fp4 the low-precision copies (lowPrecisionWeightBytes) beside the 16-bit weight, or
- * instead of it with fp8 primary weights.
+ * instead of it with fp8 primary weights. The embedding and the LM head (extrasWeights) stay
+ * 16-bit: DeepSeek-V3 §3.3.1 keeps them in their original precision, and Megatron-Core runs them
+ * outside Transformer Engine (VocabParallelEmbedding; output_layer is a tensor_parallel
+ * ColumnParallelLinear), so no fp8 copy of them exists.
  * Under ZeRO-3 (PyTorch FSDP) the sharded parameter is the fp32 master itself: MixedPrecision
  * casts it to bf16 (or fp8) per gathered unit (the working set), so a GPU keeps 4 B of weights and
  * Adam's two moments, 8 B, per sharded parameter; otherwise fp32 master + two moments, 12 B.
+ * Moments kept in BF16 (DeepSeek-V3 §3.3.3, plan.optimizerMoments) take 2 + 2 B instead of 4 + 4.
  */
 export function stateBytesPerParam(
-  plan: Pick<ResolvedPlan, 'zeroStage' | 'precision' | 'fp8PrimaryWeights' | 'gradientAccumulationFp32'> & Partial<Pick<ResolvedPlan, 'fp8Recipe'>>,
+  plan: Pick<ResolvedPlan, 'zeroStage' | 'precision' | 'fp8PrimaryWeights' | 'gradientAccumulationFp32'> & Partial<Pick<ResolvedPlan, 'fp8Recipe' | 'optimizerMoments'>>,
   gpu?: Pick<Gpu, 'computeCapability'>,
-): { weights: number; gradients: number; optimizer: number } {
+): { weights: number; extrasWeights: number; gradients: number; optimizer: number } {
   const z3 = plan.zeroStage >= 3;
   const lp = lowPrecisionWeightBytes(plan, gpu);
   return {
     weights: z3 ? 4 : plan.precision === 'bf16' ? 2 : plan.fp8PrimaryWeights ? lp : 2 + lp,
+    extrasWeights: z3 ? 4 : 2,
     gradients: plan.gradientAccumulationFp32 ? 4 : 2,
-    optimizer: z3 ? 8 : 12,
+    optimizer: (z3 ? 0 : 4) + (plan.optimizerMoments === 'bf16' ? 4 : 8),
   };
 }
 
@@ -192,7 +202,7 @@ export function stateBytesPerParam(
  */
 export function layerActivationBytesPerToken(
   model: ResolvedModel,
-  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe'>>,
+  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe' | 'fp8ActivationCache'>>,
   moe: boolean,
   mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
   scoreSpanTokens: number = model.seqLen,
@@ -233,36 +243,51 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const v = perTokenOf(g.kind);
     for (const i of g.indices) perLayer[i] = v;
   }
+  // Per stage, one micro-batch: its stored activations (with CPU offload's resident share, the
+  // embedding output on the first stage and the MTP modules on the last) and the largest layer
+  // working set (see transientBytes).
+  const stageAct: number[] = [];
+  const stageWorking: number[] = [];
   let layerIndex = 0;
   for (let s = 0; s < pp; s++) {
-    const { denseParams, expertParams } = rankShard(layout, s);
     let actPerToken = 0;
-    let workingPerToken = 0; // the largest layer working set on the stage (see transientBytes)
+    let workingPerToken = 0;
     for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {
       actPerToken += perLayer[layerIndex].storedBytes;
       workingPerToken = Math.max(workingPerToken, perLayer[layerIndex].workingBytes);
     }
-    // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
-    // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
-    const weightsBytes = bytesPerParam.weights * (denseParams / shard(3, dpCp) + expertParams / shard(3, expertDp));
-    const gradientsBytes = bytesPerParam.gradients * (denseParams / shard(2, dpCp) + expertParams / shard(2, expertDp));
-    const optimizerBytes = bytesPerParam.optimizer * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
-    const held = inFlight[s];
     // CPU activation offload (Megatron cpu_offloading_num_layers, per model chunk): those layers'
     // activations go to host memory after their forward and come back for their backward; one
     // layer's stay resident while it is copied (the handler overlaps one group's copy with compute).
     const layersOnStage = plan.layersPerStage[s];
     const offloaded = Math.min(plan.offloadLayers * plan.vpp, layersOnStage);
     const resident = layersOnStage > 0 && offloaded > 0 ? (layersOnStage - offloaded + 1) / layersOnStage : 1;
-    let activationsBytes = actPerToken * tokensPerMicroBatch * held * resident;
-    if (s === 0) activationsBytes += ((2 * model.hidden) / spDivisor) * tokensPerMicroBatch * held; // embedding output
-    // Last stage, one micro-batch, split by TP (vocab-parallel). Each MTP module computes its own logits and loss.
-    const logitsBytes = s === pp - 1 ? (crossEntropyBytesPerLogit[plan.crossEntropy] * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
+    let perToken = actPerToken * resident;
+    if (s === 0) perToken += (2 * model.hidden) / spDivisor; // embedding output
     // MTP modules: the block's activations plus the projection's 2h input and two norm inputs, per token.
-    if (s === pp - 1 && model.mtpLayers > 0) {
-      const mtpAct = perTokenOf(mtpLayerKind(model)).storedBytes + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor;
-      activationsBytes += model.mtpLayers * mtpAct * tokensPerMicroBatch * held;
-    }
+    if (s === pp - 1 && model.mtpLayers > 0) perToken += model.mtpLayers * (perTokenOf(mtpLayerKind(model)).storedBytes + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor);
+    stageAct.push(perToken * tokensPerMicroBatch);
+    stageWorking.push(workingPerToken * tokensPerMicroBatch);
+  }
+  // Under DualPipe rank s runs stage s for the micro-batches fed from one end and stage pp − 1 − s
+  // for those fed from the other (DeepSeek-V3 §3.2.1): its in-flight micro-batches hold each
+  // stage's activations as many times as that direction has in flight there (pipeline.ts
+  // dualPipeHeld), and it computes the loss of the micro-batches whose last stage it holds.
+  const twins = layout.pipeline.parameterCopies > 1;
+  const dual = layout.pipeline.dualPipeHeld;
+  for (let s = 0; s < pp; s++) {
+    const twin = pp - 1 - s;
+    const { denseParams, expertParams } = rankShard(layout, s);
+    // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
+    // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
+    const extras = layout.extrasParams[s] + (twins ? layout.extrasParams[twin] : 0);
+    const weightsBytes = bytesPerParam.weights * ((denseParams - extras) / shard(3, dpCp) + expertParams / shard(3, expertDp)) + (bytesPerParam.extrasWeights * extras) / shard(3, dpCp);
+    const gradientsBytes = bytesPerParam.gradients * (denseParams / shard(2, dpCp) + expertParams / shard(2, expertDp));
+    const optimizerBytes = bytesPerParam.optimizer * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
+    const activationsBytes = dual ? dual[s].own * stageAct[s] + dual[s].twin * stageAct[twin] : inFlight[s] * stageAct[s];
+    // The loss's logits (last stage), one micro-batch, split by TP (vocab-parallel). Each MTP module computes its own logits and loss.
+    const hasLoss = s === pp - 1 || (twins && twin === pp - 1);
+    const logitsBytes = hasLoss ? (crossEntropyBytesPerLogit[plan.crossEntropy] * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
     // Working set of the layer in its backward: what recompute rematerialises of one layer
     // (its full activations less what was stored; Chen et al. 2016 §3: the peak holds the
     // checkpoints plus one segment) and the gradients of its FFN intermediates, the largest
@@ -270,7 +295,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     // its node has run, so nothing else accumulates). The loss's logits are freed before the
     // last layer's backward starts, so on the last stage only the part above them adds. Under
     // ZeRO-3 the gathered parameters of the current and the prefetched layer come on top.
-    const layerWorkingBytes = workingPerToken * tokensPerMicroBatch;
+    const layerWorkingBytes = twins ? Math.max(stageWorking[s], stageWorking[twin]) : stageWorking[s];
     const transientBytes = Math.max(0, layerWorkingBytes - logitsBytes) + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
     const frameworkBytes = gpu.memory.reserved;
     const allocated = weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + logitsBytes + transientBytes;

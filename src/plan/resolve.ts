@@ -206,6 +206,8 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
     fp8PrimaryWeights: plan.fp8PrimaryWeights,
     fp8Recipe: plan.fp8Recipe,
     expandableSegments: plan.expandableSegments,
+    optimizerMoments: plan.optimizerMoments,
+    fp8ActivationCache: plan.fp8ActivationCache,
     crossEntropy: plan.crossEntropy,
     moeRouting: plan.moeRouting,
     globalBatchSequences,

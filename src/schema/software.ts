@@ -55,6 +55,8 @@ export const SoftwareSchema = z
         fp4Recipe: Fp4RecipeSchema.optional().describe('scaling recipe when plan.precision = fp4'),
         castBytesPerElement: z.number().min(0).max(64).optional().describe('HBM bytes per GEMM-operand element for scaling and casting (documentation; the step model uses 3)'),
         fp8WeightCopies: z.boolean().default(false).describe('fp8 copies of the weights kept between forward and backward'),
+        fp8ActivationCache: z.boolean().default(false).describe('DeepSeek-V3 §3.3.3 activation caching (plan.fp8ActivationCache)'),
+        optimizerMoments: z.enum(['fp32', 'bf16']).default('fp32').describe('precision of Adam\'s moments (plan.optimizerMoments)'),
       })
       .prefault({}),
     cudaGraphs: z.enum(['none', 'modules', 'full-iteration']).default('none').describe('modules = Transformer Engine per-module capture (costed as none); full-iteration = whole step (plan.cudaGraphs)'),
@@ -95,6 +97,8 @@ export function softwarePlanDefaults(sw: Software): Partial<Record<keyof Plan, u
     ...(sw.activationOffloadLayers > 0 ? { offloadLayers: sw.activationOffloadLayers } : {}),
     ...(sw.lowPrecision.fp8Recipe ? { fp8Recipe: sw.lowPrecision.fp8Recipe } : {}),
     ...(sw.allocator.expandableSegments ? { expandableSegments: true } : {}),
+    ...(sw.lowPrecision.fp8ActivationCache ? { fp8ActivationCache: true } : {}),
+    ...(sw.lowPrecision.optimizerMoments === 'bf16' ? { optimizerMoments: 'bf16' } : {}),
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import { resolvePlan, autoLayerSplit, mtpLayerEquivalents, type Scenario, type ResolvedPlan, type ResolvedModel, type LayoutProblem } from '../plan/resolve.js';
 import { layerActivationBytesPerToken, inFlightMicroBatches, stateBytesPerParam, allocatorSlackFraction } from '../plan/memory.js';
-import { stageShards } from '../plan/layout.js';
+import { stageShards, stageExtrasParams } from '../plan/layout.js';
 import { countParams, isMoeLayer } from '../model/params.js';
 import type { Plan } from '../schema/plan.js';
 import { stepCosts } from '../step/costs.js';
@@ -248,8 +248,8 @@ export class Bounds {
     let a = this.act.get(akey);
     if (!a) {
       const planLike = { tp: c.tp, sequenceParallel: sp, recompute: c.recompute, attentionKernel: sc.plan.attentionKernel, recomputeModules: c.recompute === 'selective' && sc.plan.recompute === 'selective' ? sc.plan.recomputeModules : undefined } as Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>;
-      const dense = layerActivationBytesPerToken(model, { ...planLike, precision: c.precision, fp8Recipe: sc.plan.fp8Recipe }, false);
-      const moe = model.moe ? layerActivationBytesPerToken(model, { ...planLike, precision: c.precision, fp8Recipe: sc.plan.fp8Recipe }, true) : dense;
+      const dense = layerActivationBytesPerToken(model, { ...planLike, precision: c.precision, fp8Recipe: sc.plan.fp8Recipe, fp8ActivationCache: sc.plan.fp8ActivationCache }, false);
+      const moe = model.moe ? layerActivationBytesPerToken(model, { ...planLike, precision: c.precision, fp8Recipe: sc.plan.fp8Recipe, fp8ActivationCache: sc.plan.fp8ActivationCache }, true) : dense;
       const p = countParams(model);
       // Stage 0 holds at least one layer; its working set is at least the smaller of the kinds it holds.
       const working = st.moeLayers === 0 ? dense.workingBytes : st.moeLayers === l0 ? moe.workingBytes : Math.min(dense.workingBytes, moe.workingBytes);
@@ -263,9 +263,11 @@ export class Bounds {
     }
     const expertDp = Math.max(1, (c.tp * c.cp * c.dp) / (c.ep * c.etp));
     const shard = (stage: number, group: number) => (c.zeroStage >= stage ? group : 1);
-    const b = stateBytesPerParam({ zeroStage: c.zeroStage, precision: c.precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32, fp8Recipe: sc.plan.fp8Recipe }, sc.gpu);
+    const b = stateBytesPerParam({ zeroStage: c.zeroStage, precision: c.precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32, fp8Recipe: sc.plan.fp8Recipe, optimizerMoments: sc.plan.optimizerMoments }, sc.gpu);
+    const extras = stageExtrasParams(model, c.tp, c.pp, 0);
     const states =
-      b.weights * (st.denseParams / shard(3, c.dp * c.cp) + st.expertParams / shard(3, expertDp)) +
+      b.weights * ((st.denseParams - extras) / shard(3, c.dp * c.cp) + st.expertParams / shard(3, expertDp)) +
+      (b.extrasWeights * extras) / shard(3, c.dp * c.cp) +
       b.gradients * (st.denseParams / shard(2, c.dp * c.cp) + st.expertParams / shard(2, expertDp)) +
       b.optimizer * (st.denseParams / shard(1, c.dp * c.cp) + st.expertParams / shard(1, expertDp));
     const m = c.globalBatchSequences / (c.dp * c.microBatch);
