@@ -36,6 +36,10 @@ export function assignSoftware(c: ValidationCase): { name: string; overrides: Ov
     const graphs = /CUDA graphs (\w+)/.exec(notes)?.[1];
     if (hasFullIterationFlag(c) || recipe?.fullIterationCudaGraph) o.cudaGraphs = 'full-iteration';
     else if (graphs === 'transformer_engine' || graphs === 'local') o.cudaGraphs = 'modules';
+    // scripts/performance/perf_plugins.py (PerfEnvPlugin._set_model_specific_environment_variables,
+    // @0022e9da) sets PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True for llama31_405b pretraining
+    // on GB200 in fp8_cs/fp8_mx and for deepseek_v3 pretraining on H100 and GB200.
+    if (/\bpreset (LLAMA31_405B_PRETRAIN_CONFIG_GB200_FP8_(CS|MX)|DEEPSEEK_V3_PRETRAIN_CONFIG_(H100|GB200))_/.test(notes)) o['allocator.expandableSegments'] = true;
     const dispatcher = /MoE dispatcher (hybridep|deepep)\b/.exec(notes)?.[1];
     if (dispatcher) o['moe.dispatcher'] = dispatcher;
   } else if (src === 'pytorch/torchtitan') {
@@ -46,6 +50,11 @@ export function assignSoftware(c: ValidationCase): { name: string; overrides: Ov
   } else if (src === 'mosaicml/llm-foundry') {
     // The README's "MP Mode" column: PURE keeps parameters, reduce and buffers in bf16 (Composer).
     if (/mixed_precision PURE\b/.test(notes)) o.gradReducePrecision = 'bf16';
+  } else if (src === 'Qi et al. 2024') {
+    // The authors' own memory model of these runs (sail-sg/zero-bubble-pipeline-parallelism
+    // megatron/core/pipeline_parallel/mem.py, iclr_mem/arxiv_mem, the paper's four models) charges
+    // 34h + 5as bytes per token and layer: Korthikanti's count with the materialised s x s scores.
+    if (c.flags.includes('attention-unfused-per-authors-code')) o['attention.kernel'] = 'unfused';
   } else if (src === 'Narayanan et al. 2021') {
     // examples/sc21/run_table_1.sh: --DDP-impl local all-reduces after the backward.
     if (c.flags.includes('ddp-local-grad-allreduce-after-backward-no-overlap')) o['overlap.dpGradReduce'] = false;

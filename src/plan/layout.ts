@@ -93,6 +93,12 @@ export function rankShard(layout: Pick<ParallelLayout, 'pp' | 'stageShards' | 'p
   return { denseParams: own.denseParams + twin.denseParams, expertParams: own.expertParams + twin.expertParams };
 }
 
+/** Per-GPU parameters of stage s's embedding (first stage) and LM head or its tied copy (last stage). */
+export function stageExtrasParams(model: ResolvedModel, tp: number, pp: number, s: number): number {
+  const { params: c } = modelFacts(model);
+  return (s === 0 ? c.embedding / tp : 0) + (s === pp - 1 ? (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead) / tp : 0);
+}
+
 /** Divisor of the activations TP leaves whole unless sequence parallelism splits them (Korthikanti §4.2.2): tp with SP, else 1. */
 export function sequenceParallelDivisor(plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel'>): number {
   return plan.sequenceParallel ? plan.tp : 1;
@@ -107,7 +113,7 @@ function deriveLayout(model: ResolvedModel, plan: ResolvedPlan): ParallelLayout 
     expertParams: isMoe && moe ? ((moe.experts / ep) * c.expertMlp) / etp : 0,
   });
   const extrasParams: number[] = [];
-  for (let s = 0; s < pp; s++) extrasParams.push((s === 0 ? c.embedding / tp : 0) + (s === pp - 1 ? (model.tiedEmbeddings ? (pp > 1 ? c.embedding : 0) : c.lmHead) / tp : 0));
+  for (let s = 0; s < pp; s++) extrasParams.push(stageExtrasParams(model, tp, pp, s));
   return {
     tp,
     cp,

@@ -38,10 +38,23 @@ export interface MemoryEstimate {
   inFlightMicroBatches: number;
 }
 
+/**
+ * Bytes per element of a GEMM input kept for the weight gradient: under fp8 and fp4 recipes
+ * Transformer Engine's Linear, LayerNormLinear and GroupedLinear save the quantized copy the
+ * backward's GEMM reads, not the 16-bit tensor: 1 byte under fp8 (MXFP8's columnwise data with
+ * one 1-byte E8M0 scale per 32 elements), NVFP4's 4-bit columnwise data with one 1-byte E4M3
+ * scale per 16 elements under fp4.
+ */
+export function savedGemmInputBytes(plan: Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe'>>): number {
+  if (plan.precision === 'fp4') return 0.5 + 1 / 16;
+  if (plan.precision === 'fp8') return plan.fp8Recipe === 'mxfp8' ? 1 + 1 / 32 : 1;
+  return 2;
+}
+
 /** Bytes of activations one layer stores for one token on one GPU (Korthikanti Table 2, re-derived). */
 export function activationBytesPerTokenLayer(
   model: ResolvedModel,
-  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision'>>,
+  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe' | 'fp8ActivationCache'>>,
   moe = false,
   mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
   scoreSpanTokens: number = model.seqLen,
@@ -66,10 +79,7 @@ export function activationBytesPerTokenLayer(
   // MLA also keeps its low-rank latents (query and key/value down-projection outputs) for the
   // up-projections' backward; Megatron computes the down-projections on every TP rank.
   const mlaLatents = model.mla ? 2 * (model.mla.qLoraRank + model.mla.kvLoraRank + model.mla.qkRopeHeadDim) : 0;
-  // Bytes per element of a GEMM input kept for the weight gradient: under fp8 (and fp4) recipes
-  // Transformer Engine's Linear, LayerNormLinear and GroupedLinear save the quantized copy they
-  // made for the forward GEMM (1 byte; columnwise data for MXFP8), not the 16-bit tensor.
-  const mm = plan.precision === undefined || plan.precision === 'bf16' ? 2 : 1;
+  const mm = savedGemmInputBytes(plan);
   const replicated = 2 * h + 2 * h + mm * h + mm * h + (dropout ? 2 * h : 0) + mlaLatents;
   // Split by TP: Q, K, V (kept for flash-attention backward), the attention output (= the
   // output projection input) and the FFN activations: gate+up (or fc1) outputs and the
@@ -77,16 +87,21 @@ export function activationBytesPerTokenLayer(
   // Selective recompute drops what its modules re-run (recomputedModules): layernorm the two
   // norm outputs, the activations their outputs, mla_up_proj Q/K/V (rebuilt from the stored
   // latents), mlp and shared_experts everything inside those blocks but their input.
-  const acts = (f: number, dropAll: boolean, dropAct: boolean) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? 2 * (2 * f) : 2 * f) + (dropAct ? 0 : mm * f));
+  // DeepSeek-V3's FP8 activation cache (§3.3.3, plan.fp8ActivationCache): the MoE SwiGLU input
+  // is cached in FP8 (its output recomputed), and the attention output, which the output
+  // projection's backward and the attention backward both read, is cached once in E5M6 (12 bits).
+  const cache = plan.fp8ActivationCache === true && plan.precision === 'fp8';
+  const acts = (f: number, dropAll: boolean, dropAct: boolean, inBytes = 2) => (dropAll ? 0 : (model.ffnType === 'swiglu' ? inBytes * (2 * f) : inBytes * f) + (dropAct ? 0 : mm * f));
   const m = moe ? model.moe : null;
   const ffnActs = m
-    ? acts(m.expertFfnHidden * m.topK, false, mods.has('moe_act') || mods.has('activation')) +
+    ? acts(m.expertFfnHidden * m.topK, false, mods.has('moe_act') || mods.has('activation'), cache ? 1 : 2) +
       acts(sharedExpertsFfnTotal(model), mods.has('shared_experts'), mods.has('activation'))
     : acts(model.ffnHidden, mods.has('mlp'), mods.has('activation'));
   const replicatedStored = mods.has('layernorm') ? replicated - mm * h - mm * h : replicated;
   const qkv = model.mla && mods.has('mla_up_proj') ? 0 : 2 * (w.q + w.k + w.v);
   // The attention kernel keeps its 16-bit output; under fp8 the output projection keeps its own quantized copy.
-  const split = qkv + 2 * w.o + (mm < 2 ? mm * w.o : 0) + ffnActs + (moe ? mm * h * (model.moe?.topK ?? 1) : 0);
+  const attnOut = cache ? 1.5 * w.o : 2 * w.o + (mm < 2 ? mm * w.o : 0);
+  const split = qkv + attnOut + ffnActs + (moe ? mm * h * (model.moe?.topK ?? 1) : 0);
   // Materialised attention keeps softmax, dropout mask and dropout output per head: 5·a·s bytes
   // per token (Korthikanti Table 2's 5as/h term), the softmax alone (2·a·s) without dropout;
   // recomputing the attention core drops exactly this term. A chunked or sliding layer keeps
@@ -126,20 +141,57 @@ export function inFlightMicroBatches(plan: Pick<ResolvedPlan, 'pp' | 'vpp' | 'sc
 export const crossEntropyBytesPerLogit = { 'fp32-upcast': 12, 'vocab-parallel': 6, fused: 4 } as const;
 
 /**
+ * Bytes per parameter of the low-precision weight copies Transformer Engine keeps across the
+ * micro-batches of a step under fp8/fp4. Per-tensor fp8 (delayed, tensorwise): the fp8 data, plus
+ * its transpose where fp8 GEMMs take only the TN layout; TE's is_non_tn_fp8_gemm_supported()
+ * (transformer_engine/pytorch/utils.py) is true for compute capability 10.x-11.x and 13+
+ * (Blackwell), where the transpose is not kept. Block-scaled recipes (MXFP8, blockwise) keep
+ * rowwise and columnwise data on every GPU, MXFP8 with one 1-byte E8M0 scale per 32 elements of
+ * each; NVFP4 keeps rowwise and columnwise 4-bit data with one 1-byte E4M3 scale per 16 elements.
+ */
+export function lowPrecisionWeightBytes(plan: Pick<ResolvedPlan, 'precision'> & Partial<Pick<ResolvedPlan, 'fp8Recipe'>>, gpu?: Pick<Gpu, 'computeCapability'>): number {
+  if (plan.precision === 'fp4') return 2 * (0.5 + 1 / 16);
+  if (plan.precision !== 'fp8') return 0;
+  if (plan.fp8Recipe === 'mxfp8') return 2 * (1 + 1 / 32);
+  const perTensor = plan.fp8Recipe === undefined || plan.fp8Recipe === 'delayed' || plan.fp8Recipe === 'tensorwise';
+  const cc = gpu?.computeCapability ?? 0;
+  const nonTn = (cc >= 10 && cc < 12) || cc >= 13;
+  return perTensor && nonTn ? 1 : 2;
+}
+
+/**
+ * Share of allocated bytes the caching allocator holds beyond them (the GPU profile's calibrated
+ * fragmentation); none with expandable segments, which map freed pages back into one growing
+ * segment instead of leaving differently sized blocks cached (PyTorch CUDA semantics notes,
+ * "expandable_segments"; an assumption that it removes all of the slack).
+ */
+export function allocatorSlackFraction(plan: Partial<Pick<ResolvedPlan, 'expandableSegments'>>, gpu: Pick<Gpu, 'memory'>): number {
+  return plan.expandableSegments ? 0 : gpu.memory.fragmentation;
+}
+
+/**
  * Bytes per parameter a GPU keeps of each model state before ZeRO sharding. Weights: 16-bit, and
- * under fp8/fp4 Transformer Engine keeps, across the micro-batches of a step, an fp8 copy of each
- * weight and its transpose (Hopper fp8 GEMMs take only the TN layout; MXFP8 keeps rowwise and
- * columnwise data): 2 B beside the 16-bit weight, or instead of it with fp8 primary weights.
+ * under fp8/fp4 the low-precision copies (lowPrecisionWeightBytes) beside the 16-bit weight, or
+ * instead of it with fp8 primary weights. The embedding and the LM head (extrasWeights) stay
+ * 16-bit: DeepSeek-V3 §3.3.1 keeps them in their original precision, and Megatron-Core runs them
+ * outside Transformer Engine (VocabParallelEmbedding; output_layer is a tensor_parallel
+ * ColumnParallelLinear), so no fp8 copy of them exists.
  * Under ZeRO-3 (PyTorch FSDP) the sharded parameter is the fp32 master itself: MixedPrecision
  * casts it to bf16 (or fp8) per gathered unit (the working set), so a GPU keeps 4 B of weights and
  * Adam's two moments, 8 B, per sharded parameter; otherwise fp32 master + two moments, 12 B.
+ * Moments kept in BF16 (DeepSeek-V3 §3.3.3, plan.optimizerMoments) take 2 + 2 B instead of 4 + 4.
  */
-export function stateBytesPerParam(plan: Pick<ResolvedPlan, 'zeroStage' | 'precision' | 'fp8PrimaryWeights' | 'gradientAccumulationFp32'>): { weights: number; gradients: number; optimizer: number } {
+export function stateBytesPerParam(
+  plan: Pick<ResolvedPlan, 'zeroStage' | 'precision' | 'fp8PrimaryWeights' | 'gradientAccumulationFp32'> & Partial<Pick<ResolvedPlan, 'fp8Recipe' | 'optimizerMoments'>>,
+  gpu?: Pick<Gpu, 'computeCapability'>,
+): { weights: number; extrasWeights: number; gradients: number; optimizer: number } {
   const z3 = plan.zeroStage >= 3;
+  const lp = lowPrecisionWeightBytes(plan, gpu);
   return {
-    weights: z3 ? 4 : plan.precision === 'bf16' || plan.fp8PrimaryWeights ? 2 : 4,
+    weights: z3 ? 4 : plan.precision === 'bf16' ? 2 : plan.fp8PrimaryWeights ? lp : 2 + lp,
+    extrasWeights: z3 ? 4 : 2,
     gradients: plan.gradientAccumulationFp32 ? 4 : 2,
-    optimizer: z3 ? 8 : 12,
+    optimizer: (z3 ? 0 : 4) + (plan.optimizerMoments === 'bf16' ? 4 : 8),
   };
 }
 
@@ -150,7 +202,7 @@ export function stateBytesPerParam(plan: Pick<ResolvedPlan, 'zeroStage' | 'preci
  */
 export function layerActivationBytesPerToken(
   model: ResolvedModel,
-  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision'>>,
+  plan: Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'> & Partial<Pick<ResolvedPlan, 'precision' | 'fp8Recipe' | 'fp8ActivationCache'>>,
   moe: boolean,
   mods: ReadonlySet<RecomputeModule | 'activation'> = recomputedModules(plan),
   scoreSpanTokens: number = model.seqLen,
@@ -167,7 +219,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   const layout = planLayout(model, plan);
   const { tp, pp, zeroStage } = plan;
   const { dpCp, expertDp, tokensPerMicroBatch, spDivisor } = layout;
-  const bytesPerParam = stateBytesPerParam(plan);
+  const bytesPerParam = stateBytesPerParam(plan, gpu);
   const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
   const inFlight = layout.pipeline.inFlight;
   // Parameters of one layer, gathered under ZeRO-3 for the current and the prefetched layer.
@@ -191,36 +243,51 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const v = perTokenOf(g.kind);
     for (const i of g.indices) perLayer[i] = v;
   }
+  // Per stage, one micro-batch: its stored activations (with CPU offload's resident share, the
+  // embedding output on the first stage and the MTP modules on the last) and the largest layer
+  // working set (see transientBytes).
+  const stageAct: number[] = [];
+  const stageWorking: number[] = [];
   let layerIndex = 0;
   for (let s = 0; s < pp; s++) {
-    const { denseParams, expertParams } = rankShard(layout, s);
     let actPerToken = 0;
-    let workingPerToken = 0; // the largest layer working set on the stage (see transientBytes)
+    let workingPerToken = 0;
     for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {
       actPerToken += perLayer[layerIndex].storedBytes;
       workingPerToken = Math.max(workingPerToken, perLayer[layerIndex].workingBytes);
     }
-    // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
-    // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
-    const weightsBytes = bytesPerParam.weights * (denseParams / shard(3, dpCp) + expertParams / shard(3, expertDp));
-    const gradientsBytes = bytesPerParam.gradients * (denseParams / shard(2, dpCp) + expertParams / shard(2, expertDp));
-    const optimizerBytes = bytesPerParam.optimizer * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
-    const held = inFlight[s];
     // CPU activation offload (Megatron cpu_offloading_num_layers, per model chunk): those layers'
     // activations go to host memory after their forward and come back for their backward; one
     // layer's stay resident while it is copied (the handler overlaps one group's copy with compute).
     const layersOnStage = plan.layersPerStage[s];
     const offloaded = Math.min(plan.offloadLayers * plan.vpp, layersOnStage);
     const resident = layersOnStage > 0 && offloaded > 0 ? (layersOnStage - offloaded + 1) / layersOnStage : 1;
-    let activationsBytes = actPerToken * tokensPerMicroBatch * held * resident;
-    if (s === 0) activationsBytes += ((2 * model.hidden) / spDivisor) * tokensPerMicroBatch * held; // embedding output
-    // Last stage, one micro-batch, split by TP (vocab-parallel). Each MTP module computes its own logits and loss.
-    const logitsBytes = s === pp - 1 ? (crossEntropyBytesPerLogit[plan.crossEntropy] * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
+    let perToken = actPerToken * resident;
+    if (s === 0) perToken += (2 * model.hidden) / spDivisor; // embedding output
     // MTP modules: the block's activations plus the projection's 2h input and two norm inputs, per token.
-    if (s === pp - 1 && model.mtpLayers > 0) {
-      const mtpAct = perTokenOf(mtpLayerKind(model)).storedBytes + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor;
-      activationsBytes += model.mtpLayers * mtpAct * tokensPerMicroBatch * held;
-    }
+    if (s === pp - 1 && model.mtpLayers > 0) perToken += model.mtpLayers * (perTokenOf(mtpLayerKind(model)).storedBytes + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor);
+    stageAct.push(perToken * tokensPerMicroBatch);
+    stageWorking.push(workingPerToken * tokensPerMicroBatch);
+  }
+  // Under DualPipe rank s runs stage s for the micro-batches fed from one end and stage pp − 1 − s
+  // for those fed from the other (DeepSeek-V3 §3.2.1): its in-flight micro-batches hold each
+  // stage's activations as many times as that direction has in flight there (pipeline.ts
+  // dualPipeHeld), and it computes the loss of the micro-batches whose last stage it holds.
+  const twins = layout.pipeline.parameterCopies > 1;
+  const dual = layout.pipeline.dualPipeHeld;
+  for (let s = 0; s < pp; s++) {
+    const twin = pp - 1 - s;
+    const { denseParams, expertParams } = rankShard(layout, s);
+    // Gradients and optimizer state are sharded over the data-parallel group including CP ranks
+    // (Megatron's data-parallel-with-CP group; torchtitan's dp_shard × cp FSDP mesh).
+    const extras = layout.extrasParams[s] + (twins ? layout.extrasParams[twin] : 0);
+    const weightsBytes = bytesPerParam.weights * ((denseParams - extras) / shard(3, dpCp) + expertParams / shard(3, expertDp)) + (bytesPerParam.extrasWeights * extras) / shard(3, dpCp);
+    const gradientsBytes = bytesPerParam.gradients * (denseParams / shard(2, dpCp) + expertParams / shard(2, expertDp));
+    const optimizerBytes = bytesPerParam.optimizer * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
+    const activationsBytes = dual ? dual[s].own * stageAct[s] + dual[s].twin * stageAct[twin] : inFlight[s] * stageAct[s];
+    // The loss's logits (last stage), one micro-batch, split by TP (vocab-parallel). Each MTP module computes its own logits and loss.
+    const hasLoss = s === pp - 1 || (twins && twin === pp - 1);
+    const logitsBytes = hasLoss ? (crossEntropyBytesPerLogit[plan.crossEntropy] * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
     // Working set of the layer in its backward: what recompute rematerialises of one layer
     // (its full activations less what was stored; Chen et al. 2016 §3: the peak holds the
     // checkpoints plus one segment) and the gradients of its FFN intermediates, the largest
@@ -228,11 +295,11 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     // its node has run, so nothing else accumulates). The loss's logits are freed before the
     // last layer's backward starts, so on the last stage only the part above them adds. Under
     // ZeRO-3 the gathered parameters of the current and the prefetched layer come on top.
-    const layerWorkingBytes = workingPerToken * tokensPerMicroBatch;
+    const layerWorkingBytes = twins ? Math.max(stageWorking[s], stageWorking[twin]) : stageWorking[s];
     const transientBytes = Math.max(0, layerWorkingBytes - logitsBytes) + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
     const frameworkBytes = gpu.memory.reserved;
     const allocated = weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + logitsBytes + transientBytes;
-    const fragmentationBytes = allocated * gpu.memory.fragmentation;
+    const fragmentationBytes = allocated * allocatorSlackFraction(plan, gpu);
     const b = { weightsBytes, gradientsBytes, optimizerBytes, activationsBytes, logitsBytes, transientBytes, frameworkBytes, fragmentationBytes };
     perStage.push({ total: allocated + frameworkBytes + fragmentationBytes, b });
   }

@@ -68,6 +68,13 @@ export interface PipelineShape {
   inFlight: number[];
   /** Copies of its stage's parameters a rank holds: 2 under DualPipe (DeepSeek-V3 Table 2: ranks hold stage s and pp − 1 − s), else 1. */
   parameterCopies: number;
+  /**
+   * DualPipe only (else null): of rank s's in-flight micro-batches, those of its own stage s and
+   * those of its twin stage pp − 1 − s. Each direction runs as 1F1B over the pp ranks with half
+   * the micro-batches: rank s is stage s of one direction (pp − s in flight) and stage pp − 1 − s
+   * of the other (s + 1), together Table 2's PP + 1.
+   */
+  dualPipeHeld: { own: number; twin: number }[] | null;
 }
 
 /**
@@ -88,5 +95,6 @@ export function pipelineShape(plan: Pick<Plan, 'pp' | 'vpp'> & { schedule: Sched
   const group = schedule === 'interleaved-1f1b' ? interleavedGroupSize(pp, m) : pp;
   const inFlight: number[] = [];
   for (let s = 0; s < pp; s++) inFlight.push(inFlightFormula(schedule, pp, vpp, m, s, group));
-  return { schedule, pp, vpp, numMicroBatches: m, inFlight, parameterCopies: schedule === 'dualpipe' ? 2 : 1 };
+  const dualPipeHeld = schedule === 'dualpipe' ? inFlight.map((_, s) => ({ own: Math.min(m / 2, pp - s), twin: Math.min(m / 2, s + 1) })) : null;
+  return { schedule, pp, vpp, numMicroBatches: m, inFlight, parameterCopies: schedule === 'dualpipe' ? 2 : 1, dualPipeHeld };
 }

@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { posInt, nonNegInt, count, quantity } from './common.js';
 
+/** fp8 scaling recipes (software profiles' lowPrecision.fp8Recipe; plan.fp8Recipe). */
+export const FP8_RECIPES = ['delayed', 'tensorwise', 'rowwise', 'rowwise-gw-hp', 'blockwise', 'mxfp8'] as const;
+
 export const ScheduleSchema = z.enum(['gpipe', '1f1b', 'interleaved-1f1b', 'zero-bubble', 'dualpipe']);
 /**
  * none; selective (Korthikanti 2022: the attention core, or with fused attention the cheap
@@ -94,6 +97,10 @@ export const PlanSchema = z
     gradReduceFp32: z.boolean().default(false).describe('reduce gradients across DP in fp32 instead of bf16'),
     offloadLayers: nonNegInt(1 << 14).default(0).describe('layers per model chunk whose activations wait in host memory between forward and backward (Megatron cpu_offloading_num_layers)'),
     fp8PrimaryWeights: z.boolean().default(false).describe('fp8/fp4 runs keep the weights only in fp8 (Transformer Engine fp8_model_init, Megatron --fp8-param-gather; Megatron-Bridge fp8 recipes set it): no 16-bit copy beside the fp8 data and its transpose'),
+    fp8Recipe: z.enum(FP8_RECIPES).default('tensorwise').describe('fp8 scaling recipe (from the software profile; tensorwise by default, as the generic profile): mxfp8 keeps rowwise and columnwise weight copies on every GPU, per-tensor recipes keep a transposed copy only where fp8 GEMMs take the TN layout alone (memory.ts lowPrecisionWeightBytes)'),
+    optimizerMoments: z.enum(['fp32', 'bf16']).default('fp32').describe('precision of Adam\'s two moments (DeepSeek-V3 §3.3.3 tracks them in BF16; master weights stay fp32)'),
+    fp8ActivationCache: z.boolean().default(false).describe('DeepSeek-V3 §3.3.3 FP8 activation caching (fp8 runs): the MoE SwiGLU input cached in FP8 with its output recomputed, the attention output cached once in E5M6 for the output projection and attention backward'),
+    expandableSegments: z.boolean().default(false).describe('PyTorch caching allocator with PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True: no allocator fragmentation is charged (memory.ts allocatorSlackFraction)'),
     crossEntropy: z.enum(['fp32-upcast', 'vocab-parallel', 'fused']).default('fp32-upcast').describe('loss kernel, which sets the logits working set: fp32-upcast (PyTorch cross_entropy on .float() logits, 12 B per logit), vocab-parallel (Megatron: fp32 softmax kept in place, bf16 gradient, 6 B), fused (flash-attn xentropy: bf16 logits and bf16 gradient, 4 B)'),
   })
   .describe('parallelism plan');

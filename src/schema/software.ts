@@ -9,9 +9,9 @@
  */
 import { z } from 'zod';
 import { posInt, nonNegInt, fraction, count } from './common.js';
-import type { Plan } from './plan.js';
+import { FP8_RECIPES, type Plan } from './plan.js';
 
-export const Fp8RecipeSchema = z.enum(['delayed', 'tensorwise', 'rowwise', 'rowwise-gw-hp', 'blockwise', 'mxfp8']);
+export const Fp8RecipeSchema = z.enum(FP8_RECIPES);
 export const Fp4RecipeSchema = z.enum(['nvfp4', 'mxfp4']);
 
 export const SoftwareSchema = z
@@ -55,6 +55,8 @@ export const SoftwareSchema = z
         fp4Recipe: Fp4RecipeSchema.optional().describe('scaling recipe when plan.precision = fp4'),
         castBytesPerElement: z.number().min(0).max(64).optional().describe('HBM bytes per GEMM-operand element for scaling and casting (documentation; the step model uses 3)'),
         fp8WeightCopies: z.boolean().default(false).describe('fp8 copies of the weights kept between forward and backward'),
+        fp8ActivationCache: z.boolean().default(false).describe('DeepSeek-V3 §3.3.3 activation caching (plan.fp8ActivationCache)'),
+        optimizerMoments: z.enum(['fp32', 'bf16']).default('fp32').describe('precision of Adam\'s moments (plan.optimizerMoments)'),
       })
       .prefault({}),
     cudaGraphs: z.enum(['none', 'modules', 'full-iteration']).default('none').describe('modules = Transformer Engine per-module capture (costed as none); full-iteration = whole step (plan.cudaGraphs)'),
@@ -64,6 +66,11 @@ export const SoftwareSchema = z
         dispatchPrecision: z.enum(['bf16', 'fp8']).default('bf16'),
         groupedGemm: z.boolean().default(true),
         permuteFusion: z.boolean().default(true),
+      })
+      .prefault({}),
+    allocator: z
+      .strictObject({
+        expandableSegments: z.boolean().default(false).describe('PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (plan.expandableSegments)'),
       })
       .prefault({}),
     activationOffloadLayers: nonNegInt(1 << 14).default(0).describe('layers whose activations wait in host memory (plan.offloadLayers when > 0)'),
@@ -89,6 +96,10 @@ export function softwarePlanDefaults(sw: Software): Partial<Record<keyof Plan, u
     ...(sw.crossEntropy ? { crossEntropy: sw.crossEntropy } : {}),
     ...(sw.paramGatherPrecision === 'fp8' ? { fp8PrimaryWeights: true } : {}),
     ...(sw.activationOffloadLayers > 0 ? { offloadLayers: sw.activationOffloadLayers } : {}),
+    ...(sw.lowPrecision.fp8Recipe ? { fp8Recipe: sw.lowPrecision.fp8Recipe } : {}),
+    ...(sw.allocator.expandableSegments ? { expandableSegments: true } : {}),
+    ...(sw.lowPrecision.fp8ActivationCache ? { fp8ActivationCache: true } : {}),
+    ...(sw.lowPrecision.optimizerMoments === 'bf16' ? { optimizerMoments: 'bf16' } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ export const GpuSchema = z
   .strictObject({
     name: displayName(),
     description: z.string().optional(),
+    computeCapability: z.number().min(1).max(99).optional().describe('CUDA compute capability (major.minor, e.g. 9.0 Hopper, 10.0 Blackwell B200/GB200): decides which fp8 GEMM layouts exist (memory.ts lowPrecisionWeightBytes)'),
     peakFlops: z
       .strictObject({
         bf16: quantity('flopsPerSecond', { positive: true, min: 1e9, max: 1e18 }),

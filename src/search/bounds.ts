@@ -7,8 +7,8 @@
  * candidate of small spaces), so pruning with them never drops a plan that belongs in the top K.
  */
 import { resolvePlan, autoLayerSplit, mtpLayerEquivalents, type Scenario, type ResolvedPlan, type ResolvedModel, type LayoutProblem } from '../plan/resolve.js';
-import { layerActivationBytesPerToken, inFlightMicroBatches, stateBytesPerParam } from '../plan/memory.js';
-import { stageShards } from '../plan/layout.js';
+import { layerActivationBytesPerToken, inFlightMicroBatches, stateBytesPerParam, allocatorSlackFraction } from '../plan/memory.js';
+import { stageShards, stageExtrasParams } from '../plan/layout.js';
 import { countParams, isMoeLayer } from '../model/params.js';
 import type { Plan } from '../schema/plan.js';
 import { stepCosts } from '../step/costs.js';
@@ -240,12 +240,12 @@ export class Bounds {
     const sp = c.tp > 1 && (sc.plan.sequenceParallel || sc.plan.tp === 1);
     const l0 = this.layersPerStage(c.pp)[0];
     const st = this.stage0Facts(c);
-    const akey = (((c.tp * 2 + (sp ? 1 : 0)) * 4 + RECOMPUTE_INDEX[c.recompute]) * 16385 + c.pp) * 2 + (c.precision === 'bf16' ? 0 : 1);
+    const akey = (((c.tp * 2 + (sp ? 1 : 0)) * 4 + RECOMPUTE_INDEX[c.recompute]) * 16385 + c.pp) * 3 + (c.precision === 'bf16' ? 0 : c.precision === 'fp8' ? 1 : 2);
     let a = this.act.get(akey);
     if (!a) {
       const planLike = { tp: c.tp, sequenceParallel: sp, recompute: c.recompute, attentionKernel: sc.plan.attentionKernel, recomputeModules: c.recompute === 'selective' && sc.plan.recompute === 'selective' ? sc.plan.recomputeModules : undefined } as Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>;
-      const dense = layerActivationBytesPerToken(model, { ...planLike, precision: c.precision }, false);
-      const moe = model.moe ? layerActivationBytesPerToken(model, { ...planLike, precision: c.precision }, true) : dense;
+      const dense = layerActivationBytesPerToken(model, { ...planLike, precision: c.precision, fp8Recipe: sc.plan.fp8Recipe, fp8ActivationCache: sc.plan.fp8ActivationCache }, false);
+      const moe = model.moe ? layerActivationBytesPerToken(model, { ...planLike, precision: c.precision, fp8Recipe: sc.plan.fp8Recipe, fp8ActivationCache: sc.plan.fp8ActivationCache }, true) : dense;
       const p = countParams(model);
       // Stage 0 holds at least one layer; its working set is at least the smaller of the kinds it holds.
       const working = st.moeLayers === 0 ? dense.workingBytes : st.moeLayers === l0 ? moe.workingBytes : Math.min(dense.workingBytes, moe.workingBytes);
@@ -259,9 +259,11 @@ export class Bounds {
     }
     const expertDp = Math.max(1, (c.tp * c.cp * c.dp) / (c.ep * c.etp));
     const shard = (stage: number, group: number) => (c.zeroStage >= stage ? group : 1);
-    const b = stateBytesPerParam({ zeroStage: c.zeroStage, precision: c.precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32 });
+    const b = stateBytesPerParam({ zeroStage: c.zeroStage, precision: c.precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32, fp8Recipe: sc.plan.fp8Recipe, optimizerMoments: sc.plan.optimizerMoments }, sc.gpu);
+    const extras = stageExtrasParams(model, c.tp, c.pp, 0);
     const states =
-      b.weights * (st.denseParams / shard(3, c.dp * c.cp) + st.expertParams / shard(3, expertDp)) +
+      b.weights * ((st.denseParams - extras) / shard(3, c.dp * c.cp) + st.expertParams / shard(3, expertDp)) +
+      (b.extrasWeights * extras) / shard(3, c.dp * c.cp) +
       b.gradients * (st.denseParams / shard(2, c.dp * c.cp) + st.expertParams / shard(2, expertDp)) +
       b.optimizer * (st.denseParams / shard(1, c.dp * c.cp) + st.expertParams / shard(1, expertDp));
     const m = c.globalBatchSequences / (c.dp * c.microBatch);
@@ -272,6 +274,6 @@ export class Bounds {
     const offloaded = Math.min(sc.plan.offloadLayers * c.vpp, l0);
     const resident = l0 > 0 && offloaded > 0 ? (l0 - offloaded + 1) / l0 : 1;
     const acts = (a.storedPerToken * resident + a.embeddingPerToken) * tokens * held + a.transientPerToken * tokens + (c.zeroStage >= 3 ? 2 * 2 * a.layerWeights : 0);
-    return (states + acts) * (1 + sc.gpu.memory.fragmentation) + sc.gpu.memory.reserved;
+    return (states + acts) * (1 + allocatorSlackFraction(sc.plan, sc.gpu)) + sc.gpu.memory.reserved;
   }
 }

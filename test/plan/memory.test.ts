@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { activationBytesPerTokenLayer, crossEntropyBytesPerLogit, estimateMemory, inFlightMicroBatches } from '../../src/plan/memory.js';
+import { activationBytesPerTokenLayer, allocatorSlackFraction, crossEntropyBytesPerLogit, estimateMemory, inFlightMicroBatches, lowPrecisionWeightBytes, savedGemmInputBytes } from '../../src/plan/memory.js';
 import { countParams } from '../../src/model/params.js';
 import { resolveModel, resolvePlan, type ResolvedPlan } from '../../src/plan/resolve.js';
 import { PlanSchema } from '../../src/schema/plan.js';
+import { ModelSchema } from '../../src/schema/model.js';
 import { GpuSchema } from '../../src/schema/system.js';
 import type { Model } from '../../src/schema/model.js';
 
@@ -59,6 +60,13 @@ describe('activations under fp8 (Transformer Engine saves the quantized GEMM inp
   it('fp8: norm outputs, the projection input and the SwiGLU output kept at 1 byte (the attention output also stays 16-bit for the kernel)', () => {
     expect(at('fp8')).toBeCloseTo((2 * h + 2 * h + h + h + 2 * (q + 2 * k) + 2 * q + q + 4 * f + f) / 4, 6);
   });
+  it('fp4 (NVFP4): those four GEMM inputs kept as 4-bit columnwise data with one E4M3 scale per 16 elements, 0.5625 B', () => {
+    const fp4 = activationBytesPerTokenLayer(m, { tp: 4, sequenceParallel: true, recompute: 'none', attentionKernel: 'flash', precision: 'fp4' });
+    const g = 0.5 + 1 / 16;
+    expect(fp4).toBeCloseTo((2 * h + 2 * h + g * h + g * h + 2 * (q + 2 * k) + 2 * q + g * q + 4 * f + g * f) / 4, 6);
+    expect(savedGemmInputBytes({ precision: 'fp8', fp8Recipe: 'mxfp8' })).toBeCloseTo(1 + 1 / 32, 12);
+    expect(savedGemmInputBytes({ precision: 'bf16' })).toBe(2);
+  });
 });
 
 describe('pipeline in-flight micro-batches', () => {
@@ -88,13 +96,31 @@ describe('ZeRO model states (Rajbhandari et al. 2020, Figure 1: 2Ψ + 2Ψ + KΨ 
 describe('weights under fp8 (Transformer Engine)', () => {
   const m = resolveModel(gpt);
   const psi = countParams(m).total;
+  const emb = countParams(m).embedding;
   const w = (over: Record<string, unknown>) => estimateMemory(m, plan({ dp: 8, ...over }), gpu).breakdown.weightsBytes / psi;
-  it('bf16 weights and TE fp8 weight + transpose workspaces: 2 + 2 B per parameter', () => {
+  // Block weights at b bytes per parameter; the (tied) embedding stays 16-bit: it runs outside TE (DeepSeek-V3 §3.3.1 likewise).
+  const blocks = (b: number) => (b * (psi - emb) + 2 * emb) / psi;
+  it('bf16 weights and TE fp8 weight + transpose workspaces: 2 + 2 B per block parameter, the embedding 2 B', () => {
     expect(w({ zeroStage: 1, precision: 'bf16' })).toBeCloseTo(2, 9);
-    expect(w({ zeroStage: 1, precision: 'fp8' })).toBeCloseTo(4, 9);
+    expect(w({ zeroStage: 1, precision: 'fp8' })).toBeCloseTo(blocks(4), 9);
   });
   it('fp8 primary weights (Megatron --fp8-param-gather): fp8 data and transpose only, 2 B', () => {
-    expect(w({ zeroStage: 1, precision: 'fp8', fp8PrimaryWeights: true })).toBeCloseTo(2, 9);
+    expect(w({ zeroStage: 1, precision: 'fp8', fp8PrimaryWeights: true })).toBeCloseTo(blocks(2), 9);
+  });
+  it('Blackwell (compute capability 10.0) takes non-TN fp8 GEMMs: per-tensor fp8 keeps no transpose (TE is_non_tn_fp8_gemm_supported)', () => {
+    const blackwell = { ...gpu, computeCapability: 10.0 };
+    const wb = (over: Record<string, unknown>) => estimateMemory(m, plan({ dp: 8, zeroStage: 1, precision: 'fp8', ...over }), blackwell).breakdown.weightsBytes / psi;
+    expect(wb({ fp8PrimaryWeights: true })).toBeCloseTo(blocks(1), 9);
+    expect(wb({})).toBeCloseTo(blocks(3), 9);
+    expect(lowPrecisionWeightBytes({ precision: 'fp8', fp8Recipe: 'tensorwise' }, { computeCapability: 9.0 })).toBe(2);
+    expect(lowPrecisionWeightBytes({ precision: 'fp8', fp8Recipe: 'delayed' }, { computeCapability: 12.0 })).toBe(2);
+  });
+  it('MXFP8 keeps rowwise and columnwise data with one E8M0 scale per 32 elements on every GPU; NVFP4 4-bit data and an E4M3 scale per 16, both ways', () => {
+    expect(lowPrecisionWeightBytes({ precision: 'fp8', fp8Recipe: 'mxfp8' }, { computeCapability: 10.0 })).toBeCloseTo(2 + 2 / 32, 12);
+    expect(lowPrecisionWeightBytes({ precision: 'fp8', fp8Recipe: 'mxfp8' }, { computeCapability: 9.0 })).toBeCloseTo(2 + 2 / 32, 12);
+    expect(lowPrecisionWeightBytes({ precision: 'fp4' }, { computeCapability: 10.0 })).toBeCloseTo(1 + 2 / 16, 12);
+    expect(w({ zeroStage: 1, precision: 'fp4' })).toBeCloseTo(blocks(2 + 1.125), 9);
+    expect(lowPrecisionWeightBytes({ precision: 'bf16' })).toBe(0);
   });
   it('ZeRO-3 (FSDP) keeps the fp32 master shard and casts per gathered unit: no persistent 16-bit or fp8 copy', () => {
     expect(w({ zeroStage: 3, precision: 'fp8' })).toBeCloseTo(4 / 8, 9);
@@ -174,5 +200,57 @@ describe('working set of the layer in its backward', () => {
   });
   it('the logits and the layer working set never add: with a large vocabulary the working set hides under the loss', () => {
     expect(estimateMemory(resolveModel(gpt), plan({ tp: 8, dp: 1, recompute: 'none', globalBatch: 64 }), gpu).breakdown.transientBytes).toBe(0);
+  });
+});
+
+describe('allocator slack', () => {
+  const slack = { ...gpu, memory: { ...gpu.memory, fragmentation: 0.05 } };
+  it('the profile fragmentation by default; none with expandable segments (PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True)', () => {
+    expect(allocatorSlackFraction({}, slack)).toBe(0.05);
+    expect(allocatorSlackFraction({ expandableSegments: true }, slack)).toBe(0);
+    const m = resolveModel(gpt);
+    const e0 = estimateMemory(m, plan({ dp: 8 }), slack);
+    const e1 = estimateMemory(m, plan({ dp: 8, expandableSegments: true }), slack);
+    expect(e1.breakdown.fragmentationBytes).toBe(0);
+    expect(e0.perGpuBytes - e1.perGpuBytes).toBeCloseTo(e0.breakdown.fragmentationBytes, 0);
+  });
+});
+
+describe('DeepSeek-V3 low-precision storage (§3.3.3)', () => {
+  // A DeepSeek-like MoE block without MLA: h 1024, 8 heads of 128, 16 experts of 512, top-2, no shared expert, SwiGLU.
+  const m = resolveModel(ModelSchema.parse({ layers: 8, hidden: 1024, ffnHidden: 4096, heads: 8, vocab: 32000, seqLen: 4096, ffnType: 'swiglu', tiedEmbeddings: false, positionEmbedding: 'rope', moe: { experts: 16, topK: 2, expertFfnHidden: 512 } }));
+  const base = { tp: 1, sequenceParallel: false, recompute: 'none', attentionKernel: 'flash', precision: 'fp8' } as const;
+  it('FP8 activation cache: the MoE SwiGLU input at 1 B instead of 2 (2f fewer bytes), the attention output once in E5M6 (1.5 B instead of 2 + 1)', () => {
+    const f = 2 * 512;
+    const o = 8 * 128;
+    const plain = activationBytesPerTokenLayer(m, base, true);
+    const cached = activationBytesPerTokenLayer(m, { ...base, fp8ActivationCache: true }, true);
+    expect(plain - cached).toBeCloseTo(2 * f + (3 - 1.5) * o, 9);
+    // bf16 runs ignore it
+    expect(activationBytesPerTokenLayer(m, { ...base, precision: 'bf16', fp8ActivationCache: true }, true)).toBe(activationBytesPerTokenLayer(m, { ...base, precision: 'bf16' }, true));
+  });
+  it('BF16 Adam moments: fp32 master + 2 + 2 B = 8 B per parameter (ZeRO-3: 4 B beside the fp32 shard)', () => {
+    const r = resolveModel(gpt);
+    const psi = countParams(r).total;
+    expect(estimateMemory(r, plan({ dp: 8, zeroStage: 0, optimizerMoments: 'bf16' }), gpu).breakdown.optimizerBytes / psi).toBeCloseTo(8, 9);
+    expect(estimateMemory(r, plan({ dp: 8, zeroStage: 0 }), gpu).breakdown.optimizerBytes / psi).toBeCloseTo(12, 9);
+    expect(estimateMemory(r, plan({ dp: 8, zeroStage: 3, optimizerMoments: 'bf16' }), gpu).breakdown.optimizerBytes / (psi / 8)).toBeCloseTo(4, 9);
+  });
+});
+
+describe('DualPipe memory (DeepSeek-V3 §3.2.1, Table 2)', () => {
+  it('rank s holds pp − s micro-batches of stage s and s + 1 of stage pp − 1 − s (PP + 1 in all); rank 0 also computes the loss of the micro-batches fed from the far end', () => {
+    const r = resolveModel(gpt);
+    const p = plan({ pp: 4, dp: 2, schedule: 'dualpipe', layersPerStage: [10, 12, 12, 14] }, gpt, 8);
+    const e = estimateMemory(r, p, gpu);
+    const per = activationBytesPerTokenLayer(r, p) * 2048;
+    const emb = 2 * 6144 * 2048;
+    expect(e.inFlightMicroBatches).toBe(5);
+    // ranks 0 and 3 hold the same two stages in mirrored counts and both compute a loss
+    expect(e.perStageBytes[0]).toBeCloseTo(e.perStageBytes[3], -3);
+    expect([0, 3]).toContain(e.peakStage);
+    // rank 0: 4 micro-batches of stage 0 (10 layers and the embedding output), 1 of stage 3 (14 layers)
+    expect(e.breakdown.activationsBytes).toBeCloseTo(4 * (10 * per + emb) + 14 * per, -3);
+    expect(e.breakdown.logitsBytes).toBeGreaterThan(0);
   });
 });
