@@ -3,7 +3,7 @@
  * trial rows. Trials draw from deriveSeed(seed, trial), so where a trial runs cannot change it.
  */
 import { parentPort } from 'node:worker_threads';
-import { runTrialRange } from './engine.js';
+import { runTrialRange } from './trial-runner.js';
 import type { RunModel } from './run-model.js';
 
 /** A batch of trials [start, end) of one model. */

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { TrialRunner, runTrialRange } from '../../src/run/engine.js';
+import { TrialRunner, runTrialRange } from '../../src/run/trial-runner.js';
 import { TrialField as F, rowWidth } from '../../src/run/trial-row.js';
 import { gamma } from '../../src/run/arrivals.js';
 import type { ModelComponent, RunModel, ScriptedFault } from '../../src/run/run-model.js';
