@@ -12,6 +12,7 @@ import { simulateRun } from '../../src/run/monte-carlo.js';
 import { runProgrammeRange, programmeRowWidth, stageOffsets, type ProgrammeModel } from '../../src/run/programme-engine.js';
 import { planProgramme, simulateProgramme, simulateProgrammeParallel, type ProgrammeStageRun } from '../../src/run/programme-mc.js';
 import { summarizeProgramme } from '../../src/run/programme-summary.js';
+import { RunTooLarge, MAX_EXPECTED_EVENTS } from '../../src/run/plan-run.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +138,14 @@ describe('programme Monte Carlo', () => {
     );
   });
 
+  it('refuses up front a Monte Carlo whose events over all stages exceed the bound, though each stage alone fits', () => {
+    // Each stage alone stays under MAX_EXPECTED_EVENTS at these trials; the sum does not.
+    const one = planProgramme([stage(0, 1024, 2e12)], { trials: 1 });
+    const trials = Math.floor((0.6 * MAX_EXPECTED_EVENTS) / one.expectedEvents);
+    expect(() => planProgramme([stage(0, 1024, 2e12)], { trials })).not.toThrow();
+    expect(() => planProgramme([stage(0, 1024, 2e12), stage(1, 1024, 2e12)], { trials })).toThrow(RunTooLarge);
+  });
+
   it('trial rows do not depend on how trials are split (worker threads run ranges)', async () => {
     const plan = planProgramme([stage(0, 1024, 2e11), stage(1, 512, 1e11)], { trials: 12, seed: 'split' });
     const all = simulateProgramme(plan);
@@ -174,6 +183,9 @@ describe('programme on the command line', () => {
     const j = JSON.parse(r.stdout);
     expect(j.stages.map((s: { relaunch: boolean }) => s.relaunch)).toEqual([false, true]);
     expect(j.days.mean).toBeGreaterThanOrEqual(j.days.ideal);
+    const text = await cli(['failures', file, '--trials', '20']);
+    expect(text.status).toBe(0);
+    for (const part of ['programme of 2 stages', 'relaunch', 'Days        ideal', 'What a buyer pays', 'Badput by cause']) expect(text.stdout).toContain(part);
     const bad = await cli(['failures', file, '--horizon', '1d']);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
