@@ -4,9 +4,9 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { FailureProfileSchema } from '../../src/schema/failures.js';
 import type { RunInputs } from '../../src/run/inputs.js';
-import type { ModelComponent, RunModel } from '../../src/run/run-model.js';
+import type { RunModel } from '../../src/run/run-model.js';
+import { component, base, inputs } from './fixtures.js';
 import { TrialField as F, rowWidth } from '../../src/run/trial-row.js';
 import { simulateRun } from '../../src/run/monte-carlo.js';
 import { runProgrammeRange, programmeRowWidth, stageOffsets, type ProgrammeModel } from '../../src/run/programme-engine.js';
@@ -19,59 +19,17 @@ import { join } from 'node:path';
 import { packageRoot } from '../../src/io/load.js';
 import { cli } from '../cli/in-process.js';
 
-const component = (over: Partial<ModelComponent>): ModelComponent => ({ name: 'gpu', category: 'GPU', planned: false, ratePerSecond: 0, shape: 1, detectSeconds: 100, downtimeSeconds: 0, nodesOut: 1, repairSeconds: 5000, ...over });
+/** engine.test.ts's model with one component: a GPU fault (one node, detect 100 s, repair 5,000 s). */
+const model = (over: Partial<RunModel>): RunModel => base({ components: [component({ name: 'gpu', detectSeconds: 100, nodesOut: 1, repairSeconds: 5000 })], ...over });
 
-/** Work in 1,000 s intervals with 50 s saves (engine.test.ts's shape). */
-const model = (over: Partial<RunModel>): RunModel => ({
-  workSeconds: 10_000,
-  horizonSeconds: Infinity,
-  maxWallSeconds: 1e9,
-  stepSeconds: 10,
-  intervalSeconds: 1000,
-  pauseSeconds: 50,
-  backgroundSeconds: 0,
-  stopCheckpointSeconds: 50,
-  restartSeconds: 300,
-  spareNodes: 1,
-  components: [component({})],
-  ...over,
-});
-
-const profile = FailureProfileSchema.parse({
-  name: 'test',
-  components: [
-    { name: 'GPU', category: 'GPU', rate: 2e-5, per: 'gpu-hour', scope: 'gpu', detect: '1 min', replaceNode: true },
-    { name: 'Switch', category: 'Network', rate: 1e-4, per: 'node-hour', scope: 'switch', detect: '10 min', replaceNode: true, repair: '4 h' },
-    { name: 'Software', rate: 0.02, per: 'job-hour', scope: 'job', detect: '1 min' },
-    { name: 'Maintenance', rate: 0.01, per: 'job-hour', scope: 'job', planned: true, downtime: '10 min' },
-  ],
-  recovery: { relaunch: '60 s', init: '120 s', referenceGpus: 1024, initExponent: 0.5, repair: '1 day' },
-  checkpoint: { saveOverhead: '5 s' },
-});
-
-/** A job of `gpus` GPUs: 2 s steps of 4M tokens, `tokens` tokens, 1 TB checkpoints at 100 GB/s. */
-const inputs = (gpus: number, tokens: number): RunInputs => ({
-  stepSeconds: 2,
-  tokensPerStep: 4_194_304,
-  totalTokens: tokens,
-  gpus,
-  nodes: gpus / 8,
-  gpusPerNode: 8,
-  spareNodes: 4,
-  nodesPerSwitch: 2,
-  checkpointBytes: 1e12,
-  checkpointReadBytes: 2e12,
-  checkpointAsync: false,
-  storage: { writeBytesPerSecond: 100e9 },
-  failures: profile,
-  pricePerGpuHour: 2,
-});
+/** failures.test.ts's job at `gpus` GPUs and `tokens` tokens, $2 per GPU-hour. */
+const jobInputs = (gpus: number, tokens: number): RunInputs => inputs({ gpus, nodes: gpus / 8, totalTokens: tokens, pricePerGpuHour: 2 });
 
 const stage = (index: number, gpus: number, tokens: number, layoutKey = `train/${gpus}`): ProgrammeStageRun => ({
   index,
   name: `s${index}`,
   kind: 'pretrain',
-  inputs: inputs(gpus, tokens),
+  inputs: jobInputs(gpus, tokens),
   gpus,
   gpusPerNode: 8,
   spareNodes: 4,
@@ -84,7 +42,7 @@ describe('programme Monte Carlo', () => {
   it('a programme of one stage is the scenario\'s Monte Carlo, number for number', () => {
     const plan = planProgramme([stage(0, 1024, 2e11)], { trials: 200, seed: 5 });
     const s = summarizeProgramme(plan, simulateProgramme(plan));
-    const today = simulateRun(inputs(1024, 2e11), { trials: 200, seed: 5 });
+    const today = simulateRun(jobInputs(1024, 2e11), { trials: 200, seed: 5 });
     expect(s.stages[0].failures).toEqual(today);
     expect(s.days.mean).toBe(today.days.mean);
     expect(s.days.p90).toBe(today.days.p90);
