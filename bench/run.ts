@@ -52,5 +52,6 @@ await optional('./sim-core.js', 'benchSimCore');
 await optional('./step.js', 'benchStep');
 await optional('./failures.js', 'benchFailures');
 await optional('./search.js', 'benchSearch');
+await optional('./programme.js', 'benchProgramme');
 
 for (const r of rows) console.log(`${r.name.padEnd(72)} ${r.value}`);

@@ -4,7 +4,9 @@ import { loadScenarioWithSources } from '../io/load.js';
 import type { ProfileSource } from '../io/profiles.js';
 import type { Scenario } from '../plan/resolve.js';
 import { evaluate, evaluateDetailed, type Evaluation } from '../run/evaluate.js';
-import { evaluateStage, programmeTotal, pricePerGpuHour } from '../run/programme.js';
+import { evaluateStage, cachedEvaluate, programmeTotal, programmeStageRuns, type StageEvaluation, type StepCache } from '../run/programme.js';
+import { planProgramme, simulateProgramme } from '../run/programme-mc.js';
+import { summarizeProgramme, type ProgrammeFailureSummary } from '../run/programme-summary.js';
 import type { ResolvedStage } from '../plan/programme.js';
 import type { FailureSummary } from '../run/summary.js';
 import { failureSummaryForEvaluate } from '../run/failures.js';
@@ -60,32 +62,38 @@ function checkUtilisation(mfu: number, hfu: number, gpuName: string, sources: Pr
   );
 }
 
-/** Each stage's short failure Monte Carlo, or a note saying why it is missing. */
-function stageFailures(sc: Scenario, ev: Evaluation): FailureSummary | undefined {
+/** The programme's short failure Monte Carlo, end to end, or a note saying why it is missing. */
+function programmeFailures(results: { st: ResolvedStage; ev: StageEvaluation }[], notes: string[]): ProgrammeFailureSummary | null {
   try {
-    return failureSummaryForEvaluate(sc, ev, { trials: EVALUATE_FAILURE_TRIALS, seed: 1 });
+    const plan = planProgramme(programmeStageRuns(results), { trials: EVALUATE_FAILURE_TRIALS, seed: 1 });
+    return summarizeProgramme(plan, simulateProgramme(plan));
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    ev.notes.push(`failure Monte Carlo skipped: ${e.format()}`);
-    return undefined;
+    notes.push(`failure Monte Carlo skipped: ${e.format()}`);
+    return null;
   }
 }
 
 /** `evaluate` of a scenario with stages: each stage, then the total; --json adds stages[] and total to the scenario's own keys. */
 function evaluateProgramme(sc: Scenario, stages: ResolvedStage[], sources: ProfileSource[], args: Args): void {
+  const cache: StepCache = new Map();
   const results = stages.map((st) => {
-    const ev = evaluateStage(st, { engine: args.engine });
+    const ev = evaluateStage(st, { engine: args.engine, cache });
     checkUtilisation(ev.throughput.mfu, ev.throughput.hfu, st.scenario.gpu.name, sources, args.scenario);
-    const failures = st.kind === 'generate' ? undefined : stageFailures(st.scenario, ev);
-    if (failures) ev.failures = failures;
-    const expectedDays = failures ? failures.days.mean : st.kind === 'generate' ? ev.run.idealDays : null;
-    return { ev, failures, expectedDays, price: pricePerGpuHour(st.scenario), gpus: st.scenario.cluster.gpus };
+    return { st, ev };
   });
-  const total = programmeTotal(results);
+  const notes: string[] = [];
+  const mc = programmeFailures(results, notes);
+  const rows = results.map(({ ev }, k) => {
+    const stage = mc?.stages[k];
+    if (stage?.failures) ev.failures = stage.failures;
+    return { ev, expectedDays: stage ? stage.days.mean : null };
+  });
+  const total = programmeTotal(results, mc);
   if (args.json) {
-    const base = evaluate(sc, { engine: args.engine });
-    printJson({ ...base, profiles: sources, stages: results.map((r) => ({ ...r.ev, expectedDays: r.expectedDays })), total });
-  } else process.stdout.write(renderProgramme(sc.name, results, total, [renderSystem(sc, sources), renderSources(sources)]));
+    const base = cachedEvaluate(sc, args.engine, cache);
+    printJson({ ...base, notes: [...base.notes, ...notes], profiles: sources, stages: rows.map((r) => ({ ...r.ev, expectedDays: r.expectedDays })), total });
+  } else process.stdout.write(renderProgramme(sc.name, rows, total, [...notes.map((n) => `Note     ${n}`), renderSystem(sc, sources), renderSources(sources)]));
 }
 
 export const evaluateCommand: CommandModule<object, Args> = {

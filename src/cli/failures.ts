@@ -1,6 +1,12 @@
 /** `clusterplan failures <scenario>`: Monte Carlo failure budget of a run (days, interruptions, lost GPU-hours, goodput). */
 import type { CommandModule } from 'yargs';
-import { loadScenario } from '../io/load.js';
+import { loadScenarioWithSources } from '../io/load.js';
+import type { ResolvedStage } from '../plan/programme.js';
+import type { Seed } from '../sim/index.js';
+import { evaluateStage, programmeStageRuns } from '../run/programme.js';
+import { planProgramme, simulateProgrammeParallel } from '../run/programme-mc.js';
+import { summarizeProgramme } from '../run/programme-summary.js';
+import { renderProgrammeFailures } from '../report/programme-failures.js';
 import { evaluate } from '../run/evaluate.js';
 import { runInputsFromScenario } from '../run/inputs.js';
 import { MAX_TRIALS, RunTooLarge, type Progress } from '../run/plan-run.js';
@@ -76,7 +82,8 @@ export const failuresCommand: CommandModule<object, Args> = {
       const workers = wholeNumber(args.workers, 1, MAX_WORKERS, '--workers', 'workers');
       const shard = args.shard !== undefined ? shardOption(args.shard) : undefined;
       const seed = seedOption(args.seed);
-      const sc = loadScenario(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
+      const { scenario: sc, stages } = loadScenarioWithSources(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
+      if (stages) return await programmeFailures(sc.name, stages, args, { trials, seed, workers, interval });
       const ev = evaluate(sc);
       const inputs = runInputsFromScenario(sc, ev);
       const bar = process.stderr.isTTY ? progressBar() : undefined;
@@ -105,6 +112,32 @@ export const failuresCommand: CommandModule<object, Args> = {
     }
   },
 };
+
+/**
+ * `failures` on a programme: the Monte Carlo runs every stage in order on one failure timeline.
+ * The options that reshape a single run (a horizon, the interval search, shards, the recovery
+ * comparison) are refused for a programme, naming the flag.
+ */
+async function programmeFailures(name: string, stages: ResolvedStage[], args: Args, o: { trials: number; seed: Seed; workers: number; interval?: number }): Promise<void> {
+  const single: [keyof Args, string][] = [['horizon', '--horizon'], ['optimize-checkpoint', '--optimize-checkpoint'], ['shard', '--shard'], ['compare-recovery', '--compare-recovery']];
+  for (const [key, flag] of single) if (args[key] !== undefined && args[key] !== false) throw new UserError('not available for a programme (a scenario with stages): it applies to one steady-state run', undefined, flag, 'run it on a scenario without stages, or drop the flag');
+  const cache = new Map();
+  const results = stages.map((st) => ({ st, ev: evaluateStage(st, { cache }) }));
+  let plan;
+  try {
+    plan = planProgramme(programmeStageRuns(results), { trials: o.trials, seed: o.seed, checkpointIntervalSeconds: o.interval });
+  } catch (e) {
+    if (e instanceof RunTooLarge) throw new UserError(e.message, undefined, '--trials', 'use fewer --trials or fewer tokens per stage');
+    throw e;
+  }
+  const bar = process.stderr.isTTY ? progressBar() : undefined;
+  let done = 0;
+  const rows = await simulateProgrammeParallel(plan, o.workers, (k) => bar?.update({ phase: 'simulate', done: (done += k), total: o.trials }));
+  bar?.clear();
+  const summary = summarizeProgramme(plan, rows);
+  if (args.json) printJson({ programme: name, ...summary });
+  else process.stdout.write(renderProgrammeFailures(summary, name));
+}
 
 /** The core's refusal, with the flags that change it. */
 function tooLarge(e: RunTooLarge, horizon: boolean): UserError {

@@ -83,7 +83,7 @@ export function renderFailures(s: FailureSummary, scenario: string, gpus: number
   return out.join('\n') + '\n';
 }
 
-const BADPUT_LABELS: [keyof FailureSummary['badput'], string][] = [
+export const BADPUT_LABELS: [keyof FailureSummary['badput'], string][] = [
   ['startUp', 'start-up (relaunch, init)'],
   ['checkpointSave', 'checkpoint save'],
   ['checkpointRestore', 'checkpoint restore'],

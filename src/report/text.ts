@@ -101,7 +101,7 @@ export function renderProgramme(name: string, stages: { ev: StageEvaluation; exp
   out.push(line(head), ...rows.map(line));
   out.push('');
   out.push(
-    `Total    ideal ${total.idealDays.toFixed(1)} days${total.expectedDays === null ? '' : ` · expected ${total.expectedDays.toFixed(1)} days`} · ${formatCount(total.gpuHours, 2)} GPU-hours${total.expectedGpuHours === null ? '' : ` (expected ${formatCount(total.expectedGpuHours, 2)})`} · ${formatEnergy(total.energyMWh)} · ${cost(total.costUsd)}${total.expectedCostUsd === null ? '' : ` (expected $${formatCount(total.expectedCostUsd, 2)})`}`,
+    `Total    ideal ${total.idealDays.toFixed(1)} days${total.expectedDays === null ? '' : ` · expected ${total.expectedDays.toFixed(1)} (p90 ${total.p90Days!.toFixed(1)}) days`} · ${formatCount(total.gpuHours, 2)} GPU-hours${total.expectedGpuHours === null ? '' : ` (expected ${formatCount(total.expectedGpuHours, 2)}, p90 ${formatCount(total.p90GpuHours!, 2)})`} · ${formatEnergy(total.energyMWh)} · ${cost(total.costUsd)}${total.expectedCostUsd === null ? '' : ` (expected $${formatCount(total.expectedCostUsd, 2)}, p90 $${formatCount(total.p90CostUsd!, 2)})`}`,
   );
   out.push(`Note     ${total.note}`);
   for (const { ev } of stages) {

@@ -13,16 +13,16 @@
  * cap the summary reports); planRun refuses up front a Monte Carlo whose expected events are too
  * many, so no trial is cut short silently.
  *
- * Pure: no fs, no clock, no Math.random. Everything random comes from the trial's own
- * generator, deriveSeed(seed, trial), and each trial starts from a fresh Trial object, so a
- * trial replays alone and results do not depend on how trials are split across worker threads.
+ * Pure: no fs, no clock, no Math.random. Everything random comes from the generator the trial
+ * is given, and each trial starts from a fresh Trial object (trial-runner.ts runs them).
  */
-import { Simulation, createRng, deriveSeed, type Rng, type Seed } from '../sim/index.js';
+import { Simulation, type Rng } from '../sim/index.js';
 import { invariant } from '../errors.js';
-import type { RunModel, ScriptedFault } from './run-model.js';
-import { TrialField as F, rowWidth } from './trial-row.js';
+import type { RunModel, ScriptedFault, StageStart } from './run-model.js';
+import { TrialField as F } from './trial-row.js';
 import { buildProcesses, type Processes } from './arrivals.js';
 import { RepairPool } from './repair-pool.js';
+import { Outage } from './outage.js';
 
 type RunEvent =
   | { kind: 'arrival'; process: number }
@@ -44,8 +44,8 @@ const PRIO_FINISH = -1;
 // Relative slack when dividing work into whole intervals, so float noise never adds a cycle.
 const EPS = 1e-9;
 
-/** What every trial of one model shares (read-only). */
-interface Shared {
+/** What every trial of one model shares (read-only): built once per model by TrialRunner (trial-runner.ts). */
+export interface Shared {
   model: RunModel;
   processes: Processes;
   arrivalEvents: RunEvent[];
@@ -53,31 +53,21 @@ interface Shared {
   cycleSeconds: number;
 }
 
-/** Runs trials of one model, each from a fresh Trial. */
-export class TrialRunner {
-  private readonly shared: Shared;
-
-  constructor(model: RunModel) {
-    invariant(model.intervalSeconds > 0 && Number.isFinite(model.intervalSeconds), `checkpoint interval must be positive, got ${model.intervalSeconds}`);
-    invariant(model.backgroundSeconds <= model.intervalSeconds * (1 + EPS), 'an async write must finish within one interval');
-    const processes = buildProcesses(model);
-    this.shared = {
-      model,
-      processes,
-      arrivalEvents: [{ kind: 'arrival', process: -1 }, ...processes.weibull.map((_, i): RunEvent => ({ kind: 'arrival', process: i }))],
-      cycleSeconds: model.intervalSeconds + model.pauseSeconds,
-    };
-  }
-
-  /** Simulates trial `trial` of `seed` into `row` at `offset` (rowWidth(model) numbers); `script` replaces the random faults. */
-  run(seed: Seed, trial: number, row: Float64Array, offset: number, script?: ScriptedFault[]): void {
-    row.fill(0, offset, offset + rowWidth(this.shared.model));
-    new Trial(this.shared, createRng(deriveSeed(seed, trial)), row, offset, script).run();
-  }
+/** The shared part of `model`'s trials. */
+export function shareModel(model: RunModel): Shared {
+  invariant(model.intervalSeconds > 0 && Number.isFinite(model.intervalSeconds), `checkpoint interval must be positive, got ${model.intervalSeconds}`);
+  invariant(model.backgroundSeconds <= model.intervalSeconds * (1 + EPS), 'an async write must finish within one interval');
+  const processes = buildProcesses(model);
+  return {
+    model,
+    processes,
+    arrivalEvents: [{ kind: 'arrival', process: -1 }, ...processes.weibull.map((_, i): RunEvent => ({ kind: 'arrival', process: i }))],
+    cycleSeconds: model.intervalSeconds + model.pauseSeconds,
+  };
 }
 
 /** One trial's state: built fresh for every trial, so nothing can leak from one to the next. */
-class Trial {
+export class Trial {
   private readonly model: RunModel;
   private readonly sim: Simulation<RunEvent>;
   private readonly repairs: RepairPool;
@@ -97,20 +87,10 @@ class Trial {
   /** Planned stop: progress frozen while its checkpoint is written. */
   private stopProgress = 0;
   private pendingDowntime = 0;
-  /** RECOVER: when detection (or maintenance) ends and the restart begins. */
-  private readyTime = 0;
-  /** RECOVER: when the restart begins (after readyTime if the pool had to wait for repairs). */
-  private restartStart = 0;
-  /** RECOVER: the row bucket of the time before readyTime (detection or maintenance). */
-  private downBucket: number = F.detect;
-  /** RECOVER: when the restart is done. */
-  private restartEnd = 0;
+  /** RECOVER: the outage's timeline (outage.ts). */
+  private readonly outage = new Outage();
   /** Time of the live restart wake-up (Infinity: none); wake-ups at other times are stale. */
   private restartWakeAt = Infinity;
-  /** RECOVER: the restart this outage needs (seconds), its restore part and, elastic, the shrunk-running equivalent after it. */
-  private outRestart = 0;
-  private outRestore = 0;
-  private outDegraded = 0;
   /** Work saved by the last persistent checkpoint (in-memory strategy; else the committed one). */
   private persistent = 0;
 
@@ -120,6 +100,7 @@ class Trial {
     private readonly row: Float64Array,
     private readonly base: number,
     private readonly script: ScriptedFault[] | undefined,
+    private readonly start?: StageStart,
   ) {
     this.model = shared.model;
     this.sim = new Simulation<RunEvent>((_, e) => this.handle(e));
@@ -129,7 +110,14 @@ class Trial {
 
   run(): void {
     const m = this.model;
-    if (this.script) {
+    const st = this.start;
+    if (st) {
+      for (let i = 0; i < st.repairs.length; i += 2) this.repairs.send(st.repairs[i], st.repairs[i + 1]);
+      this.row[this.base + F.peakNodesOut] = this.repairs.nodesOut;
+    }
+    if (st?.arrivals) {
+      st.arrivals.forEach((t, slot) => t < Infinity && this.scheduleArrival(slot, t));
+    } else if (this.script) {
       for (const f of this.script) {
         invariant(f.component >= 0 && f.component < m.components.length, `scripted fault names component ${f.component}`);
         this.sim.scheduleAt(f.timeSeconds, { kind: 'fault', component: f.component });
@@ -139,7 +127,12 @@ class Trial {
       if (p.expRate > 0) this.scheduleArrival(0, this.rng.exponential(1 / p.expRate));
       p.weibull.forEach((w, i) => this.scheduleArrival(i + 1, this.rng.weibull(w.scale, w.shape)));
     }
-    this.startSegment();
+    if (st?.relaunchSaveSeconds === undefined) this.startSegment();
+    else {
+      // A stage boundary with a new layout runs as a planned stop with no downtime: save, then restart.
+      this.enter(STOPPING, 0);
+      this.sim.schedule(st.relaunchSaveSeconds, { kind: 'stopped', epoch: ++this.epoch });
+    }
 
     const end = Number.isFinite(m.horizonSeconds) ? m.horizonSeconds : m.maxWallSeconds;
     if (this.phase !== DONE) this.sim.run({ until: end });
@@ -154,6 +147,12 @@ class Trial {
       r[b + F.wall] = end;
     }
     r[b + F.useful] = this.progress;
+  }
+
+  /** Where this trial leaves the fault processes and the repair queue, in seconds from its end. */
+  carry(): StageStart {
+    const end = this.row[this.base + F.wall];
+    return { arrivals: this.nextArrival.map((t) => t - end), repairs: this.repairs.pending(end) };
   }
 
   private scheduleArrival(slot: number, delay: number): void {
@@ -225,16 +224,16 @@ class Trial {
       } else {
         // Already down: the maintenance runs alongside and may push the restart out; a wait
         // for nodes or a restart under way is interrupted and starts over afterwards.
-        const detecting = phase === RECOVER && now < this.readyTime;
-        const bucket = detecting ? this.downBucket : F.maintenance;
+        const detecting = phase === RECOVER && now < this.outage.readyTime;
+        const bucket = detecting ? this.outage.downBucket : F.maintenance;
         this.closePhase(now, false);
-        this.recover(now, Math.max(detecting ? this.readyTime : now, now + comp.downtimeSeconds), bucket, this.model.restartSeconds, this.model.restoreSeconds ?? 0, 0);
+        this.recover(now, Math.max(detecting ? this.outage.readyTime : now, now + comp.downtimeSeconds), bucket, this.model.restartSeconds, this.model.restoreSeconds ?? 0, 0);
       }
       return;
     }
     // Unexpected: the job dies (or its recovery does); work since the last committed checkpoint
     // is lost, and the outage is at least this fault's detection time from now.
-    const keep = phase === RECOVER && now < this.readyTime ? this.readyTime : now;
+    const keep = phase === RECOVER && now < this.outage.readyTime ? this.outage.readyTime : now;
     this.closePhase(now, comp.rollback ?? 'checkpoint');
     const m = this.model;
     this.recover(now, Math.max(keep, now + comp.detectSeconds), F.detect, comp.restartSeconds ?? m.restartSeconds, comp.restoreSeconds ?? m.restoreSeconds ?? 0, comp.degradedSeconds ?? 0);
@@ -249,21 +248,10 @@ class Trial {
    * arriving during a long outage add nothing to the event queue.
    */
   private recover(now: number, ready: number, bucket: number, restart: number, restore: number, degraded: number): void {
-    if (this.phase === RECOVER) {
-      // Still down: the larger restart stands, and shrunk running still owed carries over.
-      if (this.outRestart > restart) [restart, restore] = [this.outRestart, this.outRestore];
-      degraded += this.outDegraded - Math.min(this.outDegraded, Math.max(0, now - (this.restartEnd - this.outDegraded)));
-    }
-    this.outRestart = restart;
-    this.outRestore = restore;
-    this.outDegraded = degraded;
+    this.outage.plan(now, this.phase === RECOVER, ready, bucket, restart, restore, degraded, this.repairs.readyTime(now));
     this.enter(RECOVER, now);
     ++this.epoch; // a pending stop or finish is stale now
-    this.readyTime = ready;
-    this.downBucket = bucket;
-    this.restartStart = Math.max(ready, this.repairs.readyTime(now));
-    this.restartEnd = this.restartStart + restart + degraded;
-    if (this.restartWakeAt > this.restartEnd) this.wakeForRestartAt(this.restartEnd);
+    if (this.restartWakeAt > this.outage.restartEnd) this.wakeForRestartAt(this.outage.restartEnd);
   }
 
   private wakeForRestartAt(time: number): void {
@@ -275,7 +263,7 @@ class Trial {
   private onRestartWake(at: number): void {
     if (at !== this.restartWakeAt) return; // stale: an earlier wake-up replaced it
     this.restartWakeAt = Infinity;
-    if (this.sim.now < this.restartEnd) this.wakeForRestartAt(this.restartEnd);
+    if (this.sim.now < this.outage.restartEnd) this.wakeForRestartAt(this.outage.restartEnd);
     else this.onRestarted();
   }
 
@@ -383,18 +371,7 @@ class Trial {
       // The stop's checkpoint did not complete: back to the last committed point.
       if (fault) this.rollBack(fault === 'step' ? 'checkpoint' : fault);
     } else if (phase === RECOVER) {
-      // Detection or maintenance until readyTime, waiting for nodes until restartStart, then restarting.
-      const start = this.phaseStart;
-      const ready = Math.min(Math.max(this.readyTime, start), now);
-      const restart = Math.min(Math.max(this.restartStart, ready), now);
-      r[b + this.downBucket] += ready - start;
-      r[b + F.wait] += restart - ready;
-      // The restart (start-up, then the restore), then the shrunk running it owes (elastic).
-      const restarted = Math.min(now, restart + this.outRestart);
-      r[b + F.restart] += restarted - restart;
-      r[b + F.restore] += Math.max(0, restarted - (restart + this.outRestart - this.outRestore));
-      r[b + F.degraded] += now - restarted;
-      if (restart > ready) r[b + F.waitEpisodes]++;
+      this.outage.book(r, b, this.phaseStart, now);
       // Elastic: the shrunk job kept work past its last checkpoint; a crash now loses it.
       if (fault === 'checkpoint' || fault === 'persistent') this.rollBack(fault);
     }
@@ -421,13 +398,4 @@ class Trial {
     this.row[this.base + F.recompute] += this.progress - keep;
     this.progress = keep;
   }
-}
-
-/** Simulates trials [start, end) of `seed` into a new row-major array (trial t at (t - start) · width). */
-export function runTrialRange(model: RunModel, seed: Seed, start: number, end: number): Float64Array {
-  const width = rowWidth(model);
-  const out = new Float64Array((end - start) * width);
-  const runner = new TrialRunner(model);
-  for (let t = start; t < end; t++) runner.run(seed, t, out, (t - start) * width);
-  return out;
 }

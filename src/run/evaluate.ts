@@ -101,6 +101,11 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
   else if (engineName === 'des' && !useDes) {
     notes.push(`the discrete-event step was skipped: ${desOps.toLocaleString('en-US')} ops exceed ${MAX_DES_OPS.toLocaleString('en-US')} (m = ${costs.numMicroBatches} micro-batches); the closed form answered`);
   }
+  const pl = sc.plan;
+  if (pl.schedule === 'interleaved-1f1b' && pl.vpp > 1 && pl.pp > 1 && pl.numMicroBatches < pl.pp) {
+    // Megatron-LM (schedules.py, forward_backward_pipelining_with_interleaving) requires its micro-batch group, pp by default, to be at most m.
+    notes.push(`interleaved schedule with fewer micro-batches (${pl.numMicroBatches}) than pipeline ranks (${pl.pp}): Megatron-LM refuses it; modelled as the schedule would run, waiting at each of the ${pl.vpp - 1} lap changes for the first micro-batch to come round`);
+  }
   if (useDes && Math.abs(step.stepSeconds / analytic.stepSeconds - 1) > 0.05) {
     const d = step.breakdown;
     const a = analytic.breakdown;

@@ -8,7 +8,7 @@ import type { Seed } from '../sim/index.js';
 import { invariant } from '../errors.js';
 import type { RunModel } from './run-model.js';
 import { rowWidth } from './trial-row.js';
-import { runTrialRange } from './engine.js';
+import { runTrialRange } from './trial-runner.js';
 import { RECOVERY_STRATEGIES, type RecoveryStrategy, type RunInputs } from './inputs.js';
 import { closedFormInputs } from './closed-form.js';
 import { planRun, modelAt, shardRange, optimizeTrials, MAX_CANDIDATES, type Progress, type RunPlan, type SimulateOptions } from './plan-run.js';

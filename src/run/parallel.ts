@@ -11,6 +11,7 @@ import { invariant } from '../errors.js';
 import type { Seed } from '../sim/index.js';
 import type { RunModel } from './run-model.js';
 import { rowWidth } from './trial-row.js';
+import { programmeRowWidth, type ProgrammeModel } from './programme-engine.js';
 import type { WorkerRequest, WorkerResponse } from './worker.js';
 import type { RunInputs } from './inputs.js';
 import { planRun, type SimulateOptions } from './plan-run.js';
@@ -34,9 +35,9 @@ export class TrialPool {
     for (let i = 0; i < size; i++) this.workers.push(startSiblingWorker(import.meta.url, 'worker', 'run'));
   }
 
-  /** Runs trials [start, end) of `model`; resolves to their rows in trial order. */
-  run(model: RunModel, seed: Seed, start: number, end: number, onDone: (trials: number) => void = () => {}): Promise<Float64Array> {
-    const width = rowWidth(model);
+  /** Runs trials [start, end) of `model` (a run's, or a programme's); resolves to their rows in trial order. */
+  run(model: RunModel | ProgrammeModel, seed: Seed, start: number, end: number, onDone: (trials: number) => void = () => {}): Promise<Float64Array> {
+    const width = 'stages' in model ? programmeRowWidth(model) : rowWidth(model);
     const n = end;
     const out = new Float64Array((end - start) * width);
     let next = start;

@@ -2,14 +2,16 @@
  * A training programme evaluated stage by stage, and its total. Each stage is evaluated as the
  * scenario it resolves to (so a programme of one stage gives today's numbers), with the stage
  * kind's cost on top: dpo adds the reference model's forward, generate is priced at a roofline.
- * The failure Monte Carlo runs per stage (each stage's own cluster size); the programme is not yet
- * simulated end to end as one run (see `expectedNote`).
+ * The failure Monte Carlo runs the programme end to end (programme-mc.ts, programme-engine.ts).
  */
 import type { ResolvedStage } from '../plan/programme.js';
 import { modelFacts } from '../model/facts.js';
 import { evaluate, type EngineName, type Evaluation } from './evaluate.js';
+import type { Scenario } from '../plan/resolve.js';
 import { runTotals, pricePerGpuHour } from './totals.js';
-import type { FailureSummary } from './summary.js';
+import type { ProgrammeFailureSummary } from './programme-summary.js';
+import type { ProgrammeStageRun } from './programme-mc.js';
+import { runInputsFromScenario } from './inputs.js';
 import { formatGiB } from '../units/format.js';
 
 /**
@@ -26,19 +28,20 @@ export interface StageEvaluation extends Evaluation {
 
 export interface ProgrammeTotal {
   idealDays: number;
-  /** Sum of each stage's Monte Carlo mean days; null when a stage has no failure profile. */
+  /** The programme's Monte Carlo mean wall days, end to end; null when it could not run (no failure profile). */
   expectedDays: number | null;
+  p90Days: number | null;
   gpuHours: number;
+  /** Job GPUs over the Monte Carlo's wall time plus the spare nodes (mean, p90). */
   expectedGpuHours: number | null;
+  p90GpuHours: number | null;
   costUsd: number | null;
   expectedCostUsd: number | null;
+  p90CostUsd: number | null;
   energyMWh: number;
-  /** How expectedDays was obtained. */
+  /** How the expected figures were obtained. */
   note: string;
 }
-
-/** What the expected figures mean until the Monte Carlo runs the programme end to end. */
-export const expectedNote = "expected days are each stage's own failure Monte Carlo, summed (the programme is not yet simulated as one run across changes of cluster size)";
 
 /** Roofline time of a generate stage: prefill (compute-bound) plus decode (the larger of compute and HBM reads per decode step). */
 export function generateSeconds(st: ResolvedStage): { seconds: number; assumptions: string[] } {
@@ -67,10 +70,31 @@ export function generateSeconds(st: ResolvedStage): { seconds: number; assumptio
   };
 }
 
+/** Evaluations by everything but the token budget and the name (StepCache keys). */
+export type StepCache = Map<string, Evaluation>;
+
+/**
+ * evaluate(sc), shared between stages that differ only in their token budget and name (the
+ * programme's anneal and last context stage, sft and dpo): one step simulation each, the run
+ * totals redone for the stage's tokens.
+ */
+export function cachedEvaluate(sc: Scenario, engine: EngineName | undefined, cache: StepCache | undefined): Evaluation {
+  if (!cache) return evaluate(sc, { engine });
+  const key = `${engine ?? ''}|${JSON.stringify({ ...sc, name: '', file: '', training: { ...sc.training, totalTokens: 0 } })}`;
+  const hit = cache.get(key);
+  if (!hit) {
+    const ev = evaluate(sc, { engine });
+    cache.set(key, ev);
+    return { ...ev, notes: [...ev.notes], reasons: [...ev.reasons] };
+  }
+  return { ...hit, scenario: sc.name, notes: [...hit.notes], reasons: [...hit.reasons], run: runTotals(sc, hit.step.seconds, hit.step.tokensPerStep) };
+}
+
 /** Evaluates one stage: today's evaluation of its scenario with the stage kind's cost applied. */
-export function evaluateStage(st: ResolvedStage, options: { engine?: EngineName } = {}): StageEvaluation {
+export function evaluateStage(st: ResolvedStage, options: { engine?: EngineName; cache?: StepCache } = {}): StageEvaluation {
   const sc = st.scenario;
-  const ev = evaluate(sc, options);
+  // A generate stage's step is its roofline below: the training step under it needs no DES.
+  const ev = cachedEvaluate(sc, st.kind === 'generate' ? 'analytic' : options.engine, options.cache);
   const assumptions: string[] = [];
   let stepSeconds = ev.step.seconds;
   let tokensPerStep = ev.step.tokensPerStep;
@@ -105,35 +129,59 @@ export function evaluateStage(st: ResolvedStage, options: { engine?: EngineName 
   return out;
 }
 
-/** The programme's total: sums of the stages' ideal and expected figures. */
-export function programmeTotal(stages: { ev: StageEvaluation; failures?: FailureSummary; price: number | null; gpus: number }[]): ProgrammeTotal {
-  let idealDays = 0, gpuHours = 0, energyMWh = 0, cost = 0, expectedDays = 0, expectedGpuHours = 0, expectedCost = 0;
-  let priced = true, expected = true;
+/** The programme's total: the stages' ideal figures summed, and the expected ones from the programme's Monte Carlo (when it ran). */
+export function programmeTotal(stages: { ev: StageEvaluation }[], mc?: ProgrammeFailureSummary | null): ProgrammeTotal {
+  let idealDays = 0, gpuHours = 0, energyMWh = 0, cost = 0;
+  let priced = true;
   for (const s of stages) {
     idealDays += s.ev.run.idealDays;
     gpuHours += s.ev.run.gpuHours;
     energyMWh += s.ev.run.energyMWh;
-    if (s.ev.run.costUsd === null || s.price === null) priced = false;
+    if (s.ev.run.costUsd === null) priced = false;
     else cost += s.ev.run.costUsd;
-    // A generate stage restarts a failed batch; its failure losses are not modelled (its ideal days stand).
-    const days = s.failures ? s.failures.days.mean : s.ev.stage.kind === 'generate' ? s.ev.run.idealDays : null;
-    if (days === null) expected = false;
-    else {
-      expectedDays += days;
-      expectedGpuHours += days * 24 * s.gpus;
-      if (s.price !== null) expectedCost += days * 24 * s.gpus * s.price;
-    }
   }
+  const e = mc?.cost.expected;
   return {
     idealDays,
-    expectedDays: expected ? expectedDays : null,
+    expectedDays: mc ? mc.days.mean : null,
+    p90Days: mc ? mc.days.p90 : null,
     gpuHours,
-    expectedGpuHours: expected ? expectedGpuHours : null,
+    expectedGpuHours: e ? e.gpuHours.mean : null,
+    p90GpuHours: e ? e.gpuHours.p90 : null,
     costUsd: priced ? cost : null,
-    expectedCostUsd: expected && priced ? expectedCost : null,
+    expectedCostUsd: e?.costUsd ? e.costUsd.mean : null,
+    p90CostUsd: e?.costUsd ? e.costUsd.p90 : null,
     energyMWh,
-    note: expectedNote,
+    note: mc
+      ? `expected: the programme's failure Monte Carlo end to end (${mc.trials.toLocaleString('en-US')} trials, one failure timeline across the stages, relaunch at a change of layout or GPU count), spare nodes included`
+      : 'expected: not available (the failure Monte Carlo did not run)',
   };
+}
+
+/** Kind, GPU count and parallel degrees: a stage whose key differs from the one before is a relaunch. */
+export function layoutKey(st: ResolvedStage): string {
+  const p = st.scenario.plan;
+  return [st.kind === 'generate' ? 'generate' : 'train', st.scenario.cluster.gpus, p.tp, p.cp, p.pp, p.vpp, p.dp, p.ep].join('/');
+}
+
+/** Each stage as the programme's Monte Carlo needs it (throws the UserError of a stage without a failure profile or storage). */
+export function programmeStageRuns(stages: { st: ResolvedStage; ev: StageEvaluation }[]): ProgrammeStageRun[] {
+  return stages.map(({ st, ev }) => {
+    const sc = st.scenario;
+    const generate = st.kind === 'generate';
+    return {
+      index: st.index,
+      name: st.name,
+      kind: st.kind,
+      ...(generate ? { fixedSeconds: ev.run.idealSeconds } : { inputs: runInputsFromScenario(sc, ev) }),
+      gpus: sc.cluster.gpus,
+      gpusPerNode: sc.node.gpusPerNode,
+      spareNodes: sc.cluster.spareNodes,
+      pricePerGpuHour: pricePerGpuHour(sc),
+      spareBilling: sc.cluster.spareBilling ?? 'held',
+      layoutKey: layoutKey(st),
+    };
+  });
 }
 
 export { pricePerGpuHour };

@@ -49,6 +49,11 @@ class ReturnHeap {
     this.nodes[i] = nodes;
   }
 
+  /** Appends each entry as (return time − `now`, nodes) to `out`. */
+  collect(out: number[], now: number): void {
+    for (let i = 0; i < this.size; i++) out.push(this.times[i] - now, this.nodes[i]);
+  }
+
   /** Removes the earliest return (the heap must not be empty). */
   pop(): void {
     const last = --this.size;
@@ -115,6 +120,15 @@ export class RepairPool {
       this.latestNodes -= latest.peekNodes();
       latest.pop();
     }
+  }
+
+  /** Repairs still out after `now`, as (seconds until back, nodes) pairs (a programme's next stage starts with them). */
+  pending(now: number): number[] {
+    this.returnRepaired(now);
+    const out: number[] = [];
+    this.earlier.collect(out, now);
+    this.latest.collect(out, now);
+    return out;
   }
 
   /** Earliest time from `now` at which the nodes out for repair fit in the spare pool. */

@@ -63,3 +63,13 @@ export interface ScriptedFault {
   /** Index into RunModel.components. */
   component: number;
 }
+
+/** A stage's start in a programme: what the stage before left behind, in seconds from this stage's start. */
+export interface StageStart {
+  /** Pending arrival of each fault process (the merged exponential one, then each Weibull); absent: drawn afresh. */
+  arrivals?: Float64Array;
+  /** Nodes out for repair, as (seconds until back, nodes) pairs. */
+  repairs: number[];
+  /** The stage begins with a relaunch (a new layout or GPU count): a blocking save of this long, then this model's restart. */
+  relaunchSaveSeconds?: number;
+}

@@ -310,34 +310,46 @@ export function summarize(ctx: SummaryContext, rows: Float64Array): FailureSumma
     tokens: (mean(useful) / ctx.stepSeconds) * ctx.tokensPerStep,
     histogram: { unit: 'days', edges: h.edges, counts: h.counts },
     closedForm,
-    badput: badputBuckets(col, n, gpuHours),
+    badput: badputBuckets(rows, w, n, gpuHours),
     cost: costSummary(ctx, wall, col(F.spareNodeSeconds)),
     notes,
   };
 }
 
+/** The trial-row fields each badput bucket adds (startUp: the restart less its restore part). */
+export const BADPUT_FIELDS: Record<BadputBucket, { plus: number[]; minus?: number[] }> = {
+  startUp: { plus: [F.restart], minus: [F.restore] },
+  checkpointSave: { plus: [F.checkpoint] },
+  checkpointRestore: { plus: [F.restore] },
+  progressLost: { plus: [F.recompute, F.detect] },
+  waitingForRepair: { plus: [F.wait] },
+  plannedMaintenance: { plus: [F.maintenance] },
+  runningShrunk: { plus: [F.degraded] },
+};
+
+/** Seconds of bucket `fields` in the trial row at `b`. */
+export function badputSeconds(row: ArrayLike<number>, b: number, fields: (typeof BADPUT_FIELDS)[BadputBucket]): number {
+  let x = 0;
+  for (const f of fields.plus) x += row[b + f];
+  for (const f of fields.minus ?? []) x -= row[b + f];
+  return x;
+}
+
 /** Per-trial lost GPU-hours in Google's goodput buckets (each trial's buckets sum to its lost GPU-hours). */
-function badputBuckets(col: (f: number) => Float64Array, n: number, gpuHours: number): FailureSummary['badput'] {
-  const restore = col(F.restore);
-  const sum = (...fs: number[]) => {
+function badputBuckets(rows: Float64Array, w: number, n: number, gpuHours: number): FailureSummary['badput'] {
+  const out = {} as FailureSummary['badput'];
+  for (const [bucket, fields] of Object.entries(BADPUT_FIELDS) as [BadputBucket, (typeof BADPUT_FIELDS)[BadputBucket]][]) {
     const a = new Float64Array(n);
-    for (const f of fs) {
-      const c = col(f);
-      for (let t = 0; t < n; t++) a[t] += c[t] * gpuHours;
-    }
-    return a;
-  };
-  const startUp = sum(F.restart).map((x, t) => x - restore[t] * gpuHours);
-  const mp90 = (a: Float64Array) => ({ mean: mean(a), p90: percentile(sorted(a), 90) });
-  return {
-    startUp: mp90(startUp),
-    checkpointSave: mp90(sum(F.checkpoint)),
-    checkpointRestore: mp90(sum(F.restore)),
-    progressLost: mp90(sum(F.recompute, F.detect)),
-    waitingForRepair: mp90(sum(F.wait)),
-    plannedMaintenance: mp90(sum(F.maintenance)),
-    runningShrunk: mp90(sum(F.degraded)),
-  };
+    for (let t = 0; t < n; t++) a[t] = badputSeconds(rows, t * w, fields) * gpuHours;
+    out[bucket] = { mean: mean(a), p90: percentile(sorted(a), 90) };
+  }
+  return out;
+}
+
+/** GPU-seconds of spare nodes in a trial of `wallSeconds`: held, the whole pool throughout; rented, while standing in, never more than the pool. */
+export function spareGpuSeconds(ctx: Pick<SummaryContext, 'spareNodes' | 'gpusPerNode' | 'spareBilling'>, wallSeconds: number, spareNodeSeconds: number): number {
+  const gpusPerNode = ctx.gpusPerNode ?? 8;
+  return (ctx.spareBilling ?? 'held') === 'held' ? ctx.spareNodes * gpusPerNode * wallSeconds : Math.min(spareNodeSeconds, ctx.spareNodes * wallSeconds) * gpusPerNode;
 }
 
 /** Ideal and expected GPU-hours and cost: job GPUs over each trial's wall time, plus held or rented spares. */
@@ -347,8 +359,7 @@ function costSummary(ctx: SummaryContext, wall: Float64Array, spareNodeSeconds: 
   const gpusPerNode = ctx.gpusPerNode ?? 8;
   const spareGpus = ctx.spareNodes * gpusPerNode;
   const job = wall.map((w) => (ctx.gpus * w) / 3600);
-  // Rented spares bill while they stand in for a node out for repair, never more than the pool.
-  const spare = wall.map((w, t) => (billing === 'held' ? spareGpus * w : Math.min(spareNodeSeconds[t], ctx.spareNodes * w) * gpusPerNode) / 3600);
+  const spare = wall.map((w, t) => spareGpuSeconds(ctx, w, spareNodeSeconds[t]) / 3600);
   const total = job.map((x, t) => x + spare[t]);
   const gpuHours = { mean: mean(total), p90: percentile(sorted(total), 90) };
   const idealGpuHours = ctx.workSeconds !== null ? (ctx.gpus * ctx.workSeconds) / 3600 : null;

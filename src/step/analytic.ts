@@ -149,6 +149,14 @@ export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
     const v = schedule === 'interleaved-1f1b' ? vpp : 1;
     // (m-1)·T plus the fill/drain of the other stages, divided by vpp when interleaved (Narayanan §2.2).
     pipeline = m * tMax + sumOthers / v;
+    // Interleaved with fewer micro-batches than ranks (m < pp): Megatron's schedule table
+    // (schedules.py get_schedule_table) runs every micro-batch through chunk c before chunk c + 1,
+    // and chunk c + 1 of the first micro-batch needs it back from the last rank. A lap of the ring
+    // (one micro-batch through every rank, tMax + sumOthers over vpp) is then longer than a rank's
+    // lap of m chunks, so each of the vpp − 1 lap changes waits for the difference: the "dependency
+    // bubbles" Megatron names when it refuses a micro-batch group smaller than pp. Zero when m ≥ pp
+    // (sumOthers ≤ (pp − 1)·tMax), so the formula above stands there. Uniform stages: t·(pp + (m − 1)/vpp).
+    if (v > 1) pipeline += ((v - 1) / v) * Math.max(0, tMax + sumOthers - m * tMax);
   }
   const ppSeconds = pp === 1 ? 0 : 2 * (pp - 1) * costs.ppSendSeconds + (overlap.pp ? 0 : 2 * m * vpp * costs.ppSendSeconds);
 

@@ -31,7 +31,7 @@ describe('a programme of one stage equals the scenario', () => {
     const staged = evaluateStage(stage, { engine: 'analytic' });
     const { stage: _s, ...rest } = staged;
     expect({ ...rest, scenario: today.scenario }).toEqual(today);
-    const total = programmeTotal([{ ev: staged, price: 2, gpus: today.layout.gpus }]);
+    const total = programmeTotal([{ ev: staged }]);
     expect([total.idealDays, total.gpuHours, total.energyMWh, total.costUsd]).toEqual([today.run.idealDays, today.run.gpuHours, today.run.energyMWh, today.run.costUsd]);
   });
 });

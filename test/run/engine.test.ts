@@ -1,42 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { TrialRunner, runTrialRange } from '../../src/run/engine.js';
+import { TrialRunner, runTrialRange } from '../../src/run/trial-runner.js';
 import { TrialField as F, rowWidth } from '../../src/run/trial-row.js';
 import { gamma } from '../../src/run/arrivals.js';
-import type { ModelComponent, RunModel, ScriptedFault } from '../../src/run/run-model.js';
+import type { RunModel, ScriptedFault } from '../../src/run/run-model.js';
+import { component, base } from './fixtures.js';
 import { mean, stdev } from '../../src/run/stats.js';
-
-const component = (over: Partial<ModelComponent>): ModelComponent => ({
-  name: 'fault',
-  category: 'Other',
-  planned: false,
-  ratePerSecond: 0,
-  shape: 1,
-  detectSeconds: 0,
-  downtimeSeconds: 0,
-  nodesOut: 0,
-  repairSeconds: 0,
-  ...over,
-});
-
-/** 10,000 s of work, a save every 1,000 s of work taking 50 s, restarts of 300 s. */
-const base = (over: Partial<RunModel> = {}): RunModel => ({
-  workSeconds: 10_000,
-  horizonSeconds: Infinity,
-  maxWallSeconds: 1e9,
-  stepSeconds: 10,
-  intervalSeconds: 1000,
-  pauseSeconds: 50,
-  backgroundSeconds: 0,
-  stopCheckpointSeconds: 50,
-  restartSeconds: 300,
-  spareNodes: 1,
-  components: [
-    component({ name: 'gpu', detectSeconds: 100, nodesOut: 1, repairSeconds: 5000 }),
-    component({ name: 'software', detectSeconds: 100 }),
-    component({ name: 'maintenance', planned: true, downtimeSeconds: 600 }),
-  ],
-  ...over,
-});
 
 /** Runs one scripted trial and returns its row as named fields. */
 function scripted(model: RunModel, script: ScriptedFault[]) {

@@ -2,38 +2,13 @@ import { describe, it, expect } from 'vitest';
 import { FailureProfileSchema } from '../../src/schema/failures.js';
 import { loadProfile } from '../../src/io/load.js';
 import { modelComponents, type RunInputs } from '../../src/run/inputs.js';
+import { profile, inputs } from './fixtures.js';
 import { youngDaly, checkpointCosts, restartCosts } from '../../src/run/checkpoint.js';
 import { planRun, eventsPerSecond, RunTooLarge, MAX_EXPECTED_EVENTS } from '../../src/run/plan-run.js';
 import { UserError } from '../../src/errors.js';
 import { simulateRun } from '../../src/run/monte-carlo.js';
 import { simulateRunParallel } from '../../src/run/parallel.js';
 import { renderFailures, renderFailureBrief } from '../../src/report/failures.js';
-
-const profile = (components: unknown[], extra: Record<string, unknown> = {}) =>
-  FailureProfileSchema.parse({ name: 'test', components, recovery: { relaunch: '60 s', init: '120 s', referenceGpus: 1024, initExponent: 0.5, repair: '1 day' }, checkpoint: { saveOverhead: '5 s', asyncSnapshotBandwidth: '20 GB/s' }, ...extra });
-
-/** A 1,024-GPU job: 2 s steps of 4M tokens, 2T tokens (~11.6 days ideal), 1 TB checkpoints at 100 GB/s. */
-const inputs = (over: Partial<RunInputs> = {}): RunInputs => ({
-  stepSeconds: 2,
-  tokensPerStep: 4_194_304,
-  totalTokens: 2e12,
-  gpus: 1024,
-  nodes: 128,
-  gpusPerNode: 8,
-  spareNodes: 4,
-  nodesPerSwitch: 2,
-  checkpointBytes: 1e12,
-  checkpointReadBytes: 2e12,
-  checkpointAsync: false,
-  storage: { writeBytesPerSecond: 100e9 },
-  failures: profile([
-    { name: 'GPU', category: 'GPU', rate: 2e-5, per: 'gpu-hour', scope: 'gpu', detect: '1 min', replaceNode: true },
-    { name: 'Switch', category: 'Network', rate: 1e-4, per: 'node-hour', scope: 'switch', detect: '10 min', replaceNode: true, repair: '4 h' },
-    { name: 'Software', rate: 0.02, per: 'job-hour', scope: 'job', detect: '1 min' },
-    { name: 'Maintenance', rate: 0.01, per: 'job-hour', scope: 'job', planned: true, downtime: '10 min' },
-  ]),
-  ...over,
-});
 
 describe('failure profile schema', () => {
   it('parses units and fills defaults', () => {

@@ -3,7 +3,7 @@
  * the Monte Carlo against the closed form under each strategy, and the cost and badput summary.
  */
 import { describe, it, expect } from 'vitest';
-import { TrialRunner, runTrialRange } from '../../src/run/engine.js';
+import { TrialRunner, runTrialRange } from '../../src/run/trial-runner.js';
 import { TrialField as F, rowWidth } from '../../src/run/trial-row.js';
 import type { ModelComponent, RunModel, ScriptedFault } from '../../src/run/run-model.js';
 import { applyRecovery, replicasLost, type RecoveryContext } from '../../src/run/recovery.js';
