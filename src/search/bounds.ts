@@ -8,7 +8,7 @@
  */
 import { resolvePlan, autoLayerSplit, mtpLayerEquivalents, type Scenario, type ResolvedPlan, type ResolvedModel, type LayoutProblem } from '../plan/resolve.js';
 import { layerActivationBytesPerToken, inFlightMicroBatches, stateBytesPerParam } from '../plan/memory.js';
-import { stageShards } from '../plan/layout.js';
+import { stageShards, expertDataParallel, tokensPerMicroBatch } from '../plan/layout.js';
 import { countParams, isMoeLayer } from '../model/params.js';
 import type { Plan } from '../schema/plan.js';
 import { stepCosts } from '../step/costs.js';
@@ -18,20 +18,33 @@ import type { Candidate, ClusterSize, PlanChoice } from './space.js';
 /** The scenario's plan input with a candidate's layout choices; software settings (overlap, kernels, CP method) stay the scenario's. */
 export function candidatePlan(sc: Scenario, c: PlanChoice, globalBatchSequences: number): Plan {
   const base = sc.plan;
-  const { dp: _dp, etp: _etp, schedule: _s, sequenceParallel, globalBatchSequences: _g, numMicroBatches: _m, layersPerStage, recomputeModules, ...software } = base;
   const layers = sc.model.layers;
-  return {
-    ...software,
+  // Every field listed, as resolvePlan does (the mapped type makes a new Plan field a compile
+  // error here): an object rest of the plan costs a search tens of microseconds per call.
+  const plan: { [K in keyof Required<Plan>]: Plan[K] } = {
     tp: c.tp, cp: c.cp, pp: c.pp, vpp: c.vpp, dp: c.dp, ep: c.ep, etp: c.etp, zeroStage: c.zeroStage, microBatch: c.microBatch,
     recompute: c.recompute, schedule: c.schedule, precision: c.precision,
     // Megatron's module list is the scenario's when it already recomputes selectively.
-    recomputeModules: c.recompute === 'selective' && base.recompute === 'selective' ? recomputeModules : undefined,
+    recomputeModules: c.recompute === 'selective' && base.recompute === 'selective' ? base.recomputeModules : undefined,
     // A scenario that turns sequence parallelism off with TP (a 2021 stack) keeps it off.
-    sequenceParallel: !sequenceParallel && base.tp > 1 ? false : undefined,
+    sequenceParallel: !base.sequenceParallel && base.tp > 1 ? false : undefined,
+    attentionKernel: base.attentionKernel,
+    elementwise: base.elementwise,
+    cudaGraphs: base.cudaGraphs,
+    cpMethod: base.cpMethod,
+    overlap: base.overlap,
+    gradientAccumulationFp32: base.gradientAccumulationFp32,
+    gradReduceFp32: base.gradReduceFp32,
+    offloadLayers: base.offloadLayers,
+    fp8PrimaryWeights: base.fp8PrimaryWeights,
+    crossEntropy: base.crossEntropy,
+    moeRouting: base.moeRouting,
     globalBatch: { sequences: globalBatchSequences },
     // The scenario's own split at its pp; otherwise even, or uneven (first and last stages lighter) when pp does not divide the layers.
-    layersPerStage: c.pp === base.pp ? layersPerStage : layers % c.pp === 0 ? undefined : 'auto',
+    layersPerStage: c.pp === base.pp ? base.layersPerStage : layers % c.pp === 0 ? undefined : 'auto',
+    seqLen: undefined,
   };
+  return plan;
 }
 
 /** The scenario with a candidate's plan on a cluster of `size`; layout problems instead of a scenario when resolvePlan refuses it. */
@@ -45,6 +58,8 @@ export function candidateScenario(sc: Scenario, c: PlanChoice, size: ClusterSize
 }
 
 const RECOMPUTE_INDEX: Record<Plan['recompute'], number> = { none: 0, selective: 1, 'op-sac': 2, full: 3 };
+const PRECISION_INDEX: Record<Plan['precision'], number> = { bf16: 0, fp8: 1, fp4: 2 };
+const SCHEDULE_INDEX: Record<PlanChoice['schedule'], number> = { '1f1b': 0, 'interleaved-1f1b': 1, 'zero-bubble': 2, gpipe: 3, dualpipe: 4 };
 
 interface LayerKeyFacts {
   /** Σ over all stages of one micro-batch's forward + backward (input and weight) seconds. */
@@ -61,7 +76,15 @@ interface LayerKeyFacts {
 
 /** Memoised bounds for one scenario. */
 export class Bounds {
-  private readonly layerFacts = new Map<string, LayerKeyFacts>();
+  /** Layer-key facts by (gpus, tp, cp, ep, etp), then by (micro-batch, recompute, precision) as one number. */
+  private readonly layerFacts = new Map<string, Map<number, LayerKeyFacts>>();
+  /** The last outer layer key looked up: consecutive candidates share it (enumeration order), so most look-ups build no string. */
+  private lastOuter: { gpus: number; tp: number; cp: number; ep: number; etp: number; inner: Map<number, LayerKeyFacts> } | null = null;
+  /** Micro-batches stage 0 holds, by (pp, vpp, schedule, m): inFlightMicroBatches derives a whole pipeline shape per call. */
+  private readonly held = new Map<number, number>();
+  /** stateBytesPerParam by (ZeRO stage, precision). */
+  private readonly stateBytes: ({ weights: number; gradients: number; optimizer: number } | undefined)[] = [];
+  private last0: { tp: number; pp: number; ep: number; etp: number; facts: { denseParams: number; expertParams: number; moeLayers: number } } | null = null;
   private readonly dpFacts = new Map<string, { gatherSeconds: number; gradientSeconds: number; perMicroBatch: boolean; optimizerSeconds: number }>();
   private readonly split = new Map<number, number[]>();
   private readonly stage0 = new Map<number, { denseParams: number; expertParams: number; moeLayers: number }>();
@@ -87,9 +110,15 @@ export class Bounds {
    * overlapSlowdown share), so they bound every candidate with this key.
    */
   private layerKey(c: Candidate): LayerKeyFacts {
-    const sp = this.sc.plan.sequenceParallel || this.sc.plan.tp === 1;
-    const key = `${c.gpus}|${c.tp}|${c.cp}|${c.microBatch}|${c.recompute}|${c.precision}|${c.ep}|${c.etp}|${sp}`;
-    let f = this.layerFacts.get(key);
+    let o = this.lastOuter;
+    if (o === null || o.gpus !== c.gpus || o.tp !== c.tp || o.cp !== c.cp || o.ep !== c.ep || o.etp !== c.etp) {
+      const outerKey = `${c.gpus}|${c.tp}|${c.cp}|${c.ep}|${c.etp}`;
+      let inner = this.layerFacts.get(outerKey);
+      if (!inner) this.layerFacts.set(outerKey, (inner = new Map()));
+      o = this.lastOuter = { gpus: c.gpus, tp: c.tp, cp: c.cp, ep: c.ep, etp: c.etp, inner };
+    }
+    const key = (c.microBatch * 4 + RECOMPUTE_INDEX[c.recompute]) * 4 + PRECISION_INDEX[c.precision];
+    let f = o.inner.get(key);
     if (!f) {
       const dp = c.gpus / (c.tp * c.cp);
       const ksc = this.keyScenario({ ...c, pp: 1, vpp: 1, schedule: '1f1b', dp, zeroStage: 0 }, dp * c.microBatch, true);
@@ -117,7 +146,7 @@ export class Bounds {
         extraForwardSeconds: st.extraForwardSeconds,
         extraBackwardSeconds: st.extraBackwardSeconds,
       };
-      this.layerFacts.set(key, f);
+      o.inner.set(key, f);
     }
     return f;
   }
@@ -220,6 +249,8 @@ export class Bounds {
   }
 
   private stage0Facts(c: Pick<PlanChoice, 'tp' | 'pp' | 'ep' | 'etp'>): { denseParams: number; expertParams: number; moeLayers: number } {
+    const last = this.last0;
+    if (last !== null && last.tp === c.tp && last.pp === c.pp && last.ep === c.ep && last.etp === c.etp) return last.facts;
     const pkey = ((c.tp * 16385 + c.pp) * 65537 + c.ep) * 1025 + c.etp;
     let st = this.stage0.get(pkey);
     if (!st) {
@@ -230,7 +261,20 @@ export class Bounds {
       st = { ...p, moeLayers };
       this.stage0.set(pkey, st);
     }
+    this.last0 = { tp: c.tp, pp: c.pp, ep: c.ep, etp: c.etp, facts: st };
     return st;
+  }
+
+  /** Micro-batches stage 0 holds at its peak (inFlightMicroBatches), memoised: the pipeline shape it derives costs O(pp + m). */
+  private heldMicroBatches(c: Pick<PlanChoice, 'pp' | 'vpp' | 'schedule'>, m: number): number {
+    // Exact as a number while m < 2^26 (pp < 2^14, vpp < 2^8); larger batches skip the memo.
+    const key = m < 67108864 && c.vpp < 256 && c.pp < 16384 ? ((c.pp * 256 + c.vpp) * 8 + SCHEDULE_INDEX[c.schedule]) * 67108864 + m : -1;
+    let h = key < 0 ? undefined : this.held.get(key);
+    if (h === undefined) {
+      h = inFlightMicroBatches({ pp: c.pp, vpp: c.vpp, schedule: c.schedule, numMicroBatches: m }, 0);
+      if (key >= 0) this.held.set(key, h);
+    }
+    return h;
   }
 
   /**
@@ -244,7 +288,7 @@ export class Bounds {
     const sp = c.tp > 1 && (sc.plan.sequenceParallel || sc.plan.tp === 1);
     const l0 = this.layersPerStage(c.pp)[0];
     const st = this.stage0Facts(c);
-    const akey = (((c.tp * 2 + (sp ? 1 : 0)) * 4 + RECOMPUTE_INDEX[c.recompute]) * 16385 + c.pp) * 2 + (c.precision === 'bf16' ? 0 : 1);
+    const akey = (((c.tp * 2 + (sp ? 1 : 0)) * 4 + RECOMPUTE_INDEX[c.recompute]) * 16385 + c.pp) * 4 + PRECISION_INDEX[c.precision];
     let a = this.act.get(akey);
     if (!a) {
       const planLike = { tp: c.tp, sequenceParallel: sp, recompute: c.recompute, attentionKernel: sc.plan.attentionKernel, recomputeModules: c.recompute === 'selective' && sc.plan.recompute === 'selective' ? sc.plan.recomputeModules : undefined } as Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>;
@@ -261,16 +305,18 @@ export class Bounds {
       };
       this.act.set(akey, a);
     }
-    const expertDp = Math.max(1, (c.tp * c.cp * c.dp) / (c.ep * c.etp));
-    const shard = (stage: number, group: number) => (c.zeroStage >= stage ? group : 1);
-    const b = stateBytesPerParam({ zeroStage: c.zeroStage, precision: c.precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32 });
-    const states =
-      b.weights * (st.denseParams / shard(3, c.dp * c.cp) + st.expertParams / shard(3, expertDp)) +
-      b.gradients * (st.denseParams / shard(2, c.dp * c.cp) + st.expertParams / shard(2, expertDp)) +
-      b.optimizer * (st.denseParams / shard(1, c.dp * c.cp) + st.expertParams / shard(1, expertDp));
+    const expertDp = expertDataParallel(c);
+    const dpCp = c.dp * c.cp;
+    const tokens = tokensPerMicroBatch(model.seqLen, c);
     const m = c.globalBatchSequences / (c.dp * c.microBatch);
-    const held = inFlightMicroBatches({ pp: c.pp, vpp: c.vpp, schedule: c.schedule, numMicroBatches: m }, 0);
-    const tokens = (c.microBatch * model.seqLen) / c.cp;
+    const z = c.zeroStage;
+    const si = z * 4 + PRECISION_INDEX[c.precision];
+    const b = this.stateBytes[si] ?? (this.stateBytes[si] = stateBytesPerParam({ zeroStage: z, precision: c.precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32 }));
+    const states =
+      b.weights * (st.denseParams / (z >= 3 ? dpCp : 1) + st.expertParams / (z >= 3 ? expertDp : 1)) +
+      b.gradients * (st.denseParams / (z >= 2 ? dpCp : 1) + st.expertParams / (z >= 2 ? expertDp : 1)) +
+      b.optimizer * (st.denseParams / (z >= 1 ? dpCp : 1) + st.expertParams / (z >= 1 ? expertDp : 1));
+    const held = this.heldMicroBatches(c, m);
     // Stored activations with the embedding output, and the working set of the layer being computed.
     // CPU offload keeps at least one layer in l0 resident (estimateMemory's resident share).
     const offloaded = Math.min(sc.plan.offloadLayers * c.vpp, l0);

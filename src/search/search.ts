@@ -19,7 +19,7 @@ import { evaluateDetailed } from '../run/evaluate.js';
 import { pricePerGpuHour } from '../run/totals.js';
 import { runInputsFromScenario } from '../run/inputs.js';
 import { simulateRun } from '../run/monte-carlo.js';
-import { enumerate, type Candidate, type ClusterSize, type Fixes, type PlanChoice } from './space.js';
+import { enumerateAll, type Candidate, type ClusterSize, type Fixes, type PlanChoice } from './space.js';
 import { Bounds, candidateScenario } from './bounds.js';
 
 export type Objective = 'time' | 'cost' | 'p90-days';
@@ -162,7 +162,7 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
     return (c.gpus + sizes.get(c.gpus)!.spareNodes * gpusPerNode) * days * 24 * (price ?? 0);
   };
 
-  const cands = [...enumerate(sc, options.sizes, options.fixes ?? {}, options.nvlinkOnly ?? true)];
+  const cands = enumerateAll(sc, options.sizes, options.fixes ?? {}, options.nvlinkOnly ?? true);
   const n = cands.length;
   const capacity = sc.gpu.hbm.capacity;
   // Memory first (no step costs needed), then the step-time bound of what may fit.
