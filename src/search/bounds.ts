@@ -9,7 +9,8 @@
 import { resolvePlan, autoLayerSplit, mtpLayerEquivalents, type Scenario, type ResolvedPlan, type ResolvedModel, type LayoutProblem } from '../plan/resolve.js';
 import { layerActivationBytesPerToken, inFlightMicroBatches, stateBytesPerParam } from '../plan/memory.js';
 import { stageShards, expertDataParallel, tokensPerMicroBatch } from '../plan/layout.js';
-import { countParams, isMoeLayer } from '../model/params.js';
+import { isMoeLayer } from '../model/params.js';
+import { modelFacts } from '../model/facts.js';
 import type { Plan } from '../schema/plan.js';
 import { stepCosts } from '../step/costs.js';
 import { stageTimes } from '../step/analytic.js';
@@ -74,6 +75,26 @@ interface LayerKeyFacts {
   extraBackwardSeconds: number;
 }
 
+/** Stage 0 of a (tp, pp, ep, etp): its layers, MoE layers and per-GPU parameters. */
+interface Stage0Facts {
+  tp: number;
+  pp: number;
+  ep: number;
+  etp: number;
+  layers: number;
+  denseParams: number;
+  expertParams: number;
+  moeLayers: number;
+}
+
+/** Stage 0's activation bytes per token at a (tp, recompute, pp, precision). */
+interface ActivationFacts {
+  storedPerToken: number;
+  embeddingPerToken: number;
+  transientPerToken: number;
+  layerWeights: number;
+}
+
 /** Memoised bounds for one scenario. */
 export class Bounds {
   /** Layer-key facts by (gpus, tp, cp, ep, etp), then by (micro-batch, recompute, precision) as one number. */
@@ -82,15 +103,29 @@ export class Bounds {
   private lastOuter: { gpus: number; tp: number; cp: number; ep: number; etp: number; inner: Map<number, LayerKeyFacts> } | null = null;
   /** Micro-batches stage 0 holds, by (pp, vpp, schedule, m): inFlightMicroBatches derives a whole pipeline shape per call. */
   private readonly held = new Map<number, number>();
-  /** stateBytesPerParam by (ZeRO stage, precision). */
-  private readonly stateBytes: ({ weights: number; gradients: number; optimizer: number } | undefined)[] = [];
-  private last0: { tp: number; pp: number; ep: number; etp: number; facts: { denseParams: number; expertParams: number; moeLayers: number } } | null = null;
+  /** stateBytesPerParam by ZeRO stage · 4 + precision index. */
+  private readonly stateBytes: { weights: number; gradients: number; optimizer: number }[] = [];
+  private last0: Stage0Facts | null = null;
+  private readonly seqLen: number;
+  private readonly offloadLayers: number;
+  private readonly fragmentationFactor: number;
+  private readonly reservedBytes: number;
   private readonly dpFacts = new Map<string, { gatherSeconds: number; gradientSeconds: number; perMicroBatch: boolean; optimizerSeconds: number }>();
   private readonly split = new Map<number, number[]>();
-  private readonly stage0 = new Map<number, { denseParams: number; expertParams: number; moeLayers: number }>();
-  private readonly act = new Map<number, { storedPerToken: number; embeddingPerToken: number; transientPerToken: number; layerWeights: number }>();
+  private readonly stage0 = new Map<number, Stage0Facts>();
+  private readonly act = new Map<number, ActivationFacts>();
 
-  constructor(private readonly sc: Scenario) {}
+  constructor(private readonly sc: Scenario) {
+    this.seqLen = sc.model.seqLen;
+    this.offloadLayers = sc.plan.offloadLayers;
+    this.fragmentationFactor = 1 + sc.gpu.memory.fragmentation;
+    this.reservedBytes = sc.gpu.memory.reserved;
+    for (let z = 0; z <= 3; z++) {
+      for (const precision of ['bf16', 'fp8', 'fp4'] as const) {
+        this.stateBytes[z * 4 + PRECISION_INDEX[precision]] = stateBytesPerParam({ zeroStage: z, precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32 });
+      }
+    }
+  }
 
   /** Layers on each stage, as candidateScenario's plan resolves them. */
   layersPerStage(pp: number): number[] {
@@ -173,7 +208,7 @@ export class Bounds {
   private counts?: { denseLayers: number; moeLayers: number };
   private layerCounts(): { denseLayers: number; moeLayers: number } {
     if (!this.counts) {
-      const p = countParams(this.sc.model);
+      const p = modelFacts(this.sc.model).params;
       this.counts = { denseLayers: p.denseLayers, moeLayers: p.moeLayers };
     }
     return this.counts;
@@ -248,20 +283,21 @@ export class Bounds {
     return Math.max(0, dp) + d.optimizerSeconds;
   }
 
-  private stage0Facts(c: Pick<PlanChoice, 'tp' | 'pp' | 'ep' | 'etp'>): { denseParams: number; expertParams: number; moeLayers: number } {
+  private stage0Facts(c: Pick<PlanChoice, 'tp' | 'pp' | 'ep' | 'etp'>): Stage0Facts {
     const last = this.last0;
-    if (last !== null && last.tp === c.tp && last.pp === c.pp && last.ep === c.ep && last.etp === c.etp) return last.facts;
+    if (last !== null && last.tp === c.tp && last.pp === c.pp && last.ep === c.ep && last.etp === c.etp) return last;
     const pkey = ((c.tp * 16385 + c.pp) * 65537 + c.ep) * 1025 + c.etp;
     let st = this.stage0.get(pkey);
     if (!st) {
-      const l0 = this.layersPerStage(c.pp)[0];
-      const p = stageShards(this.sc.model, { tp: c.tp, pp: c.pp, ep: c.ep, etp: c.etp, layersPerStage: this.layersPerStage(c.pp) })[0];
+      const split = this.layersPerStage(c.pp);
+      const l0 = split[0];
+      const p = stageShards(this.sc.model, { tp: c.tp, pp: c.pp, ep: c.ep, etp: c.etp, layersPerStage: split })[0];
       let moeLayers = 0;
       for (let i = 0; i < l0; i++) if (isMoeLayer(this.sc.model, i)) moeLayers++;
-      st = { ...p, moeLayers };
+      st = { tp: c.tp, pp: c.pp, ep: c.ep, etp: c.etp, layers: l0, denseParams: p.denseParams, expertParams: p.expertParams, moeLayers };
       this.stage0.set(pkey, st);
     }
-    this.last0 = { tp: c.tp, pp: c.pp, ep: c.ep, etp: c.etp, facts: st };
+    this.last0 = st;
     return st;
   }
 
@@ -283,35 +319,16 @@ export class Bounds {
    * the framework reserve and fragmentation (the peak stage holds at least as much as stage 0).
    */
   memoryBytesLowerBound(c: Candidate): number {
-    const sc = this.sc;
-    const model = sc.model;
-    const sp = c.tp > 1 && (sc.plan.sequenceParallel || sc.plan.tp === 1);
-    const l0 = this.layersPerStage(c.pp)[0];
     const st = this.stage0Facts(c);
-    const akey = (((c.tp * 2 + (sp ? 1 : 0)) * 4 + RECOMPUTE_INDEX[c.recompute]) * 16385 + c.pp) * 4 + PRECISION_INDEX[c.precision];
-    let a = this.act.get(akey);
-    if (!a) {
-      const planLike = { tp: c.tp, sequenceParallel: sp, recompute: c.recompute, attentionKernel: sc.plan.attentionKernel, recomputeModules: c.recompute === 'selective' && sc.plan.recompute === 'selective' ? sc.plan.recomputeModules : undefined } as Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>;
-      const dense = layerActivationBytesPerToken(model, { ...planLike, precision: c.precision }, false);
-      const moe = model.moe ? layerActivationBytesPerToken(model, { ...planLike, precision: c.precision }, true) : dense;
-      const p = countParams(model);
-      // Stage 0 holds at least one layer; its working set is at least the smaller of the kinds it holds.
-      const working = st.moeLayers === 0 ? dense.workingBytes : st.moeLayers === l0 ? moe.workingBytes : Math.min(dense.workingBytes, moe.workingBytes);
-      a = {
-        storedPerToken: (l0 - st.moeLayers) * dense.storedBytes + st.moeLayers * moe.storedBytes,
-        embeddingPerToken: (2 * model.hidden) / (sp ? c.tp : 1),
-        transientPerToken: working,
-        layerWeights: (p.attentionPerLayer + p.denseMlpPerLayer) / c.tp,
-      };
-      this.act.set(akey, a);
-    }
+    const l0 = st.layers;
+    const akey = ((c.tp * 4 + RECOMPUTE_INDEX[c.recompute]) * 16385 + c.pp) * 4 + PRECISION_INDEX[c.precision];
+    const a = this.act.get(akey) ?? this.activationFacts(c, st, akey);
     const expertDp = expertDataParallel(c);
     const dpCp = c.dp * c.cp;
-    const tokens = tokensPerMicroBatch(model.seqLen, c);
+    const tokens = tokensPerMicroBatch(this.seqLen, c);
     const m = c.globalBatchSequences / (c.dp * c.microBatch);
     const z = c.zeroStage;
-    const si = z * 4 + PRECISION_INDEX[c.precision];
-    const b = this.stateBytes[si] ?? (this.stateBytes[si] = stateBytesPerParam({ zeroStage: z, precision: c.precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32 }));
+    const b = this.stateBytes[z * 4 + PRECISION_INDEX[c.precision]];
     const states =
       b.weights * (st.denseParams / (z >= 3 ? dpCp : 1) + st.expertParams / (z >= 3 ? expertDp : 1)) +
       b.gradients * (st.denseParams / (z >= 2 ? dpCp : 1) + st.expertParams / (z >= 2 ? expertDp : 1)) +
@@ -319,9 +336,31 @@ export class Bounds {
     const held = this.heldMicroBatches(c, m);
     // Stored activations with the embedding output, and the working set of the layer being computed.
     // CPU offload keeps at least one layer in l0 resident (estimateMemory's resident share).
-    const offloaded = Math.min(sc.plan.offloadLayers * c.vpp, l0);
+    const offloaded = Math.min(this.offloadLayers * c.vpp, l0);
     const resident = l0 > 0 && offloaded > 0 ? (l0 - offloaded + 1) / l0 : 1;
-    const acts = (a.storedPerToken * resident + a.embeddingPerToken) * tokens * held + a.transientPerToken * tokens + (c.zeroStage >= 3 ? 2 * 2 * a.layerWeights : 0);
-    return (states + acts) * (1 + sc.gpu.memory.fragmentation) + sc.gpu.memory.reserved;
+    const acts = (a.storedPerToken * resident + a.embeddingPerToken) * tokens * held + a.transientPerToken * tokens + (z >= 3 ? 2 * 2 * a.layerWeights : 0);
+    return (states + acts) * this.fragmentationFactor + this.reservedBytes;
+  }
+
+  /** Stage 0's activation bytes per token at the candidate's (tp, recompute, pp, precision); sequence parallelism as candidatePlan resolves it. */
+  private activationFacts(c: Candidate, st: Stage0Facts, akey: number): ActivationFacts {
+    const sc = this.sc;
+    const model = sc.model;
+    const l0 = st.layers;
+    const sp = c.tp > 1 && (sc.plan.sequenceParallel || sc.plan.tp === 1);
+    const planLike = { tp: c.tp, sequenceParallel: sp, recompute: c.recompute, attentionKernel: sc.plan.attentionKernel, recomputeModules: c.recompute === 'selective' && sc.plan.recompute === 'selective' ? sc.plan.recomputeModules : undefined, precision: c.precision };
+    const dense = layerActivationBytesPerToken(model, planLike, false);
+    const moe = model.moe ? layerActivationBytesPerToken(model, planLike, true) : dense;
+    const p = modelFacts(model).params;
+    // Stage 0 holds at least one layer; its working set is at least the smaller of the kinds it holds.
+    const working = st.moeLayers === 0 ? dense.workingBytes : st.moeLayers === l0 ? moe.workingBytes : Math.min(dense.workingBytes, moe.workingBytes);
+    const a: ActivationFacts = {
+      storedPerToken: (l0 - st.moeLayers) * dense.storedBytes + st.moeLayers * moe.storedBytes,
+      embeddingPerToken: (2 * model.hidden) / (sp ? c.tp : 1),
+      transientPerToken: working,
+      layerWeights: (p.attentionPerLayer + p.denseMlpPerLayer) / c.tp,
+    };
+    this.act.set(akey, a);
+    return a;
   }
 }
