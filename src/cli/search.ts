@@ -5,7 +5,7 @@ import { loadScenario } from '../io/load.js';
 import type { Scenario } from '../plan/resolve.js';
 import { searchShard, type Objective, type SearchProgress } from '../search/search.js';
 import { mergeSearch, type SearchResult, type SearchShardDoc } from '../search/merge.js';
-import { clusterSize, gpuGrid, FIX_KEYS, type ClusterSize, type Fixes, type PlanChoice } from '../search/space.js';
+import { clusterSize, gpuGrid, batchGrid, withGlobalBatches, FIX_KEYS, type ClusterSize, type Fixes, type PlanChoice } from '../search/space.js';
 import { RecomputeSchema, ScheduleSchema, PrecisionSchema } from '../schema/plan.js';
 import { UserError } from '../errors.js';
 import { formatCount, formatGiB, formatSeconds } from '../units/format.js';
@@ -14,6 +14,7 @@ import { printJson, reportError, setsOption } from './common.js';
 interface Args {
   scenario: string;
   gpus?: string;
+  'global-batch'?: string;
   top: number;
   objective: Objective;
   fix?: string[];
@@ -36,6 +37,26 @@ export function parseGpus(sc: Scenario, value: string | undefined, scaleBatch: b
   const grid = m[2] === undefined ? [lo] : gpuGrid(lo, hi, sc.node.gpusPerNode);
   if (grid.length === 0) throw new UserError(`no whole number of ${sc.node.gpusPerNode}-GPU nodes lies in ${value}`, undefined, '--gpus');
   return grid.map((g) => clusterSize(sc, g, scaleBatch));
+}
+
+/** The largest global batch `--global-batch` accepts, in sequences. */
+const MAX_GLOBAL_BATCH = 1 << 24;
+
+/**
+ * Reads `--global-batch` in sequences (the unit of the scenario's plan.globalBatch when it is a
+ * bare number): one batch (N), a list (1024,1536,2048), or a range A..B, which searches A, B and
+ * every power of two between them.
+ */
+export function parseGlobalBatches(value: string): number[] {
+  const text = String(value).trim();
+  const range = /^(\d+)\s*\.\.\s*(\d+)$/.exec(text);
+  const list = range ? null : /^\d+(\s*,\s*\d+)*$/.test(text) ? text.split(',').map((x) => Number(x.trim())) : null;
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  if (!range && !list) throw new UserError(`expects a global batch in sequences: N, a list like 1024,2048 or a range like 1024..4096, got "${shown}"`, undefined, '--global-batch');
+  const values = range ? [Number(range[1]), Number(range[2])] : list!;
+  if (values.some((b) => !(b >= 1 && b <= MAX_GLOBAL_BATCH))) throw new UserError(`each batch must be from 1 to ${MAX_GLOBAL_BATCH.toLocaleString('en-US')} sequences, got "${shown}"`, undefined, '--global-batch');
+  if (range && values[0] > values[1]) throw new UserError(`expects A..B with A ≤ B, got "${shown}"`, undefined, '--global-batch');
+  return range ? batchGrid(values[0], values[1]) : [...new Set(values)].sort((a, b) => a - b);
 }
 
 /** Reads `--fix key=value` options (tp=8, pp=16, zero=1, mb=2, recompute=full, schedule=1f1b, precision=fp8, ...). */
@@ -100,6 +121,7 @@ export const searchCommand: CommandModule<object, Args> = {
     y
       .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON)' })
       .option('gpus', { type: 'string', describe: 'cluster size, or a range A..B (whole nodes, 2^k and 3·2^(k-1) nodes)' })
+      .option('global-batch', { type: 'string', describe: 'global batch in sequences: N, a list 1024,2048, or a range A..B (A, B and the powers of two between); default the scenario’s' })
       .option('top', { type: 'number', default: 10, describe: 'plans to report (K)' })
       .option('objective', { choices: ['time', 'cost', 'p90-days'] as const, default: 'time' as const, describe: 'rank by ideal days, cost with failures and spares, or p90 days with failures' })
       .option('fix', { type: 'string', array: true, describe: 'hold a choice fixed: key=value (repeatable), e.g. --fix tp=8 --fix recompute=full' })
@@ -117,10 +139,12 @@ export const searchCommand: CommandModule<object, Args> = {
       const top = args.top;
       if (!Number.isInteger(top) || top < 1 || top > 1000) throw new UserError(`must be a whole number from 1 to 1,000, got ${top}`, undefined, '--top');
       if (!Number.isInteger(args.trials) || args.trials < 1 || args.trials > 100_000) throw new UserError(`must be a whole number from 1 to 100,000, got ${args.trials}`, undefined, '--trials');
-      const sizes = parseGpus(sc, args.gpus, false);
+      const batches = args['global-batch'] === undefined ? undefined : parseGlobalBatches(args['global-batch']);
+      const gpuSizes = parseGpus(sc, args.gpus, false);
+      const sizes = batches ? withGlobalBatches(gpuSizes, batches) : gpuSizes;
       const fixes = parseFixes(setsOption(args.fix));
       const shard = parseShard(args.shard);
-      const options = { sizes, fixes, top, objective: args.objective, trials: args.trials };
+      const options = { sizes, fixes, top, objective: args.objective, trials: args.trials, ...(batches ? { reportGlobalBatch: true } : {}) };
       const bar = searchProgress();
       const body = searchShard(sc, { ...options, shard, onProgress: bar?.update });
       bar?.clear();
@@ -158,7 +182,9 @@ function table(header: string[], rows: string[][]): string[] {
 export function renderSearch(r: SearchResult): string {
   const out: string[] = [];
   const sizes = r.gpus.length === 1 ? `${int(r.gpus[0])} GPUs` : `${int(r.gpus[0])}..${int(r.gpus[r.gpus.length - 1])} GPUs (${r.gpus.length} sizes)`;
-  out.push(`clusterplan search · ${r.scenario} · ${sizes} · objective ${r.objective}${r.seconds === null ? '' : ` · ${formatSeconds(r.seconds)}`}`);
+  const gb = r.globalBatches;
+  const batches = gb === undefined ? '' : ` · global batch ${gb.length === 1 ? int(gb[0]) : `${int(gb[0])}..${int(gb[gb.length - 1])} (${gb.length} batches)`} sequences`;
+  out.push(`clusterplan search · ${r.scenario} · ${sizes}${batches} · objective ${r.objective}${r.seconds === null ? '' : ` · ${formatSeconds(r.seconds)}`}`);
   const c = r.candidates;
   out.push(`Candidates ${int(c.enumerated)} enumerated · ${int(c.pruned)} pruned (bound ${int(c.prunedBy.bound)}, memory ${int(c.prunedBy.memory)}, layout ${int(c.prunedBy.layout)}) · ${int(c.evaluated)} evaluated in closed form · best ${r.top.length} re-ranked with the step and run engines`);
   out.push('');
@@ -170,12 +196,12 @@ export function renderSearch(r: SearchResult): string {
       const p = e.plan;
       const s = e.results;
       return [
-        String(e.rank), int(e.gpus), String(p.tp), String(p.cp), String(p.pp), String(p.vpp), String(p.dp), String(p.ep), String(p.zeroStage), String(p.microBatch), p.recompute, p.schedule, p.precision,
+        String(e.rank), int(e.gpus), ...(gb ? [int(p.globalBatch ?? e.detail.globalBatchSequences)] : []), String(p.tp), String(p.cp), String(p.pp), String(p.vpp), String(p.dp), String(p.ep), String(p.zeroStage), String(p.microBatch), p.recompute, p.schedule, p.precision,
         s.stepSeconds.toFixed(2), pct(s.mfu), formatGiB(e.detail.memoryHeadroomBytes).replace(' GiB', ''), pct(e.detail.bubbleFraction), f1(s.idealDays), f1(s.expectedDays), f1(s.p90Days), formatCount(s.gpuHours, 2),
         s.costUsd === null ? 'price not set' : `$${formatCount(s.costUsd, 2)}`, int(e.detail.energyMWh),
       ];
     });
-    out.push(...table(['#', 'GPUs', 'TP', 'CP', 'PP', 'VPP', 'DP', 'EP', 'ZeRO', 'mb', 'recompute', 'schedule', 'prec', 'step s', 'MFU', 'free GiB', 'bubble', 'ideal d', 'exp d', 'p90 d', 'GPU-h', 'cost', 'MWh'], rows));
+    out.push(...table(['#', 'GPUs', ...(gb ? ['batch'] : []), 'TP', 'CP', 'PP', 'VPP', 'DP', 'EP', 'ZeRO', 'mb', 'recompute', 'schedule', 'prec', 'step s', 'MFU', 'free GiB', 'bubble', 'ideal d', 'exp d', 'p90 d', 'GPU-h', 'cost', 'MWh'], rows));
     out.push('');
     for (const e of r.top) out.push(`  ${String(e.rank).padStart(2)}  ${e.why}`);
   }
@@ -195,9 +221,11 @@ export function renderSearchCsv(r: SearchResult): string {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
+  // globalBatch (sequences) after precision, only when the study chose the batch (--global-batch).
+  const columns = r.globalBatches ? [...CSV_COLUMNS.slice(0, CSV_COLUMNS.indexOf('precision') + 1), 'globalBatch', ...CSV_COLUMNS.slice(CSV_COLUMNS.indexOf('precision') + 1)] : CSV_COLUMNS;
   const rows = r.top.map((e) => {
     const rec: Record<string, unknown> = { rank: e.rank, gpus: e.gpus, ...e.plan, ...e.results, why: e.why };
-    return CSV_COLUMNS.map((k) => q(rec[k])).join(',');
+    return columns.map((k) => q(rec[k])).join(',');
   });
-  return [CSV_COLUMNS.join(','), ...rows].join('\n') + '\n';
+  return [columns.join(','), ...rows].join('\n') + '\n';
 }

@@ -230,6 +230,22 @@ export function gpuGrid(min: number, max: number, gpusPerNode: number): number[]
 }
 
 /**
+ * Global batches (in sequences) between `min` and `max`: both ends and every power of two between
+ * them (the sizes trainers use; 1,000..5,000 gives 1,000, 1,024, 2,048, 4,096, 5,000).
+ */
+export function batchGrid(min: number, max: number): number[] {
+  const out = new Set<number>([min]);
+  for (let b = 1; b <= max; b *= 2) if (b > min && b < max) out.add(b);
+  out.add(max);
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Each cluster size at each of the global batches (in sequences), sizes first: the batches override what scales with the cluster. */
+export function withGlobalBatches(sizes: ClusterSize[], batches: number[]): ClusterSize[] {
+  return sizes.flatMap((s) => batches.map((globalBatchSequences) => ({ ...s, globalBatchSequences })));
+}
+
+/**
  * What scales with the cluster: spare nodes in proportion to the scenario's (its spares per
  * job node, rounded up), and the global batch in proportion to the GPUs (the scenario's sequences
  * per GPU, rounded to a whole sequence, at least one), unless the batch is held fixed.
