@@ -6,8 +6,11 @@
 import type { Argv } from 'yargs';
 import { UserError } from '../errors.js';
 
-/** The largest cluster `--gpus` accepts (the schema's own bound on `cluster.gpus`). */
-const MAX_GPUS = 10_000_000;
+/** The largest cluster `--gpus` (and `--max-gpus`) accepts (the schema's own bound on `cluster.gpus`). */
+export const MAX_GPUS = 10_000_000;
+
+/** The most Monte Carlo trials per plan a study (`search`, `size`, `scaling --plan`) accepts. */
+const MAX_STUDY_TRIALS = 100_000;
 
 /** `<scenario>` plus `--set` (repeatable) and `--gpus`. */
 export function scenarioOptions<T>(y: Argv<T>, setExample = 'plan.tp=4') {
@@ -15,6 +18,24 @@ export function scenarioOptions<T>(y: Argv<T>, setExample = 'plan.tp=4') {
     .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON)' })
     .option('set', { type: 'string', array: true, describe: `override a field: path=value (repeatable), e.g. ${setExample}` })
     .option('gpus', { type: 'string', describe: 'resize the cluster; dp is re-derived' });
+}
+
+/**
+ * The options of a planning study (`search`, `size`): `<scenario>`, `--json`, `--set` (repeatable)
+ * and `--trials` (Monte Carlo trials per re-ranked plan or cluster size), declared once.
+ */
+export function studyOptions<T>(y: Argv<T>, scenarioDescribe: string, trials: { default: number; describe: string }) {
+  return y
+    .positional('scenario', { type: 'string', demandOption: true, describe: scenarioDescribe })
+    .option('trials', { type: 'number', default: trials.default, describe: trials.describe })
+    .option('json', { type: 'boolean', describe: 'print JSON' })
+    .option('set', { type: 'string', array: true, describe: 'override a scenario field: path=value (repeatable)' });
+}
+
+/** A study's `--trials` (yargs reads it as a number): a whole number from 1 to 100,000. */
+export function studyTrials(trials: number): number {
+  if (!Number.isInteger(trials) || trials < 1 || trials > MAX_STUDY_TRIALS) throw new UserError(`must be a whole number from 1 to ${MAX_STUDY_TRIALS.toLocaleString('en-US')}, got ${trials}`, undefined, '--trials');
+  return trials;
 }
 
 /** `--json`. */

@@ -7,6 +7,7 @@ import { parseQuantity } from '../units/quantity.js';
 import { UserError } from '../errors.js';
 import { formatCount } from '../units/format.js';
 import { printJson, reportError, setsOption } from './common.js';
+import { MAX_GPUS, studyOptions, studyTrials } from './options.js';
 
 /** The goal flags `size` and `scaling --plan` share. */
 export interface SizeGoalArgs {
@@ -52,17 +53,17 @@ export interface SizeGoal {
 export function sizeGoal(sc: Scenario, args: SizeGoalArgs): SizeGoal {
   if ((args.deadline === undefined) === (args.budget === undefined)) throw new UserError('give exactly one of --deadline (e.g. 60d) or --budget (e.g. 50M$)', undefined, '--deadline');
   const maxGpus = args['max-gpus'] ?? 4 * sc.cluster.gpus;
-  if (!Number.isInteger(maxGpus) || maxGpus < sc.node.gpusPerNode || maxGpus > 1e7) throw new UserError(`must be a whole number from one node (${sc.node.gpusPerNode}) to 10,000,000, got ${maxGpus}`, undefined, '--max-gpus');
+  if (!Number.isInteger(maxGpus) || maxGpus < sc.node.gpusPerNode || maxGpus > MAX_GPUS) throw new UserError(`must be a whole number from one node (${sc.node.gpusPerNode}) to ${MAX_GPUS.toLocaleString('en-US')}, got ${maxGpus}`, undefined, '--max-gpus');
   const minGpus = args['min-gpus'];
   if (minGpus !== undefined && (!Number.isInteger(minGpus) || minGpus < 1 || minGpus > maxGpus)) throw new UserError(`must be a whole number from 1 to --max-gpus, got ${minGpus}`, undefined, '--min-gpus');
-  if (!Number.isInteger(args.trials) || args.trials < 1 || args.trials > 100_000) throw new UserError(`must be a whole number from 1 to 100,000, got ${args.trials}`, undefined, '--trials');
+  const trials = studyTrials(args.trials);
   return {
     deadlineSeconds: args.deadline !== undefined ? parseDeadline(args.deadline) : undefined,
     budgetUsd: args.budget !== undefined ? parseBudget(args.budget) : undefined,
     maxGpus,
     minGpus,
     confidence: args.confidence,
-    trials: args.trials,
+    trials,
   };
 }
 
@@ -70,16 +71,12 @@ export const sizeCommand: CommandModule<object, Args> = {
   command: 'size <scenario>',
   describe: 'Smallest cluster that trains the token budget by a deadline (or the fastest within a budget), with failures counted',
   builder: (y) =>
-    y
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON): model, hardware, token budget' })
+    studyOptions(y, 'scenario file (YAML or JSON): model, hardware, token budget', { default: 50, describe: 'Monte Carlo trials per cluster size' })
       .option('deadline', { type: 'string', describe: 'wall-clock deadline, e.g. 60d' })
       .option('budget', { type: 'string', describe: 'budget in US dollars, e.g. 50M$' })
       .option('max-gpus', { type: 'number', describe: 'largest cluster to consider (default 4 × the scenario’s)' })
       .option('min-gpus', { type: 'number', describe: 'smallest cluster on the curve (default 1/16 of the scenario’s, at least a node)' })
-      .option('confidence', { choices: ['mean', 'p50', 'p90', 'p99'] as const, default: 'p90' as const, describe: 'days with failures at this confidence' })
-      .option('trials', { type: 'number', default: 50, describe: 'Monte Carlo trials per cluster size' })
-      .option('json', { type: 'boolean', describe: 'print JSON' })
-      .option('set', { type: 'string', array: true, describe: 'override a scenario field: path=value (repeatable)' }) as never,
+      .option('confidence', { choices: ['mean', 'p50', 'p90', 'p99'] as const, default: 'p90' as const, describe: 'days with failures at this confidence' }) as never,
   handler: (args) => {
     try {
       const sc = loadScenario(args.scenario, { sets: setsOption(args.set) });
