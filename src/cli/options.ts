@@ -5,6 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { UserError } from '../errors.js';
+import { batchGrid } from '../search/space.js';
 
 /** The largest cluster `--gpus` (and `--max-gpus`) accepts (the schema's own bound on `cluster.gpus`). */
 export const MAX_GPUS = 10_000_000;
@@ -76,4 +77,26 @@ export function gpusOption(v: unknown): number | undefined {
  */
 export function seedOption(v: unknown): number {
   return wholeNumber(v, '--seed', 0, Number.MAX_SAFE_INTEGER);
+}
+
+/** The largest global batch `--global-batch` accepts, in sequences. */
+export const GLOBAL_BATCH_DESCRIBE = 'global batch in sequences: N, a list 1024,2048, or a range A..B (A, B and the powers of two between)';
+
+const MAX_GLOBAL_BATCH = 1 << 24;
+
+/**
+ * Reads `--global-batch` in sequences (the unit of the scenario's plan.globalBatch when it is a
+ * bare number): one batch (N), a list (1024,1536,2048), or a range A..B, which searches A, B and
+ * every power of two between them.
+ */
+export function parseGlobalBatches(value: string): number[] {
+  const text = String(value).trim();
+  const range = /^(\d+)\s*\.\.\s*(\d+)$/.exec(text);
+  const list = range ? null : /^\d+(\s*,\s*\d+)*$/.test(text) ? text.split(',').map((x) => Number(x.trim())) : null;
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  if (!range && !list) throw new UserError(`expects a global batch in sequences: N, a list like 1024,2048 or a range like 1024..4096, got "${shown}"`, undefined, '--global-batch');
+  const values = range ? [Number(range[1]), Number(range[2])] : list!;
+  if (values.some((b) => !(b >= 1 && b <= MAX_GLOBAL_BATCH))) throw new UserError(`each batch must be from 1 to ${MAX_GLOBAL_BATCH.toLocaleString('en-US')} sequences, got "${shown}"`, undefined, '--global-batch');
+  if (range && values[0] > values[1]) throw new UserError(`expects A..B with A ≤ B, got "${shown}"`, undefined, '--global-batch');
+  return range ? batchGrid(values[0], values[1]) : [...new Set(values)].sort((a, b) => a - b);
 }

@@ -5,13 +5,13 @@ import { loadScenario } from '../io/load.js';
 import type { Scenario } from '../plan/resolve.js';
 import { searchShard, type Objective, type SearchProgress } from '../search/search.js';
 import { mergeSearch, type SearchResult, type SearchShardDoc } from '../search/merge.js';
-import { clusterSize, gpuGrid, batchGrid, withGlobalBatches, FIX_KEYS, type ClusterSize, type Fixes, type PlanChoice } from '../search/space.js';
+import { clusterSize, gpuGrid, withGlobalBatches, FIX_KEYS, type ClusterSize, type Fixes, type PlanChoice } from '../search/space.js';
 import { RecomputeSchema, ScheduleSchema, PrecisionSchema } from '../schema/plan.js';
 import { UserError } from '../errors.js';
 import { formatCount, formatGiB, formatSeconds } from '../units/format.js';
 import { textTable } from '../report/table.js';
 import { printJson, reportError, setsOption } from './common.js';
-import { MAX_GPUS, studyOptions, studyTrials } from './options.js';
+import { MAX_GPUS, studyOptions, studyTrials, parseGlobalBatches, GLOBAL_BATCH_DESCRIBE } from './options.js';
 
 interface Args {
   scenario: string;
@@ -39,26 +39,6 @@ export function parseGpus(sc: Scenario, value: string | undefined, scaleBatch: b
   const grid = m[2] === undefined ? [lo] : gpuGrid(lo, hi, sc.node.gpusPerNode);
   if (grid.length === 0) throw new UserError(`no whole number of ${sc.node.gpusPerNode}-GPU nodes lies in ${value}`, undefined, '--gpus');
   return grid.map((g) => clusterSize(sc, g, scaleBatch));
-}
-
-/** The largest global batch `--global-batch` accepts, in sequences. */
-const MAX_GLOBAL_BATCH = 1 << 24;
-
-/**
- * Reads `--global-batch` in sequences (the unit of the scenario's plan.globalBatch when it is a
- * bare number): one batch (N), a list (1024,1536,2048), or a range A..B, which searches A, B and
- * every power of two between them.
- */
-export function parseGlobalBatches(value: string): number[] {
-  const text = String(value).trim();
-  const range = /^(\d+)\s*\.\.\s*(\d+)$/.exec(text);
-  const list = range ? null : /^\d+(\s*,\s*\d+)*$/.test(text) ? text.split(',').map((x) => Number(x.trim())) : null;
-  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  if (!range && !list) throw new UserError(`expects a global batch in sequences: N, a list like 1024,2048 or a range like 1024..4096, got "${shown}"`, undefined, '--global-batch');
-  const values = range ? [Number(range[1]), Number(range[2])] : list!;
-  if (values.some((b) => !(b >= 1 && b <= MAX_GLOBAL_BATCH))) throw new UserError(`each batch must be from 1 to ${MAX_GLOBAL_BATCH.toLocaleString('en-US')} sequences, got "${shown}"`, undefined, '--global-batch');
-  if (range && values[0] > values[1]) throw new UserError(`expects A..B with A ≤ B, got "${shown}"`, undefined, '--global-batch');
-  return range ? batchGrid(values[0], values[1]) : [...new Set(values)].sort((a, b) => a - b);
 }
 
 /** Reads `--fix key=value` options (tp=8, pp=16, zero=1, mb=2, recompute=full, schedule=1f1b, precision=fp8, ...). */
@@ -122,7 +102,7 @@ export const searchCommand: CommandModule<object, Args> = {
   builder: (y) =>
     studyOptions(y, 'scenario file (YAML or JSON)', { default: 100, describe: 'Monte Carlo trials of the run engine per re-ranked plan' })
       .option('gpus', { type: 'string', describe: 'cluster size, or a range A..B (whole nodes, 2^k and 3·2^(k-1) nodes)' })
-      .option('global-batch', { type: 'string', describe: 'global batch in sequences: N, a list 1024,2048, or a range A..B (A, B and the powers of two between); default the scenario’s' })
+      .option('global-batch', { type: 'string', describe: `${GLOBAL_BATCH_DESCRIBE}; default the scenario’s` })
       .option('top', { type: 'number', default: 10, describe: 'plans to report (K)' })
       .option('objective', { choices: ['time', 'cost', 'p90-days'] as const, default: 'time' as const, describe: 'rank by ideal days, cost with failures and spares, or p90 days with failures' })
       .option('fix', { type: 'string', array: true, describe: 'hold a choice fixed: key=value (repeatable), e.g. --fix tp=8 --fix recompute=full' })

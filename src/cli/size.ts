@@ -7,7 +7,7 @@ import { parseQuantity } from '../units/quantity.js';
 import { UserError } from '../errors.js';
 import { formatCount } from '../units/format.js';
 import { printJson, reportError, setsOption } from './common.js';
-import { MAX_GPUS, studyOptions, studyTrials } from './options.js';
+import { MAX_GPUS, studyOptions, studyTrials, parseGlobalBatches, GLOBAL_BATCH_DESCRIBE } from './options.js';
 
 /** The goal flags `size` and `scaling --plan` share. */
 export interface SizeGoalArgs {
@@ -15,6 +15,7 @@ export interface SizeGoalArgs {
   budget?: string;
   'max-gpus'?: number;
   'min-gpus'?: number;
+  'global-batch'?: string;
   confidence: Confidence;
   trials: number;
 }
@@ -47,6 +48,7 @@ export interface SizeGoal {
   minGpus?: number;
   confidence: Confidence;
   trials: number;
+  globalBatches?: number[];
 }
 
 /** Checks and reads the goal flags shared by `size` and `scaling --plan`. */
@@ -64,6 +66,7 @@ export function sizeGoal(sc: Scenario, args: SizeGoalArgs): SizeGoal {
     minGpus,
     confidence: args.confidence,
     trials,
+    ...(args['global-batch'] !== undefined ? { globalBatches: parseGlobalBatches(args['global-batch']) } : {}),
   };
 }
 
@@ -76,6 +79,7 @@ export const sizeCommand: CommandModule<object, Args> = {
       .option('budget', { type: 'string', describe: 'budget in US dollars, e.g. 50M$' })
       .option('max-gpus', { type: 'number', describe: 'largest cluster to consider (default 4 × the scenario’s)' })
       .option('min-gpus', { type: 'number', describe: 'smallest cluster on the curve (default 1/16 of the scenario’s, at least a node)' })
+      .option('global-batch', { type: 'string', describe: `${GLOBAL_BATCH_DESCRIBE}; default: scaled with the cluster` })
       .option('confidence', { choices: ['mean', 'p50', 'p90', 'p99'] as const, default: 'p90' as const, describe: 'days with failures at this confidence' }) as never,
   handler: (args) => {
     try {
@@ -113,7 +117,7 @@ export function renderSize(r: SizeResult): string {
   if (r.gpus !== null && r.plan && r.results) {
     const p = r.plan;
     const s = r.results;
-    out.push(`Answer   ${int(r.gpus)} GPUs: TP${p.tp} CP${p.cp} PP${p.pp}${p.vpp > 1 ? `×${p.vpp}` : ''} DP${p.dp}${p.ep > 1 ? ` EP${p.ep}` : ''} ZeRO-${p.zeroStage} mb${p.microBatch} recompute ${p.recompute} ${p.precision}`);
+    out.push(`Answer   ${int(r.gpus)} GPUs: TP${p.tp} CP${p.cp} PP${p.pp}${p.vpp > 1 ? `×${p.vpp}` : ''} DP${p.dp}${p.ep > 1 ? ` EP${p.ep}` : ''} ZeRO-${p.zeroStage} mb${p.microBatch} recompute ${p.recompute} ${p.precision}${p.globalBatch !== undefined ? ` · global batch ${int(p.globalBatch)}` : ''}`);
     out.push(`         step ${s.stepSeconds.toFixed(2)} s · MFU ${(100 * s.mfu).toFixed(1)}% · ideal ${s.idealDays.toFixed(1)} d · expected ${s.expectedDays?.toFixed(1) ?? '–'} d · p90 ${s.p90Days?.toFixed(1) ?? '–'} d · ${formatCount(s.gpuHours, 2)} GPU-h · ${s.costUsd === null ? 'price not set' : `$${formatCount(s.costUsd, 2)}`}`);
   } else out.push('Answer   none in range');
   out.push('');
