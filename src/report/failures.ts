@@ -9,7 +9,8 @@ const f1 = (x: number) => x.toFixed(1);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
-const table = textTable;
+/** The failure tables; the padded-table layout itself is report/table.ts's (main's report/programme-failures.ts imports this name). */
+export const table = textTable;
 
 /** Renders the failure report: days, interruptions by component, lost GPU-hours, goodput, spares, checkpointing, histogram. */
 export function renderFailures(s: FailureSummary, scenario: string, gpus: number, strategies?: RecoveryComparison[]): string {
