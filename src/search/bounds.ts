@@ -92,8 +92,9 @@ export class Bounds {
   private readonly layerFacts = new Map<string, Map<number, LayerKeyFacts>>();
   /** The last outer layer key looked up: consecutive candidates share it (enumeration order), so most look-ups build no string. */
   private lastOuter: { gpus: number; tp: number; cp: number; ep: number; etp: number; inner: Map<number, LayerKeyFacts> } | null = null;
-  /** Micro-batches stage 0 holds, by (pp, vpp, schedule, m): inFlightMicroBatches derives a whole pipeline shape per call. */
-  private readonly held = new Map<number, number>();
+  /** Micro-batches stage 0 holds, by (pp, vpp, schedule) and m: inFlightMicroBatches derives a whole pipeline shape per call. */
+  private readonly held = new Map<number, Map<number, number>>();
+  private readonly lastHeld = { shape: -1, m: -1, held: 0 };
   /** stateBytesPerParam by ZeRO stage · 4 + precision index. */
   private readonly stateBytes: { weights: number; gradients: number; optimizer: number }[] = [];
   private last0: Stage0Facts | null = null;
@@ -294,13 +295,18 @@ export class Bounds {
 
   /** Micro-batches stage 0 holds at its peak (inFlightMicroBatches), memoised: the pipeline shape it derives costs O(pp + m). */
   private heldMicroBatches(c: Pick<PlanChoice, 'pp' | 'vpp' | 'schedule'>, m: number): number {
-    // Exact as a number while m < 2^26 (pp < 2^14, vpp < 2^8); larger batches skip the memo.
-    const key = m < 67108864 && c.vpp < 256 && c.pp < 16384 ? ((c.pp * 256 + c.vpp) * 8 + SCHEDULE_INDEX[c.schedule]) * 67108864 + m : -1;
-    let h = key < 0 ? undefined : this.held.get(key);
-    if (h === undefined) {
-      h = inFlightMicroBatches({ pp: c.pp, vpp: c.vpp, schedule: c.schedule, numMicroBatches: m }, 0);
-      if (key >= 0) this.held.set(key, h);
-    }
+    // Consecutive candidates (recompute and precision vary fastest) share the last answer; the memo
+    // is keyed by small integers, (pp, vpp, schedule) then m, which need no heap numbers.
+    const shape = (c.pp * 1024 + c.vpp) * 8 + SCHEDULE_INDEX[c.schedule];
+    const last = this.lastHeld;
+    if (last.shape === shape && last.m === m) return last.held;
+    let byM = this.held.get(shape);
+    if (!byM) this.held.set(shape, (byM = new Map()));
+    let h = byM.get(m);
+    if (h === undefined) byM.set(m, (h = inFlightMicroBatches({ pp: c.pp, vpp: c.vpp, schedule: c.schedule, numMicroBatches: m }, 0)));
+    last.shape = shape;
+    last.m = m;
+    last.held = h;
     return h;
   }
 
