@@ -11,7 +11,8 @@ import { basename, dirname, extname, join } from 'node:path';
 import { readPlanSpecs, type PlanSpec } from '../io/plan-file.js';
 import type { EngineName } from '../run/evaluate.js';
 import { UserError } from '../errors.js';
-import { compareCsv, compareJson, renderCompareTable, type ComparePlan } from '../report/compare.js';
+import type { ComparePlan } from '../report/compare.js';
+import { compareCsv, compareJson, renderCompareTable } from '../report/compare-plain.js';
 import type { CompareAppProps } from '../ui/compare-app.js';
 import { runRequest, type CompareRequest, type CompareResponse, type SearchPlan } from './compare-eval.js';
 import { runSearch, searchRowName, type SearchRequest } from './compare-search.js';
@@ -59,9 +60,12 @@ export const compareCommand: CommandModule<object, Args> = {
       if (!(Number.isInteger(top) && top >= 1 && top <= 100)) throw new UserError(`must be a whole number from 1 to 100, got ${top}`, undefined, '--search-top');
       if (args.plans.length === 0) throw new UserError('name at least one scenario or plan file, e.g. clusterplan compare scenarios/llama3-405b.yaml scenarios/llama3-405b-8k-gpus.yaml', undefined, 'plans');
       const sets = setsOption(args.set);
-      const { plans: pending, requests } = planRequests(args.plans, sets, parseVary(setsOption(args.vary)), args);
+      // Each file is read once (the search scenario is usually one of the plans): before the first frame, every parse counts.
+      const specs = new Map<string, PlanSpec[]>();
+      const read = (f: string) => specs.get(f) ?? (specs.set(f, readPlanSpecs(f)), specs.get(f)!);
+      const { plans: pending, requests } = planRequests(args.plans, sets, parseVary(setsOption(args.vary)), args, read);
       const only = setsOption(args['search-scenario']);
-      const searches = args.search || only.length ? searchRequests(only.length ? only : args.plans, sets, top, pending.length) : { plans: [], requests: [] };
+      const searches = args.search || only.length ? searchRequests(only.length ? only : args.plans, sets, top, pending.length, read) : { plans: [], requests: [] };
       const interactive = !args.json && !args.csv && process.stdout.isTTY === true && process.stdin.isTTY === true;
       if (interactive) {
         await runInteractive([...pending, ...searches.plans], requests, searches.requests, args);
@@ -128,8 +132,8 @@ function combinations(varies: Vary[]): string[][] {
  * waiting for their evaluation and the requests that evaluate them. Only the plan files are read
  * here (the scenarios load with the evaluation, off the screen's thread).
  */
-export function planRequests(files: string[], sets: string[], varies: Vary[], options: { engine?: EngineName; trials: number }): { plans: ComparePlan[]; requests: CompareRequest[] } {
-  const specs: PlanSpec[] = files.flatMap((f) => readPlanSpecs(f));
+export function planRequests(files: string[], sets: string[], varies: Vary[], options: { engine?: EngineName; trials: number }, read: (file: string) => PlanSpec[] = readPlanSpecs): { plans: ComparePlan[]; requests: CompareRequest[] } {
+  const specs: PlanSpec[] = files.flatMap((f) => read(f));
   const combos = combinations(varies);
   const varied = new Set(varies.map((v) => v.path));
   const rederiveDp = [...varied].some((p) => RESHAPES_DP.has(p)) && !varied.has('plan.dp') && !sets.some((s) => s.startsWith('plan.dp='));
@@ -167,9 +171,9 @@ function applyResponse(p: ComparePlan, r: CompareResponse): ComparePlan {
  * not --vary, the search chooses the layout itself), each with a row that stands for its plans
  * until the search answers.
  */
-export function searchRequests(files: string[], sets: string[], top: number, firstId: number): { plans: ComparePlan[]; requests: SearchRequest[] } {
+export function searchRequests(files: string[], sets: string[], top: number, firstId: number, read: (file: string) => PlanSpec[] = readPlanSpecs): { plans: ComparePlan[]; requests: SearchRequest[] } {
   const seen = new Set<string>();
-  const specs = files.flatMap((f) => readPlanSpecs(f)).filter((s) => {
+  const specs = files.flatMap((f) => read(f)).filter((s) => {
     const key = JSON.stringify([s.scenarioFile, ...s.sets, ...sets]);
     return !seen.has(key) && (seen.add(key), true);
   });

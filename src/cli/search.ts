@@ -5,15 +5,18 @@ import { loadScenario } from '../io/load.js';
 import type { Scenario } from '../plan/resolve.js';
 import { searchShard, type Objective, type SearchProgress } from '../search/search.js';
 import { mergeSearch, type SearchResult, type SearchShardDoc } from '../search/merge.js';
-import { clusterSize, gpuGrid, FIX_KEYS, type ClusterSize, type Fixes, type PlanChoice } from '../search/space.js';
+import { clusterSize, gpuGrid, withGlobalBatches, FIX_KEYS, type ClusterSize, type Fixes, type PlanChoice } from '../search/space.js';
 import { RecomputeSchema, ScheduleSchema, PrecisionSchema } from '../schema/plan.js';
 import { UserError } from '../errors.js';
 import { formatCount, formatGiB, formatSeconds } from '../units/format.js';
+import { textTable } from '../report/table.js';
 import { printJson, reportError, setsOption } from './common.js';
+import { MAX_GPUS, studyOptions, studyTrials, parseGlobalBatches, GLOBAL_BATCH_DESCRIBE } from './options.js';
 
 interface Args {
   scenario: string;
   gpus?: string;
+  'global-batch'?: string;
   top: number;
   objective: Objective;
   fix?: string[];
@@ -32,7 +35,7 @@ export function parseGpus(sc: Scenario, value: string | undefined, scaleBatch: b
   if (!m) throw new UserError(`expects a GPU count or a range like 4096..16384, got "${value}"`, undefined, '--gpus');
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (!(lo >= 1 && hi >= lo && hi <= 1e7)) throw new UserError(`expects 1 ≤ A ≤ B ≤ 10,000,000, got "${value}"`, undefined, '--gpus');
+  if (!(lo >= 1 && hi >= lo && hi <= MAX_GPUS)) throw new UserError(`expects 1 ≤ A ≤ B ≤ ${MAX_GPUS.toLocaleString('en-US')}, got "${value}"`, undefined, '--gpus');
   const grid = m[2] === undefined ? [lo] : gpuGrid(lo, hi, sc.node.gpusPerNode);
   if (grid.length === 0) throw new UserError(`no whole number of ${sc.node.gpusPerNode}-GPU nodes lies in ${value}`, undefined, '--gpus');
   return grid.map((g) => clusterSize(sc, g, scaleBatch));
@@ -97,30 +100,29 @@ export const searchCommand: CommandModule<object, Args> = {
   command: 'search <scenario>',
   describe: 'Find the best layouts (TP/CP/PP/DP/EP, ZeRO, micro-batch, recompute, schedule) for a scenario’s model and cluster',
   builder: (y) =>
-    y
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON)' })
+    studyOptions(y, 'scenario file (YAML or JSON)', { default: 100, describe: 'Monte Carlo trials of the run engine per re-ranked plan' })
       .option('gpus', { type: 'string', describe: 'cluster size, or a range A..B (whole nodes, 2^k and 3·2^(k-1) nodes)' })
+      .option('global-batch', { type: 'string', describe: `${GLOBAL_BATCH_DESCRIBE}; default the scenario’s` })
       .option('top', { type: 'number', default: 10, describe: 'plans to report (K)' })
       .option('objective', { choices: ['time', 'cost', 'p90-days'] as const, default: 'time' as const, describe: 'rank by ideal days, cost with failures and spares, or p90 days with failures' })
       .option('fix', { type: 'string', array: true, describe: 'hold a choice fixed: key=value (repeatable), e.g. --fix tp=8 --fix recompute=full' })
-      .option('json', { type: 'boolean', describe: 'print JSON' })
       .option('csv', { type: 'boolean', describe: 'print the table as CSV' })
       .conflicts('json', 'csv')
       .option('shard', { type: 'string', describe: 'run shard i of n (i/n) of the candidate space and print a shard document for `clusterplan merge`' })
-      .option('trials', { type: 'number', default: 100, describe: 'Monte Carlo trials of the run engine per re-ranked plan' })
-      .option('timing', { type: 'boolean', default: true, describe: 'report wall-clock seconds (--no-timing prints null, for byte-identical outputs)' })
-      .option('set', { type: 'string', array: true, describe: 'override a scenario field: path=value (repeatable)' }) as never,
+      .option('timing', { type: 'boolean', default: true, describe: 'report wall-clock seconds (--no-timing prints null, for byte-identical outputs)' }) as never,
   handler: (args) => {
     try {
       const t0 = performance.now();
       const sc = loadScenario(args.scenario, { sets: setsOption(args.set) });
       const top = args.top;
       if (!Number.isInteger(top) || top < 1 || top > 1000) throw new UserError(`must be a whole number from 1 to 1,000, got ${top}`, undefined, '--top');
-      if (!Number.isInteger(args.trials) || args.trials < 1 || args.trials > 100_000) throw new UserError(`must be a whole number from 1 to 100,000, got ${args.trials}`, undefined, '--trials');
-      const sizes = parseGpus(sc, args.gpus, false);
+      const trials = studyTrials(args.trials);
+      const batches = args['global-batch'] === undefined ? undefined : parseGlobalBatches(args['global-batch']);
+      const gpuSizes = parseGpus(sc, args.gpus, false);
+      const sizes = batches ? withGlobalBatches(gpuSizes, batches) : gpuSizes;
       const fixes = parseFixes(setsOption(args.fix));
       const shard = parseShard(args.shard);
-      const options = { sizes, fixes, top, objective: args.objective, trials: args.trials };
+      const options = { sizes, fixes, top, objective: args.objective, trials, ...(batches ? { reportGlobalBatch: true } : {}) };
       const bar = searchProgress();
       const body = searchShard(sc, { ...options, shard, onProgress: bar?.update });
       bar?.clear();
@@ -147,18 +149,14 @@ const int = (x: number) => Math.round(x).toLocaleString('en-US');
 const f1 = (x: number | null) => (x === null ? '–' : x.toFixed(1));
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-/** Text table: the first `textColumns` columns left-aligned, numbers right-aligned. */
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => '  ' + r.map((c, i) => c.padStart(widths[i])).join('  ');
-  return [line(header), ...rows.map(line)];
-}
 
 /** The search report: counts, the top-K table, one `why` line per plan, or the closest misses. */
 export function renderSearch(r: SearchResult): string {
   const out: string[] = [];
   const sizes = r.gpus.length === 1 ? `${int(r.gpus[0])} GPUs` : `${int(r.gpus[0])}..${int(r.gpus[r.gpus.length - 1])} GPUs (${r.gpus.length} sizes)`;
-  out.push(`clusterplan search · ${r.scenario} · ${sizes} · objective ${r.objective}${r.seconds === null ? '' : ` · ${formatSeconds(r.seconds)}`}`);
+  const gb = r.globalBatches;
+  const batches = gb === undefined ? '' : ` · global batch ${gb.length === 1 ? int(gb[0]) : `${int(gb[0])}..${int(gb[gb.length - 1])} (${gb.length} batches)`} sequences`;
+  out.push(`clusterplan search · ${r.scenario} · ${sizes}${batches} · objective ${r.objective}${r.seconds === null ? '' : ` · ${formatSeconds(r.seconds)}`}`);
   const c = r.candidates;
   out.push(`Candidates ${int(c.enumerated)} enumerated · ${int(c.pruned)} pruned (bound ${int(c.prunedBy.bound)}, memory ${int(c.prunedBy.memory)}, layout ${int(c.prunedBy.layout)}) · ${int(c.evaluated)} evaluated in closed form · best ${r.top.length} re-ranked with the step and run engines`);
   out.push('');
@@ -170,12 +168,12 @@ export function renderSearch(r: SearchResult): string {
       const p = e.plan;
       const s = e.results;
       return [
-        String(e.rank), int(e.gpus), String(p.tp), String(p.cp), String(p.pp), String(p.vpp), String(p.dp), String(p.ep), String(p.zeroStage), String(p.microBatch), p.recompute, p.schedule, p.precision,
+        String(e.rank), int(e.gpus), ...(gb ? [int(p.globalBatch ?? e.detail.globalBatchSequences)] : []), String(p.tp), String(p.cp), String(p.pp), String(p.vpp), String(p.dp), String(p.ep), String(p.zeroStage), String(p.microBatch), p.recompute, p.schedule, p.precision,
         s.stepSeconds.toFixed(2), pct(s.mfu), formatGiB(e.detail.memoryHeadroomBytes).replace(' GiB', ''), pct(e.detail.bubbleFraction), f1(s.idealDays), f1(s.expectedDays), f1(s.p90Days), formatCount(s.gpuHours, 2),
         s.costUsd === null ? 'price not set' : `$${formatCount(s.costUsd, 2)}`, int(e.detail.energyMWh),
       ];
     });
-    out.push(...table(['#', 'GPUs', 'TP', 'CP', 'PP', 'VPP', 'DP', 'EP', 'ZeRO', 'mb', 'recompute', 'schedule', 'prec', 'step s', 'MFU', 'free GiB', 'bubble', 'ideal d', 'exp d', 'p90 d', 'GPU-h', 'cost', 'MWh'], rows));
+    out.push(...textTable(['#', 'GPUs', ...(gb ? ['batch'] : []), 'TP', 'CP', 'PP', 'VPP', 'DP', 'EP', 'ZeRO', 'mb', 'recompute', 'schedule', 'prec', 'step s', 'MFU', 'free GiB', 'bubble', 'ideal d', 'exp d', 'p90 d', 'GPU-h', 'cost', 'MWh'], rows, 0));
     out.push('');
     for (const e of r.top) out.push(`  ${String(e.rank).padStart(2)}  ${e.why}`);
   }
@@ -195,9 +193,11 @@ export function renderSearchCsv(r: SearchResult): string {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
+  // globalBatch (sequences) after precision, only when the study chose the batch (--global-batch).
+  const columns = r.globalBatches ? [...CSV_COLUMNS.slice(0, CSV_COLUMNS.indexOf('precision') + 1), 'globalBatch', ...CSV_COLUMNS.slice(CSV_COLUMNS.indexOf('precision') + 1)] : CSV_COLUMNS;
   const rows = r.top.map((e) => {
     const rec: Record<string, unknown> = { rank: e.rank, gpus: e.gpus, ...e.plan, ...e.results, why: e.why };
-    return CSV_COLUMNS.map((k) => q(rec[k])).join(',');
+    return columns.map((k) => q(rec[k])).join(',');
   });
-  return [CSV_COLUMNS.join(','), ...rows].join('\n') + '\n';
+  return [columns.join(','), ...rows].join('\n') + '\n';
 }

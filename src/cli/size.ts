@@ -7,6 +7,7 @@ import { parseQuantity } from '../units/quantity.js';
 import { UserError } from '../errors.js';
 import { formatCount } from '../units/format.js';
 import { printJson, reportError, setsOption } from './common.js';
+import { MAX_GPUS, studyOptions, studyTrials, parseGlobalBatches, GLOBAL_BATCH_DESCRIBE } from './options.js';
 
 /** The goal flags `size` and `scaling --plan` share. */
 export interface SizeGoalArgs {
@@ -14,6 +15,7 @@ export interface SizeGoalArgs {
   budget?: string;
   'max-gpus'?: number;
   'min-gpus'?: number;
+  'global-batch'?: string;
   confidence: Confidence;
   trials: number;
 }
@@ -46,23 +48,25 @@ export interface SizeGoal {
   minGpus?: number;
   confidence: Confidence;
   trials: number;
+  globalBatches?: number[];
 }
 
 /** Checks and reads the goal flags shared by `size` and `scaling --plan`. */
 export function sizeGoal(sc: Scenario, args: SizeGoalArgs): SizeGoal {
   if ((args.deadline === undefined) === (args.budget === undefined)) throw new UserError('give exactly one of --deadline (e.g. 60d) or --budget (e.g. 50M$)', undefined, '--deadline');
   const maxGpus = args['max-gpus'] ?? 4 * sc.cluster.gpus;
-  if (!Number.isInteger(maxGpus) || maxGpus < sc.node.gpusPerNode || maxGpus > 1e7) throw new UserError(`must be a whole number from one node (${sc.node.gpusPerNode}) to 10,000,000, got ${maxGpus}`, undefined, '--max-gpus');
+  if (!Number.isInteger(maxGpus) || maxGpus < sc.node.gpusPerNode || maxGpus > MAX_GPUS) throw new UserError(`must be a whole number from one node (${sc.node.gpusPerNode}) to ${MAX_GPUS.toLocaleString('en-US')}, got ${maxGpus}`, undefined, '--max-gpus');
   const minGpus = args['min-gpus'];
   if (minGpus !== undefined && (!Number.isInteger(minGpus) || minGpus < 1 || minGpus > maxGpus)) throw new UserError(`must be a whole number from 1 to --max-gpus, got ${minGpus}`, undefined, '--min-gpus');
-  if (!Number.isInteger(args.trials) || args.trials < 1 || args.trials > 100_000) throw new UserError(`must be a whole number from 1 to 100,000, got ${args.trials}`, undefined, '--trials');
+  const trials = studyTrials(args.trials);
   return {
     deadlineSeconds: args.deadline !== undefined ? parseDeadline(args.deadline) : undefined,
     budgetUsd: args.budget !== undefined ? parseBudget(args.budget) : undefined,
     maxGpus,
     minGpus,
     confidence: args.confidence,
-    trials: args.trials,
+    trials,
+    ...(args['global-batch'] !== undefined ? { globalBatches: parseGlobalBatches(args['global-batch']) } : {}),
   };
 }
 
@@ -70,16 +74,13 @@ export const sizeCommand: CommandModule<object, Args> = {
   command: 'size <scenario>',
   describe: 'Smallest cluster that trains the token budget by a deadline (or the fastest within a budget), with failures counted',
   builder: (y) =>
-    y
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON): model, hardware, token budget' })
+    studyOptions(y, 'scenario file (YAML or JSON): model, hardware, token budget', { default: 50, describe: 'Monte Carlo trials per cluster size' })
       .option('deadline', { type: 'string', describe: 'wall-clock deadline, e.g. 60d' })
       .option('budget', { type: 'string', describe: 'budget in US dollars, e.g. 50M$' })
       .option('max-gpus', { type: 'number', describe: 'largest cluster to consider (default 4 × the scenario’s)' })
       .option('min-gpus', { type: 'number', describe: 'smallest cluster on the curve (default 1/16 of the scenario’s, at least a node)' })
-      .option('confidence', { choices: ['mean', 'p50', 'p90', 'p99'] as const, default: 'p90' as const, describe: 'days with failures at this confidence' })
-      .option('trials', { type: 'number', default: 50, describe: 'Monte Carlo trials per cluster size' })
-      .option('json', { type: 'boolean', describe: 'print JSON' })
-      .option('set', { type: 'string', array: true, describe: 'override a scenario field: path=value (repeatable)' }) as never,
+      .option('global-batch', { type: 'string', describe: `${GLOBAL_BATCH_DESCRIBE}; default: scaled with the cluster` })
+      .option('confidence', { choices: ['mean', 'p50', 'p90', 'p99'] as const, default: 'p90' as const, describe: 'days with failures at this confidence' }) as never,
   handler: (args) => {
     try {
       const sc = loadScenario(args.scenario, { sets: setsOption(args.set) });
@@ -116,7 +117,7 @@ export function renderSize(r: SizeResult): string {
   if (r.gpus !== null && r.plan && r.results) {
     const p = r.plan;
     const s = r.results;
-    out.push(`Answer   ${int(r.gpus)} GPUs: TP${p.tp} CP${p.cp} PP${p.pp}${p.vpp > 1 ? `×${p.vpp}` : ''} DP${p.dp}${p.ep > 1 ? ` EP${p.ep}` : ''} ZeRO-${p.zeroStage} mb${p.microBatch} recompute ${p.recompute} ${p.precision}`);
+    out.push(`Answer   ${int(r.gpus)} GPUs: TP${p.tp} CP${p.cp} PP${p.pp}${p.vpp > 1 ? `×${p.vpp}` : ''} DP${p.dp}${p.ep > 1 ? ` EP${p.ep}` : ''} ZeRO-${p.zeroStage} mb${p.microBatch} recompute ${p.recompute} ${p.precision}${p.globalBatch !== undefined ? ` · global batch ${int(p.globalBatch)}` : ''}`);
     out.push(`         step ${s.stepSeconds.toFixed(2)} s · MFU ${(100 * s.mfu).toFixed(1)}% · ideal ${s.idealDays.toFixed(1)} d · expected ${s.expectedDays?.toFixed(1) ?? '–'} d · p90 ${s.p90Days?.toFixed(1) ?? '–'} d · ${formatCount(s.gpuHours, 2)} GPU-h · ${s.costUsd === null ? 'price not set' : `$${formatCount(s.costUsd, 2)}`}`);
   } else out.push('Answer   none in range');
   out.push('');

@@ -104,6 +104,20 @@ export function sequenceParallelDivisor(plan: Pick<ResolvedPlan, 'tp' | 'sequenc
   return plan.sequenceParallel ? plan.tp : 1;
 }
 
+/**
+ * The expert-data-parallel degree: experts are sharded by EP·ETP, and their data-parallel group
+ * is what is left of tp·cp·dp (at least 1). Takes bare degrees so a search can ask it of a
+ * candidate before any plan is resolved.
+ */
+export function expertDataParallel(d: Pick<ResolvedPlan, 'tp' | 'cp' | 'dp' | 'ep' | 'etp'>): number {
+  return Math.max(1, (d.tp * d.cp * d.dp) / (d.ep * d.etp));
+}
+
+/** Tokens of one micro-batch on one GPU: microBatch·seqLen / cp (bare numbers, for candidates as for resolved plans). */
+export function tokensPerMicroBatch(seqLen: number, d: Pick<ResolvedPlan, 'microBatch' | 'cp'>): number {
+  return (d.microBatch * seqLen) / d.cp;
+}
+
 function deriveLayout(model: ResolvedModel, plan: ResolvedPlan): ParallelLayout {
   const { params: c } = modelFacts(model);
   const { tp, cp, pp, dp, ep, etp } = plan;
@@ -123,9 +137,9 @@ function deriveLayout(model: ResolvedModel, plan: ResolvedPlan): ParallelLayout 
     etp,
     gpus: tp * cp * pp * dp,
     spDivisor: sequenceParallelDivisor(plan),
-    tokensPerMicroBatch: (plan.microBatch * model.seqLen) / cp,
+    tokensPerMicroBatch: tokensPerMicroBatch(model.seqLen, plan),
     dpCp: dp * cp,
-    expertDp: Math.max(1, (tp * cp * dp) / (ep * etp)),
+    expertDp: expertDataParallel(plan),
     pipeline: pipelineShape(plan),
     expertLoad: ep > 1 ? Math.min(plan.moeRouting.imbalance, plan.moeRouting.capacityFactor ?? Infinity) : 1,
     recomputed: recomputedModules(plan),

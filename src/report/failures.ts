@@ -3,17 +3,14 @@ import type { FailureSummary } from '../run/summary.js';
 import type { RecoveryComparison } from '../run/monte-carlo.js';
 import type { Progress } from '../run/plan-run.js';
 import { formatSeconds, formatSi } from '../units/format.js';
+import { textTable } from './table.js';
 
 const f1 = (x: number) => x.toFixed(1);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
-/** Text table: the first `textColumns` columns left-aligned, numbers right-aligned. */
-export function table(header: string[], rows: string[][], textColumns = 1): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => '  ' + r.map((c, i) => (i < textColumns ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), ...rows.map(line)];
-}
+/** The failure tables; the padded-table layout itself is report/table.ts's (main's report/programme-failures.ts imports this name). */
+export const table = textTable;
 
 /** Renders the failure report: days, interruptions by component, lost GPU-hours, goodput, spares, checkpointing, histogram. */
 export function renderFailures(s: FailureSummary, scenario: string, gpus: number, strategies?: RecoveryComparison[]): string {

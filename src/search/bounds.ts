@@ -8,8 +8,9 @@
  */
 import { resolvePlan, autoLayerSplit, mtpLayerEquivalents, type Scenario, type ResolvedPlan, type ResolvedModel, type LayoutProblem } from '../plan/resolve.js';
 import { layerActivationBytesPerToken, inFlightMicroBatches, stateBytesPerParam, allocatorSlackFraction } from '../plan/memory.js';
-import { stageShards, stageExtrasParams } from '../plan/layout.js';
-import { countParams, isMoeLayer } from '../model/params.js';
+import { stageShards, stageExtrasParams, expertDataParallel, tokensPerMicroBatch } from '../plan/layout.js';
+import { isMoeLayer } from '../model/params.js';
+import { modelFacts } from '../model/facts.js';
 import type { Plan } from '../schema/plan.js';
 import { stepCosts } from '../step/costs.js';
 import { stageTimes, exposedDpSeconds } from '../step/analytic.js';
@@ -18,20 +19,24 @@ import type { Candidate, ClusterSize, PlanChoice } from './space.js';
 /** The scenario's plan input with a candidate's layout choices; software settings (overlap, kernels, CP method) stay the scenario's. */
 export function candidatePlan(sc: Scenario, c: PlanChoice, globalBatchSequences: number): Plan {
   const base = sc.plan;
-  const { dp: _dp, etp: _etp, schedule: _s, sequenceParallel, globalBatchSequences: _g, numMicroBatches: _m, layersPerStage, recomputeModules, ...software } = base;
   const layers = sc.model.layers;
+  // A plain spread of the scenario's plan (a fast object clone) with the choices over it, every
+  // software setting carried as it is; the resolved-only counts are blanked for resolvePlan to
+  // derive again. (An object rest that leaves keys out took tens of microseconds per call.)
   return {
-    ...software,
+    ...base,
     tp: c.tp, cp: c.cp, pp: c.pp, vpp: c.vpp, dp: c.dp, ep: c.ep, etp: c.etp, zeroStage: c.zeroStage, microBatch: c.microBatch,
     recompute: c.recompute, schedule: c.schedule, precision: c.precision,
     // Megatron's module list is the scenario's when it already recomputes selectively.
-    recomputeModules: c.recompute === 'selective' && base.recompute === 'selective' ? recomputeModules : undefined,
+    recomputeModules: c.recompute === 'selective' && base.recompute === 'selective' ? base.recomputeModules : undefined,
     // A scenario that turns sequence parallelism off with TP (a 2021 stack) keeps it off.
-    sequenceParallel: !sequenceParallel && base.tp > 1 ? false : undefined,
+    sequenceParallel: !base.sequenceParallel && base.tp > 1 ? false : undefined,
     globalBatch: { sequences: globalBatchSequences },
     // The scenario's own split at its pp; otherwise even, or uneven (first and last stages lighter) when pp does not divide the layers.
-    layersPerStage: c.pp === base.pp ? layersPerStage : layers % c.pp === 0 ? undefined : 'auto',
-  };
+    layersPerStage: c.pp === base.pp ? base.layersPerStage : layers % c.pp === 0 ? undefined : 'auto',
+    globalBatchSequences: undefined,
+    numMicroBatches: undefined,
+  } as Plan;
 }
 
 /** The scenario with a candidate's plan on a cluster of `size`; layout problems instead of a scenario when resolvePlan refuses it. */
@@ -45,6 +50,8 @@ export function candidateScenario(sc: Scenario, c: PlanChoice, size: ClusterSize
 }
 
 const RECOMPUTE_INDEX: Record<Plan['recompute'], number> = { none: 0, selective: 1, 'op-sac': 2, full: 3 };
+const PRECISION_INDEX: Record<Plan['precision'], number> = { bf16: 0, fp8: 1, fp4: 2 };
+const SCHEDULE_INDEX: Record<PlanChoice['schedule'], number> = { '1f1b': 0, 'interleaved-1f1b': 1, 'zero-bubble': 2, gpipe: 3, dualpipe: 4 };
 
 interface LayerKeyFacts {
   /** Σ over all stages of one micro-batch's forward + backward (input and weight) seconds. */
@@ -59,15 +66,60 @@ interface LayerKeyFacts {
   extraBackwardSeconds: number;
 }
 
+/** Stage 0 of a (tp, pp, ep, etp): its layers, MoE layers and per-GPU parameters. */
+interface Stage0Facts {
+  tp: number;
+  pp: number;
+  ep: number;
+  etp: number;
+  layers: number;
+  denseParams: number;
+  expertParams: number;
+  moeLayers: number;
+  /** Of denseParams, the embedding (and LM head when pp is 1). */
+  extras: number;
+}
+
+/** Stage 0's activation bytes per token at a (tp, recompute, pp, precision). */
+interface ActivationFacts {
+  storedPerToken: number;
+  embeddingPerToken: number;
+  transientPerToken: number;
+  layerWeights: number;
+}
+
 /** Memoised bounds for one scenario. */
 export class Bounds {
-  private readonly layerFacts = new Map<string, LayerKeyFacts>();
+  /** Layer-key facts by (gpus, tp, cp, ep, etp), then by (micro-batch, recompute, precision) as one number. */
+  private readonly layerFacts = new Map<string, Map<number, LayerKeyFacts>>();
+  /** The last outer layer key looked up: consecutive candidates share it (enumeration order), so most look-ups build no string. */
+  private lastOuter: { gpus: number; tp: number; cp: number; ep: number; etp: number; inner: Map<number, LayerKeyFacts> } | null = null;
+  /** Micro-batches stage 0 holds, by (pp, vpp, schedule) and m: inFlightMicroBatches derives a whole pipeline shape per call. */
+  private readonly held = new Map<number, Map<number, number>>();
+  private readonly lastHeld = { shape: -1, m: -1, held: 0 };
+  /** stateBytesPerParam by ZeRO stage · 4 + precision index. */
+  private readonly stateBytes: ReturnType<typeof stateBytesPerParam>[] = [];
+  private last0: Stage0Facts | null = null;
+  private readonly seqLen: number;
+  private readonly offloadLayers: number;
+  private readonly fragmentationFactor: number;
+  private readonly reservedBytes: number;
   private readonly dpFacts = new Map<string, { gatherSeconds: number; gradientSeconds: number; perMicroBatch: boolean; optimizerSeconds: number }>();
   private readonly split = new Map<number, number[]>();
-  private readonly stage0 = new Map<number, { denseParams: number; expertParams: number; moeLayers: number }>();
-  private readonly act = new Map<number, { storedPerToken: number; embeddingPerToken: number; transientPerToken: number; layerWeights: number }>();
+  private readonly stage0 = new Map<number, Stage0Facts>();
+  private readonly act = new Map<number, ActivationFacts>();
 
-  constructor(private readonly sc: Scenario) {}
+  constructor(private readonly sc: Scenario) {
+    this.seqLen = sc.model.seqLen;
+    this.offloadLayers = sc.plan.offloadLayers;
+    this.fragmentationFactor = 1 + allocatorSlackFraction(sc.plan, sc.gpu);
+    this.reservedBytes = sc.gpu.memory.reserved;
+    for (let z = 0; z <= 3; z++) {
+      for (const precision of ['bf16', 'fp8', 'fp4'] as const) {
+        this.stateBytes[z * 4 + PRECISION_INDEX[precision]] = stateBytesPerParam({ zeroStage: z, precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32, fp8Recipe: sc.plan.fp8Recipe, optimizerMoments: sc.plan.optimizerMoments }, sc.gpu);
+      }
+    }
+  }
 
   /** Layers on each stage, as candidateScenario's plan resolves them. */
   layersPerStage(pp: number): number[] {
@@ -87,9 +139,15 @@ export class Bounds {
    * overlapSlowdown share), so they bound every candidate with this key.
    */
   private layerKey(c: Candidate): LayerKeyFacts {
-    const sp = this.sc.plan.sequenceParallel || this.sc.plan.tp === 1;
-    const key = `${c.gpus}|${c.tp}|${c.cp}|${c.microBatch}|${c.recompute}|${c.precision}|${c.ep}|${c.etp}|${sp}`;
-    let f = this.layerFacts.get(key);
+    let o = this.lastOuter;
+    if (o === null || o.gpus !== c.gpus || o.tp !== c.tp || o.cp !== c.cp || o.ep !== c.ep || o.etp !== c.etp) {
+      const outerKey = `${c.gpus}|${c.tp}|${c.cp}|${c.ep}|${c.etp}`;
+      let inner = this.layerFacts.get(outerKey);
+      if (!inner) this.layerFacts.set(outerKey, (inner = new Map()));
+      o = this.lastOuter = { gpus: c.gpus, tp: c.tp, cp: c.cp, ep: c.ep, etp: c.etp, inner };
+    }
+    const key = (c.microBatch * 4 + RECOMPUTE_INDEX[c.recompute]) * 4 + PRECISION_INDEX[c.precision];
+    let f = o.inner.get(key);
     if (!f) {
       const dp = c.gpus / (c.tp * c.cp);
       const ksc = this.keyScenario({ ...c, pp: 1, vpp: 1, schedule: '1f1b', dp, zeroStage: 0 }, dp * c.microBatch, true);
@@ -117,7 +175,7 @@ export class Bounds {
         extraForwardSeconds: st.extraForwardSeconds,
         extraBackwardSeconds: st.extraBackwardSeconds,
       };
-      this.layerFacts.set(key, f);
+      o.inner.set(key, f);
     }
     return f;
   }
@@ -144,7 +202,7 @@ export class Bounds {
   private counts?: { denseLayers: number; moeLayers: number };
   private layerCounts(): { denseLayers: number; moeLayers: number } {
     if (!this.counts) {
-      const p = countParams(this.sc.model);
+      const p = modelFacts(this.sc.model).params;
       this.counts = { denseLayers: p.denseLayers, moeLayers: p.moeLayers };
     }
     return this.counts;
@@ -215,18 +273,39 @@ export class Bounds {
     return Math.max(0, dp) + d.optimizerSeconds;
   }
 
-  private stage0Facts(c: Pick<PlanChoice, 'tp' | 'pp' | 'ep' | 'etp'>): { denseParams: number; expertParams: number; moeLayers: number } {
+  private stage0Facts(c: Pick<PlanChoice, 'tp' | 'pp' | 'ep' | 'etp'>): Stage0Facts {
+    const last = this.last0;
+    if (last !== null && last.tp === c.tp && last.pp === c.pp && last.ep === c.ep && last.etp === c.etp) return last;
     const pkey = ((c.tp * 16385 + c.pp) * 65537 + c.ep) * 1025 + c.etp;
     let st = this.stage0.get(pkey);
     if (!st) {
-      const l0 = this.layersPerStage(c.pp)[0];
-      const p = stageShards(this.sc.model, { tp: c.tp, pp: c.pp, ep: c.ep, etp: c.etp, layersPerStage: this.layersPerStage(c.pp) })[0];
+      const split = this.layersPerStage(c.pp);
+      const l0 = split[0];
+      const p = stageShards(this.sc.model, { tp: c.tp, pp: c.pp, ep: c.ep, etp: c.etp, layersPerStage: split })[0];
       let moeLayers = 0;
       for (let i = 0; i < l0; i++) if (isMoeLayer(this.sc.model, i)) moeLayers++;
-      st = { ...p, moeLayers };
+      st = { tp: c.tp, pp: c.pp, ep: c.ep, etp: c.etp, layers: l0, denseParams: p.denseParams, expertParams: p.expertParams, moeLayers, extras: stageExtrasParams(this.sc.model, c.tp, c.pp, 0) };
       this.stage0.set(pkey, st);
     }
+    this.last0 = st;
     return st;
+  }
+
+  /** Micro-batches stage 0 holds at its peak (inFlightMicroBatches), memoised: the pipeline shape it derives costs O(pp + m). */
+  private heldMicroBatches(c: Pick<PlanChoice, 'pp' | 'vpp' | 'schedule'>, m: number): number {
+    // Consecutive candidates (recompute and precision vary fastest) share the last answer; the memo
+    // is keyed by small integers, (pp, vpp, schedule) then m, which need no heap numbers.
+    const shape = (c.pp * 1024 + c.vpp) * 8 + SCHEDULE_INDEX[c.schedule];
+    const last = this.lastHeld;
+    if (last.shape === shape && last.m === m) return last.held;
+    let byM = this.held.get(shape);
+    if (!byM) this.held.set(shape, (byM = new Map()));
+    let h = byM.get(m);
+    if (h === undefined) byM.set(m, (h = inFlightMicroBatches({ pp: c.pp, vpp: c.vpp, schedule: c.schedule, numMicroBatches: m }, 0)));
+    last.shape = shape;
+    last.m = m;
+    last.held = h;
+    return h;
   }
 
   /**
@@ -235,45 +314,50 @@ export class Bounds {
    * the framework reserve and fragmentation (the peak stage holds at least as much as stage 0).
    */
   memoryBytesLowerBound(c: Candidate): number {
-    const sc = this.sc;
-    const model = sc.model;
-    const sp = c.tp > 1 && (sc.plan.sequenceParallel || sc.plan.tp === 1);
-    const l0 = this.layersPerStage(c.pp)[0];
     const st = this.stage0Facts(c);
-    const akey = (((c.tp * 2 + (sp ? 1 : 0)) * 4 + RECOMPUTE_INDEX[c.recompute]) * 16385 + c.pp) * 3 + (c.precision === 'bf16' ? 0 : c.precision === 'fp8' ? 1 : 2);
-    let a = this.act.get(akey);
-    if (!a) {
-      const planLike = { tp: c.tp, sequenceParallel: sp, recompute: c.recompute, attentionKernel: sc.plan.attentionKernel, recomputeModules: c.recompute === 'selective' && sc.plan.recompute === 'selective' ? sc.plan.recomputeModules : undefined } as Pick<ResolvedPlan, 'tp' | 'sequenceParallel' | 'recompute' | 'attentionKernel' | 'recomputeModules'>;
-      const dense = layerActivationBytesPerToken(model, { ...planLike, precision: c.precision, fp8Recipe: sc.plan.fp8Recipe, fp8ActivationCache: sc.plan.fp8ActivationCache }, false);
-      const moe = model.moe ? layerActivationBytesPerToken(model, { ...planLike, precision: c.precision, fp8Recipe: sc.plan.fp8Recipe, fp8ActivationCache: sc.plan.fp8ActivationCache }, true) : dense;
-      const p = countParams(model);
-      // Stage 0 holds at least one layer; its working set is at least the smaller of the kinds it holds.
-      const working = st.moeLayers === 0 ? dense.workingBytes : st.moeLayers === l0 ? moe.workingBytes : Math.min(dense.workingBytes, moe.workingBytes);
-      a = {
-        storedPerToken: (l0 - st.moeLayers) * dense.storedBytes + st.moeLayers * moe.storedBytes,
-        embeddingPerToken: (2 * model.hidden) / (sp ? c.tp : 1),
-        transientPerToken: working,
-        layerWeights: (p.attentionPerLayer + p.denseMlpPerLayer) / c.tp,
-      };
-      this.act.set(akey, a);
-    }
-    const expertDp = Math.max(1, (c.tp * c.cp * c.dp) / (c.ep * c.etp));
-    const shard = (stage: number, group: number) => (c.zeroStage >= stage ? group : 1);
-    const b = stateBytesPerParam({ zeroStage: c.zeroStage, precision: c.precision, fp8PrimaryWeights: sc.plan.fp8PrimaryWeights, gradientAccumulationFp32: sc.plan.gradientAccumulationFp32, fp8Recipe: sc.plan.fp8Recipe, optimizerMoments: sc.plan.optimizerMoments }, sc.gpu);
-    const extras = stageExtrasParams(model, c.tp, c.pp, 0);
-    const states =
-      b.weights * ((st.denseParams - extras) / shard(3, c.dp * c.cp) + st.expertParams / shard(3, expertDp)) +
-      (b.extrasWeights * extras) / shard(3, c.dp * c.cp) +
-      b.gradients * (st.denseParams / shard(2, c.dp * c.cp) + st.expertParams / shard(2, expertDp)) +
-      b.optimizer * (st.denseParams / shard(1, c.dp * c.cp) + st.expertParams / shard(1, expertDp));
+    const l0 = st.layers;
+    const akey = ((c.tp * 4 + RECOMPUTE_INDEX[c.recompute]) * 16385 + c.pp) * 4 + PRECISION_INDEX[c.precision];
+    const a = this.act.get(akey) ?? this.activationFacts(c, st, akey);
+    const expertDp = expertDataParallel(c);
+    const dpCp = c.dp * c.cp;
+    const tokens = tokensPerMicroBatch(this.seqLen, c);
     const m = c.globalBatchSequences / (c.dp * c.microBatch);
-    const held = inFlightMicroBatches({ pp: c.pp, vpp: c.vpp, schedule: c.schedule, numMicroBatches: m }, 0);
-    const tokens = (c.microBatch * model.seqLen) / c.cp;
+    const z = c.zeroStage;
+    const b = this.stateBytes[z * 4 + PRECISION_INDEX[c.precision]];
+    // The embedding and LM head weights keep no low-precision copy (b.extrasWeights).
+    const states =
+      b.weights * ((st.denseParams - st.extras) / (z >= 3 ? dpCp : 1) + st.expertParams / (z >= 3 ? expertDp : 1)) +
+      (b.extrasWeights * st.extras) / (z >= 3 ? dpCp : 1) +
+      b.gradients * (st.denseParams / (z >= 2 ? dpCp : 1) + st.expertParams / (z >= 2 ? expertDp : 1)) +
+      b.optimizer * (st.denseParams / (z >= 1 ? dpCp : 1) + st.expertParams / (z >= 1 ? expertDp : 1));
+    const held = this.heldMicroBatches(c, m);
     // Stored activations with the embedding output, and the working set of the layer being computed.
     // CPU offload keeps at least one layer in l0 resident (estimateMemory's resident share).
-    const offloaded = Math.min(sc.plan.offloadLayers * c.vpp, l0);
+    const offloaded = Math.min(this.offloadLayers * c.vpp, l0);
     const resident = l0 > 0 && offloaded > 0 ? (l0 - offloaded + 1) / l0 : 1;
-    const acts = (a.storedPerToken * resident + a.embeddingPerToken) * tokens * held + a.transientPerToken * tokens + (c.zeroStage >= 3 ? 2 * 2 * a.layerWeights : 0);
-    return (states + acts) * (1 + allocatorSlackFraction(sc.plan, sc.gpu)) + sc.gpu.memory.reserved;
+    const acts = (a.storedPerToken * resident + a.embeddingPerToken) * tokens * held + a.transientPerToken * tokens + (z >= 3 ? 2 * 2 * a.layerWeights : 0);
+    return (states + acts) * this.fragmentationFactor + this.reservedBytes;
+  }
+
+  /** Stage 0's activation bytes per token at the candidate's (tp, recompute, pp, precision); sequence parallelism as candidatePlan resolves it. */
+  private activationFacts(c: Candidate, st: Stage0Facts, akey: number): ActivationFacts {
+    const sc = this.sc;
+    const model = sc.model;
+    const l0 = st.layers;
+    const sp = c.tp > 1 && (sc.plan.sequenceParallel || sc.plan.tp === 1);
+    const planLike = { tp: c.tp, sequenceParallel: sp, recompute: c.recompute, attentionKernel: sc.plan.attentionKernel, recomputeModules: c.recompute === 'selective' && sc.plan.recompute === 'selective' ? sc.plan.recomputeModules : undefined, precision: c.precision, fp8Recipe: sc.plan.fp8Recipe, fp8ActivationCache: sc.plan.fp8ActivationCache };
+    const dense = layerActivationBytesPerToken(model, planLike, false);
+    const moe = model.moe ? layerActivationBytesPerToken(model, planLike, true) : dense;
+    const p = modelFacts(model).params;
+    // Stage 0 holds at least one layer; its working set is at least the smaller of the kinds it holds.
+    const working = st.moeLayers === 0 ? dense.workingBytes : st.moeLayers === l0 ? moe.workingBytes : Math.min(dense.workingBytes, moe.workingBytes);
+    const a: ActivationFacts = {
+      storedPerToken: (l0 - st.moeLayers) * dense.storedBytes + st.moeLayers * moe.storedBytes,
+      embeddingPerToken: (2 * model.hidden) / (sp ? c.tp : 1),
+      transientPerToken: working,
+      layerWeights: (p.attentionPerLayer + p.denseMlpPerLayer) / c.tp,
+    };
+    this.act.set(akey, a);
+    return a;
   }
 }

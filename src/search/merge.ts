@@ -7,8 +7,7 @@
 import { UserError } from '../errors.js';
 import { mergeFailureShards, type FailureShard } from '../run/shard.js';
 import { formatGiB } from '../units/format.js';
-import { type SearchShardBody, type PoolEntry, type Miss, type Objective, type CandidateCounts, type SearchResults, type SearchDetail } from './search.js';
-import type { PlanChoice } from './space.js';
+import { type SearchShardBody, type PoolEntry, type Miss, type Objective, type CandidateCounts, type SearchResults, type SearchDetail, type SearchPlanChoice } from './search.js';
 import { explain } from './why.js';
 
 export type ShardKind = 'search' | 'failures';
@@ -31,7 +30,7 @@ export interface SearchShardDoc extends SearchShardBody {
 export interface TopEntry {
   rank: number;
   gpus: number;
-  plan: PlanChoice;
+  plan: SearchPlanChoice;
   results: SearchResults;
   why: string;
   detail: SearchDetail;
@@ -39,7 +38,7 @@ export interface TopEntry {
 
 export interface ClosestMiss {
   gpus: number;
-  plan: PlanChoice;
+  plan: SearchPlanChoice;
   memoryPerGpuBytes: number;
   capacityBytes: number;
   lacks: string;
@@ -50,6 +49,8 @@ export interface SearchResult {
   scenario: string;
   objective: Objective;
   gpus: number[];
+  /** The global batches searched, in sequences (only with --global-batch). */
+  globalBatches?: number[];
   candidates: CandidateCounts;
   /** Wall-clock seconds of the search (summed over shards when merged; null when timing is off). */
   seconds: number | null;
@@ -124,7 +125,7 @@ export function mergeSearch(docs: SearchShardDoc[]): SearchResult {
   const ranked = pool.slice(0, d0.pool).sort((a, b) => a.objectiveValue - b.objectiveValue || a.index - b.index).slice(0, K);
   const best = ranked[0];
   const top: TopEntry[] = ranked.map((e, k) => ({ rank: k + 1, gpus: e.gpus, plan: e.plan, results: e.results, why: explain(e, best, d0.objective), detail: e.detail }));
-  const result: SearchResult = { scenario: d0.scenario, objective: d0.objective, gpus: d0.gpus, candidates, seconds, feasible: top.length > 0, top, notes };
+  const result: SearchResult = { scenario: d0.scenario, objective: d0.objective, gpus: d0.gpus, ...(d0.globalBatches ? { globalBatches: d0.globalBatches } : {}), candidates, seconds, feasible: top.length > 0, top, notes };
   if (top.length === 0) {
     misses.sort((a, b) => a.excessBytesLowerBound - b.excessBytesLowerBound || a.index - b.index);
     result.closestMisses = misses.slice(0, 3).map((m) => ({ gpus: m.gpus, plan: m.plan, memoryPerGpuBytes: m.memoryPerGpuBytes, capacityBytes: m.capacityBytes, lacks: lacks(m) }));

@@ -19,7 +19,7 @@ import { evaluateDetailed } from '../run/evaluate.js';
 import { pricePerGpuHour } from '../run/totals.js';
 import { runInputsFromScenario } from '../run/inputs.js';
 import { simulateRun } from '../run/monte-carlo.js';
-import { enumerate, type Candidate, type ClusterSize, type Fixes, type PlanChoice } from './space.js';
+import { enumerateAll, type Candidate, type ClusterSize, type Fixes, type PlanChoice } from './space.js';
 import { Bounds, candidateScenario } from './bounds.js';
 
 export type Objective = 'time' | 'cost' | 'p90-days';
@@ -34,6 +34,8 @@ export interface SearchOptions {
   pool?: number;
   /** Monte Carlo trials of the run engine per re-ranked plan (seed 1). */
   trials?: number;
+  /** Report each plan's global batch (plan.globalBatch, in sequences): set when the study varies or fixes the batch (--global-batch). */
+  reportGlobalBatch?: boolean;
   /** Keep tp inside one NVLink domain (default true). */
   nvlinkOnly?: boolean;
   shard?: { index: number; count: number };
@@ -84,6 +86,9 @@ export interface SearchDetail {
   globalBatchSequences: number;
 }
 
+/** A reported plan's choices: the layout, and the global batch in sequences when the study chose it (reportGlobalBatch). */
+export type SearchPlanChoice = PlanChoice & { globalBatch?: number };
+
 /** One re-ranked plan, as shards carry it. */
 export interface PoolEntry {
   index: number;
@@ -92,7 +97,7 @@ export interface PoolEntry {
   proxy: number;
   /** The objective from the step engine and the run engine: what the top K are ranked by. */
   objectiveValue: number;
-  plan: PlanChoice;
+  plan: SearchPlanChoice;
   results: SearchResults;
   detail: SearchDetail;
 }
@@ -101,7 +106,7 @@ export interface PoolEntry {
 export interface Miss {
   index: number;
   gpus: number;
-  plan: PlanChoice;
+  plan: SearchPlanChoice;
   /** Lower bound of the excess (what misses are ranked by, identically in every shard). */
   excessBytesLowerBound: number;
   memoryPerGpuBytes: number;
@@ -125,6 +130,8 @@ export interface SearchShardBody {
   top: number;
   pool: number;
   gpus: number[];
+  /** The global batches searched (sequences), when the study chose them (reportGlobalBatch). */
+  globalBatches?: number[];
   candidates: CandidateCounts;
   entries: PoolEntry[];
   misses: Miss[];
@@ -149,7 +156,14 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
   const price = pricePerGpuHour(sc);
   if (objective === 'cost' && price === null) throw new UserError('price not set: the cost objective needs a price', sc.file, 'cluster.pricePerGpuHour', 'set cluster.pricePerGpuHour or the GPU profile’s pricePerGpuHour');
   if (objective === 'p90-days' && !sc.failures) throw new UserError('the p90-days objective needs a failure profile', sc.file, 'cluster.failures', 'e.g. --set cluster.failures=llama3-h100');
-  const sizes = new Map(options.sizes.map((s) => [s.gpus, s]));
+  // Sizes by GPUs, then by global batch (a study may search several batches per cluster size).
+  const bySize = new Map<number, Map<number, ClusterSize>>();
+  for (const s of options.sizes) {
+    if (!bySize.has(s.gpus)) bySize.set(s.gpus, new Map());
+    bySize.get(s.gpus)!.set(s.globalBatchSequences, s);
+  }
+  const sizeOf = (c: Candidate) => bySize.get(c.gpus)!.get(c.globalBatchSequences)!;
+  const reportBatch = options.reportGlobalBatch ?? false;
   const gpusPerNode = sc.node.gpusPerNode;
   const bounds = new Bounds(sc);
   const progress = options.onProgress;
@@ -159,10 +173,10 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
   const proxyOf = (c: Candidate, stepSeconds: number) => {
     const days = (steps(c) * stepSeconds) / 86400;
     if (objective !== 'cost') return days;
-    return (c.gpus + sizes.get(c.gpus)!.spareNodes * gpusPerNode) * days * 24 * (price ?? 0);
+    return (c.gpus + sizeOf(c).spareNodes * gpusPerNode) * days * 24 * (price ?? 0);
   };
 
-  const cands = [...enumerate(sc, options.sizes, options.fixes ?? {}, options.nvlinkOnly ?? true)];
+  const cands = enumerateAll(sc, options.sizes, options.fixes ?? {}, options.nvlinkOnly ?? true);
   const n = cands.length;
   const capacity = sc.gpu.hbm.capacity;
   // Memory first (no step costs needed), then the step-time bound of what may fit.
@@ -182,7 +196,7 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
     let out: Outcome;
     if (memLb[i] > capacity) out = { kind: 'memory', excessLb: memLb[i] - capacity };
     else {
-      const { scenario } = candidateScenario(sc, c, sizes.get(c.gpus)!);
+      const { scenario } = candidateScenario(sc, c, sizeOf(c));
       if (!scenario) out = { kind: 'layout' };
       else {
         const mem = estimateMemory(scenario.model, scenario.plan, scenario.gpu);
@@ -259,17 +273,20 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
   const notes: string[] = [];
   const entries = pool.map((p, k) => {
     progress?.({ phase: 'rerank', enumerated: counts.enumerated, pruned: counts.pruned, evaluated: counts.evaluated, done: k, total: pool.length });
-    return rerank(sc, cands[p.index], sizes.get(cands[p.index].gpus)!, p.proxy, objective, trials, notes, options.runEngineWhen);
+    return rerank(sc, cands[p.index], sizeOf(cands[p.index]), p.proxy, objective, trials, notes, options.runEngineWhen, reportBatch);
   });
 
   misses.sort((a, b) => a.excessLb - b.excessLb || a.index - b.index);
-  const closest = misses.slice(0, MISSES).map((m) => describeMiss(sc, cands[m.index], sizes.get(cands[m.index].gpus)!, m.index, m.excessLb));
+  const closest = misses.slice(0, MISSES).map((m) => describeMiss(sc, cands[m.index], sizeOf(cands[m.index]), m.index, m.excessLb, reportBatch));
+  const batches = [...new Set(options.sizes.map((s) => s.globalBatchSequences))].sort((a, b) => a - b);
+  if (reportBatch && batches.length > 1) notes.push(`global batch ${batches.map((b) => b.toLocaleString('en-US')).join(', ')} sequences: days count the scenario's token budget at each batch; the search does not model a batch's effect on convergence (a larger batch may need more tokens)`);
   return {
     scenario: sc.name,
     objective,
     top: K,
     pool: R,
-    gpus: options.sizes.map((s) => s.gpus),
+    gpus: [...new Set(options.sizes.map((s) => s.gpus))],
+    ...(reportBatch ? { globalBatches: batches } : {}),
     candidates: counts,
     entries,
     misses: closest,
@@ -278,7 +295,7 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
 }
 
 /** Evaluates one pooled plan with the scenario's step engine and, with a failure profile, the run engine. */
-function rerank(sc: Scenario, c: Candidate, size: ClusterSize, proxy: number, objective: Objective, trials: number, notes: string[], when?: SearchOptions['runEngineWhen']): PoolEntry {
+function rerank(sc: Scenario, c: Candidate, size: ClusterSize, proxy: number, objective: Objective, trials: number, notes: string[], when: SearchOptions['runEngineWhen'], reportBatch: boolean): PoolEntry {
   const { scenario } = candidateScenario(sc, c, size);
   if (!scenario) throw new Error('internal: a pooled candidate no longer resolves');
   const { evaluation: ev } = evaluateDetailed(scenario, { engine: sc.simulation.engine });
@@ -309,13 +326,12 @@ function rerank(sc: Scenario, c: Candidate, size: ClusterSize, proxy: number, ob
   };
   const objectiveValue = objective === 'time' ? results.idealDays : objective === 'cost' ? results.costUsd! : results.p90Days!;
   const b = ev.step.breakdown;
-  const { index: _i, gpus: _g, globalBatchSequences: _b, ...plan } = c;
   return {
     index: c.index,
     gpus: c.gpus,
     proxy,
     objectiveValue,
-    plan,
+    plan: planChoice(c, reportBatch),
     results,
     detail: {
       engine: ev.engine,
@@ -339,8 +355,14 @@ const PART_NAMES: Record<string, string> = {
   logitsBytes: 'logits', transientBytes: 'working buffers', frameworkBytes: 'framework reserve', fragmentationBytes: 'fragmentation',
 };
 
-function describeMiss(sc: Scenario, c: Candidate, size: ClusterSize, index: number, excessLb: number): Miss {
-  const { index: _i, gpus: _g, globalBatchSequences: _b, ...plan } = c;
+/** A candidate's choices as a search reports them (plan.globalBatch only when the study chose the batch). */
+function planChoice(c: Candidate, reportBatch: boolean): SearchPlanChoice {
+  const { index: _i, gpus: _g, globalBatchSequences, ...plan } = c;
+  return reportBatch ? { ...plan, globalBatch: globalBatchSequences } : plan;
+}
+
+function describeMiss(sc: Scenario, c: Candidate, size: ClusterSize, index: number, excessLb: number, reportBatch: boolean): Miss {
+  const plan = planChoice(c, reportBatch);
   const { scenario } = candidateScenario(sc, c, size);
   const mem = scenario ? estimateMemory(scenario.model, scenario.plan, scenario.gpu) : null;
   const largest = mem

@@ -11,7 +11,8 @@
 import type { Scenario } from '../plan/resolve.js';
 import { mergeSearch, type TopEntry } from './merge.js';
 import { searchShard, type SearchProgress, type SearchResults } from './search.js';
-import { clusterSize, gpuGrid, type PlanChoice } from './space.js';
+import { clusterSize, gpuGrid, withGlobalBatches } from './space.js';
+import type { SearchPlanChoice } from './search.js';
 import { pricePerGpuHour } from '../run/totals.js';
 
 export type Confidence = 'mean' | 'p50' | 'p90' | 'p99';
@@ -34,7 +35,7 @@ export interface SizeResult {
   goal: { deadlineDays: number | null; budgetUsd: number | null; confidence: Confidence; maxGpus: number };
   /** The chosen size, or null when no size up to maxGpus meets the goal. */
   gpus: number | null;
-  plan: PlanChoice | null;
+  plan: SearchPlanChoice | null;
   results: SearchResults | null;
   curve: CurvePoint[];
   scaling: { spareNodes: string; globalBatch: string };
@@ -48,6 +49,8 @@ export interface SizeOptions {
   minGpus?: number;
   confidence?: Confidence;
   trials?: number;
+  /** Global batches (sequences) searched at every size instead of the batch scaled with the cluster; plans then report plan.globalBatch. */
+  globalBatches?: number[];
   onProgress?: (p: { size: number; sizes: number; gpus: number; search?: SearchProgress }) => void;
 }
 
@@ -80,7 +83,8 @@ export function sizeCurve(sc: Scenario, options: SizeOptions): { points: CurvePo
     const runEngineWhen = ({ idealDays }: { idealDays: number }) =>
       deadlineDays !== undefined ? idealDays <= deadlineDays : options.budgetUsd === undefined || price === null || billedGpus * idealDays * 24 * price <= options.budgetUsd;
     options.onProgress?.({ size: k, sizes: grid.length, gpus: g });
-    const body = searchShard(sc, { sizes: [size], top: 1, pool: 2, trials: options.trials ?? 50, runEngineWhen, onProgress: (p) => options.onProgress?.({ size: k, sizes: grid.length, gpus: g, search: p }) });
+    const sizes = options.globalBatches ? withGlobalBatches([size], options.globalBatches) : [size];
+    const body = searchShard(sc, { sizes, top: 1, pool: 2, trials: options.trials ?? 50, runEngineWhen, reportGlobalBatch: options.globalBatches !== undefined, onProgress: (p) => options.onProgress?.({ size: k, sizes: grid.length, gpus: g, search: p }) });
     const r = mergeSearch([{ clusterplanShard: { kind: 'search', index: 0, count: 1, inputsHash: '' }, ...body, seconds: null }]);
     const e = r.top[0] ?? null;
     const days = e ? daysAt(e, confidence) : null;
@@ -93,7 +97,7 @@ export function sizeCurve(sc: Scenario, options: SizeOptions): { points: CurvePo
       costUsd: days === null || price === null ? null : billed * days * 24 * price,
       days,
       spareNodes: size.spareNodes,
-      globalBatchSequences: size.globalBatchSequences,
+      globalBatchSequences: e?.detail.globalBatchSequences ?? size.globalBatchSequences,
     });
     best.push(e);
   });
@@ -135,7 +139,9 @@ export function sizeCluster(sc: Scenario, options: SizeOptions): SizeResult {
     curve: points,
     scaling: {
       spareNodes: `in proportion to the job: the scenario's ${sc.cluster.spareNodes} spare nodes per ${sc.cluster.nodes.toLocaleString('en-US')} job nodes, rounded up`,
-      globalBatch: `in proportion to the GPUs: the scenario's ${sc.plan.globalBatchSequences.toLocaleString('en-US')} sequences on ${sc.cluster.gpus.toLocaleString('en-US')} GPUs (${(sc.plan.globalBatchSequences / sc.cluster.gpus).toPrecision(3)} per GPU), rounded to whole sequences`,
+      globalBatch: options.globalBatches
+        ? `chosen at each size from ${options.globalBatches.map((b) => b.toLocaleString('en-US')).join(', ')} sequences (--global-batch)`
+        : `in proportion to the GPUs: the scenario's ${sc.plan.globalBatchSequences.toLocaleString('en-US')} sequences on ${sc.cluster.gpus.toLocaleString('en-US')} GPUs (${(sc.plan.globalBatchSequences / sc.cluster.gpus).toPrecision(3)} per GPU), rounded to whole sequences`,
     },
     notes,
   };

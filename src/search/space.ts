@@ -5,6 +5,7 @@
  */
 import type { Scenario } from '../plan/resolve.js';
 import type { Plan } from '../schema/plan.js';
+import { expertDataParallel } from '../plan/layout.js';
 
 /** The layout choices the search varies: the `plan` object of every search result. */
 export interface PlanChoice {
@@ -52,6 +53,12 @@ export const FIX_KEYS: Record<string, keyof PlanChoice> = {
  */
 export const MIN_TOKENS_PER_CP_RANK = 1024;
 
+const ZERO_NONE = [0];
+const ONE = [1];
+const ONE_RANK: PlanChoice['schedule'][] = ['1f1b'];
+const INTERLEAVED: PlanChoice['schedule'][] = ['interleaved-1f1b'];
+const NON_INTERLEAVED: PlanChoice['schedule'][] = ['1f1b', 'zero-bubble'];
+const ZERO_ALL = [0, 1, 2, 3];
 const RECOMPUTE_ORDER: Plan['recompute'][] = ['none', 'selective', 'op-sac', 'full'];
 const PRECISION_ORDER: Plan['precision'][] = ['bf16', 'fp8', 'fp4'];
 
@@ -94,9 +101,6 @@ export function vppOptions(layers: number, pp: number): number[] {
   return [...set].filter((v) => v <= perStage + 1).sort((a, b) => a - b);
 }
 
-/** Whether a value passes the user's `--fix`es. */
-const ok = <K extends keyof PlanChoice>(fixes: Fixes, key: K, value: PlanChoice[K]) => fixes[key] === undefined || fixes[key] === value;
-
 /**
  * Enumerates the candidates of every cluster size in a fixed order: size, tp, cp, pp, vpp and
  * schedule, ep, etp, ZeRO stage, micro-batch, recompute, precision. Only plans whose products and
@@ -109,9 +113,17 @@ const ok = <K extends keyof PlanChoice>(fixes: Fixes, key: K, value: PlanChoice[
  * - ep divides the experts and ep·etp divides tp·cp·dp (MoE only), etp divides tp;
  * - dp·microBatch divides the global batch; ZeRO stages that shard nothing (dp·cp = 1) collapse to 0.
  */
-export function* enumerate(sc: Scenario, sizes: ClusterSize[], fixes: Fixes = {}, nvlinkOnly = true): Generator<Candidate> {
+export function enumerateAll(sc: Scenario, sizes: ClusterSize[], fixes: Fixes = {}, nvlinkOnly = true): Candidate[] {
+  const out: Candidate[] = [];
+  // Indexed loops over arrays, and no keyed reads of `fixes`: the first search in a process runs
+  // much of this loop before it is optimised, where iterators and generic look-ups cost most.
+  // The fixes read once into a plain object of fixed shape (a keyed read of `fixes` per check is a slow generic look-up before the loop is optimised).
+  const f: { [K in keyof PlanChoice]: PlanChoice[K] | undefined } = {
+    tp: fixes.tp, cp: fixes.cp, pp: fixes.pp, vpp: fixes.vpp, dp: fixes.dp, ep: fixes.ep, etp: fixes.etp, zeroStage: fixes.zeroStage,
+    microBatch: fixes.microBatch, recompute: fixes.recompute, schedule: fixes.schedule, precision: fixes.precision,
+  };
   const model = sc.model;
-  const seqChunks = (cp: number) => model.seqLen % (cp > 1 ? 2 * cp : 1) === 0 && (cp === 1 || model.seqLen / cp >= MIN_TOKENS_PER_CP_RANK || fixes.cp === cp);
+  const seqChunks = (cp: number) => model.seqLen % (cp > 1 ? 2 * cp : 1) === 0 && (cp === 1 || model.seqLen / cp >= MIN_TOKENS_PER_CP_RANK || f.cp === cp);
   const tpOk = (tp: number) => model.heads % tp === 0 && (model.kvHeads % tp === 0 || tp % model.kvHeads === 0);
   const recomputes = recomputeOptions(sc);
   const precisions = precisionOptions(sc);
@@ -123,42 +135,60 @@ export function* enumerate(sc: Scenario, sizes: ClusterSize[], fixes: Fixes = {}
     if (!d) divisorsOf.set(x, (d = divisors(x)));
     return d;
   };
-  for (const size of sizes) {
+  for (let i1 = 0; i1 < sizes.length; i1++) {
+    const size = sizes[i1];
     const g = size.gpus;
     const B = size.globalBatchSequences;
-    for (const tp of divs(g)) {
-      if (!tpOk(tp) || !ok(fixes, 'tp', tp)) continue;
-      if (nvlinkOnly && fixes.tp === undefined && tp > sc.node.gpusPerNode) continue;
-      for (const cp of divs(g / tp)) {
-        if (!seqChunks(cp) || !ok(fixes, 'cp', cp)) continue;
-        for (const pp of divs(g / (tp * cp))) {
-          if (pp > model.layers || !ok(fixes, 'pp', pp)) continue;
+    const tps_ = divs(g);
+    for (let i2 = 0; i2 < tps_.length; i2++) {
+      const tp = tps_[i2];
+      if (!tpOk(tp) || !(f.tp === undefined || f.tp === tp)) continue;
+      if (nvlinkOnly && f.tp === undefined && tp > sc.node.gpusPerNode) continue;
+      const cps_ = divs(g / tp);
+      for (let i3 = 0; i3 < cps_.length; i3++) {
+        const cp = cps_[i3];
+        if (!seqChunks(cp) || !(f.cp === undefined || f.cp === cp)) continue;
+        const pps_ = divs(g / (tp * cp));
+        for (let i4 = 0; i4 < pps_.length; i4++) {
+          const pp = pps_[i4];
+          if (pp > model.layers || !(f.pp === undefined || f.pp === pp)) continue;
           const dp = g / (tp * cp * pp);
-          if (B % dp !== 0 || !ok(fixes, 'dp', dp)) continue;
-          for (const vpp of vppOptions(model.layers, pp)) {
-            if (!ok(fixes, 'vpp', vpp)) continue;
-            const schedules: PlanChoice['schedule'][] = pp === 1 ? ['1f1b'] : vpp > 1 ? ['interleaved-1f1b'] : ['1f1b', 'zero-bubble'];
-            for (const schedule of schedules) {
-              if (!ok(fixes, 'schedule', schedule)) continue;
-              const eps = moe ? divs(moe.experts) : [1];
-              for (const ep of eps) {
-                if (!ok(fixes, 'ep', ep)) continue;
-                for (const etp of moe ? divs(tp) : [tp]) {
-                  if (!ok(fixes, 'etp', etp)) continue;
+          if (B % dp !== 0 || !(f.dp === undefined || f.dp === dp)) continue;
+          const vpps_ = vppOptions(model.layers, pp);
+          for (let i5 = 0; i5 < vpps_.length; i5++) {
+            const vpp = vpps_[i5];
+            if (!(f.vpp === undefined || f.vpp === vpp)) continue;
+            const schedules_ = pp === 1 ? ONE_RANK : vpp > 1 ? INTERLEAVED : NON_INTERLEAVED;
+            for (let i6 = 0; i6 < schedules_.length; i6++) {
+              const schedule = schedules_[i6];
+              if (!(f.schedule === undefined || f.schedule === schedule)) continue;
+              const eps_ = moe ? divs(moe.experts) : ONE;
+              for (let i7 = 0; i7 < eps_.length; i7++) {
+                const ep = eps_[i7];
+                if (!(f.ep === undefined || f.ep === ep)) continue;
+                const etps_ = moe ? divs(tp) : [tp];
+                for (let i8 = 0; i8 < etps_.length; i8++) {
+                  const etp = etps_[i8];
+                  if (!(f.etp === undefined || f.etp === etp)) continue;
                   if (moe && (tp * cp * dp) % (ep * etp) !== 0) continue;
-                  const expertDp = moe ? (tp * cp * dp) / (ep * etp) : 1;
-                  const zeros = dp * cp === 1 && expertDp === 1 ? [0] : [0, 1, 2, 3];
-                  for (const zeroStage of zeros) {
-                    if (!ok(fixes, 'zeroStage', zeroStage)) continue;
-                    for (const microBatch of divs(B / dp)) {
-                      if (!ok(fixes, 'microBatch', microBatch)) continue;
+                  // ZeRO shards over dp·cp (dense) and the expert-DP group: with both 1 it shards nothing.
+                  const zeroStages_ = dp * cp === 1 && expertDataParallel({ tp, cp, dp, ep, etp }) === 1 ? ZERO_NONE : ZERO_ALL;
+                  for (let i9 = 0; i9 < zeroStages_.length; i9++) {
+                    const zeroStage = zeroStages_[i9];
+                    if (!(f.zeroStage === undefined || f.zeroStage === zeroStage)) continue;
+                    const microBatchs_ = divs(B / dp);
+                    for (let i10 = 0; i10 < microBatchs_.length; i10++) {
+                      const microBatch = microBatchs_[i10];
+                      if (!(f.microBatch === undefined || f.microBatch === microBatch)) continue;
                       // The interleaved schedule needs the micro-batches to be a multiple of pp (Narayanan et al. 2021 §2.2.2).
                       if (schedule === 'interleaved-1f1b' && (B / (dp * microBatch)) % pp !== 0) continue;
-                      for (const recompute of recomputes) {
-                        if (!ok(fixes, 'recompute', recompute)) continue;
-                        for (const precision of precisions) {
-                          if (!ok(fixes, 'precision', precision)) continue;
-                          yield { index: index++, gpus: g, globalBatchSequences: B, tp, cp, pp, vpp, dp, ep, etp, zeroStage, microBatch, recompute, schedule, precision };
+                      for (let i11 = 0; i11 < recomputes.length; i11++) {
+                        const recompute = recomputes[i11];
+                        if (!(f.recompute === undefined || f.recompute === recompute)) continue;
+                        for (let i12 = 0; i12 < precisions.length; i12++) {
+                          const precision = precisions[i12];
+                          if (!(f.precision === undefined || f.precision === precision)) continue;
+                          out.push({ index: index++, gpus: g, globalBatchSequences: B, tp, cp, pp, vpp, dp, ep, etp, zeroStage, microBatch, recompute, schedule, precision });
                         }
                       }
                     }
@@ -171,6 +201,16 @@ export function* enumerate(sc: Scenario, sizes: ClusterSize[], fixes: Fixes = {}
       }
     }
   }
+  return out;
+}
+
+/**
+ * The candidates one at a time (enumerateAll's order). enumerateAll is the fast path: a generator's
+ * loop is never optimised on stack (V8 does not OSR generators), so one long enumeration through
+ * it runs unoptimised, several times slower as the first search in a process.
+ */
+export function* enumerate(sc: Scenario, sizes: ClusterSize[], fixes: Fixes = {}, nvlinkOnly = true): Generator<Candidate> {
+  yield* enumerateAll(sc, sizes, fixes, nvlinkOnly);
 }
 
 /**
@@ -187,6 +227,22 @@ export function gpuGrid(min: number, max: number, gpusPerNode: number): number[]
   }
   for (const g of [min, max]) if (g % gpusPerNode === 0) out.add(g);
   return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * Global batches (in sequences) between `min` and `max`: both ends and every power of two between
+ * them (the sizes trainers use; 1,000..5,000 gives 1,000, 1,024, 2,048, 4,096, 5,000).
+ */
+export function batchGrid(min: number, max: number): number[] {
+  const out = new Set<number>([min]);
+  for (let b = 1; b <= max; b *= 2) if (b > min && b < max) out.add(b);
+  out.add(max);
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Each cluster size at each of the global batches (in sequences), sizes first: the batches override what scales with the cluster. */
+export function withGlobalBatches(sizes: ClusterSize[], batches: number[]): ClusterSize[] {
+  return sizes.flatMap((s) => batches.map((globalBatchSequences) => ({ ...s, globalBatchSequences })));
 }
 
 /**

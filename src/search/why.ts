@@ -34,9 +34,13 @@ export function explain(entry: PoolEntry, best: PoolEntry, objective: Objective)
   const head = `${pct(rel)} ${label}`;
   const out: string[] = [];
   if (entry.gpus !== best.gpus) out.push(`${entry.gpus.toLocaleString('en-US')} GPUs vs ${best.gpus.toLocaleString('en-US')}`);
+  const batch = entry.detail.globalBatchSequences;
+  if (batch !== best.detail.globalBatchSequences) out.push(`global batch ${batch.toLocaleString('en-US')} vs ${best.detail.globalBatchSequences.toLocaleString('en-US')} sequences (${batch > best.detail.globalBatchSequences ? 'fewer' : 'more'} steps; parts below per ${best.detail.globalBatchSequences.toLocaleString('en-US')} sequences)`);
   const a = new Map(parts(best));
+  // Across global batches, the parts of as many steps as carry the best's batch (the run's time per sequence decides).
+  const scale = best.detail.globalBatchSequences / batch;
   const diffs = parts(entry)
-    .map(([name, s]) => [name, s - (a.get(name) ?? 0)] as [string, number])
+    .map(([name, s]) => [name, s * scale - (a.get(name) ?? 0)] as [string, number])
     .filter(([, d]) => Math.abs(d) > 1e-4 * best.results.stepSeconds)
     .sort((x, y) => y[1] - x[1]);
   const worse = diffs.filter(([, d]) => d > 0).slice(0, 2);

@@ -1,14 +1,15 @@
 /**
  * The `clusterplan compare` screen. Everything it shows arrives as props (plans with their
  * evaluations, progress); it only keeps what the user chose: selection, sort, filter, marks, view.
- * Sorting, best values, column choice and the details/diff lines come from src/report/compare.ts.
+ * Sorting, best values and column choice come from src/report/compare.ts, the details/diff lines from compare-views.ts.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { Box, Text, render, useApp, useInput, useStdout, type Key } from 'ink';
 import {
-  COLUMNS, bestPlans, columnWidths, diffLines, hiddenColumns, planDetails, planValues, sortPlans, visibleColumns,
+  COLUMNS, bestPlans, columnWidths, hiddenColumns, planValues, sortPlans, visibleColumns,
   type ColumnKey, type ComparePlan,
 } from '../report/compare.js';
+import { diffLines, planDetails } from '../report/compare-views.js';
 import { CompareTable } from './table.js';
 import { StyledLines } from './lines.js';
 import { HelpView, KEYS } from './help.js';

@@ -1,6 +1,6 @@
 /** Styled lines (from src/report/compare.ts) as Ink text: one <Text> per line, a colour per style. */
 import { Box, Text } from 'ink';
-import type { Line, Style } from '../report/compare.js';
+import type { Line, Style } from '../report/compare-views.js';
 
 /** Ink props of each style: the only place the screen's colours are chosen. */
 export const STYLE: Record<Style, { color?: string; bold?: boolean; dimColor?: boolean }> = {

@@ -113,7 +113,8 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     // Megatron-Core recompute_modules as the case flags list them (recompute-selective-modules-a+b).
     recomputeModules,
     precision: pick('precision') ?? 'bf16',
-    sequenceParallel: pick('sequenceParallel') ?? tp > 1,
+    // Unset when the case does not say: resolvePlan derives the default (on when tp > 1) in one place.
+    sequenceParallel: pick('sequenceParallel'),
     layersPerStage: model.layers % (pp * vpp) === 0 && model.layers % pp === 0 ? undefined : 'auto',
     // Megatron-Bridge presets that offload activations to the CPU: the notes give the preset's
     // cpu_offloading_num_layers (flag activation-offload).

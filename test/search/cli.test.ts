@@ -32,10 +32,22 @@ describe('search and merge commands', () => {
     expect(merged.stdout).toBe(single.stdout);
   }, 120_000);
 
+  it('--global-batch adds plan.globalBatch (sequences) to each plan, the batches searched, and a CSV column', async () => {
+    const r = await cli(['search', 'scenarios/tiny.yaml', '--json', '--no-timing', '--trials', '2', '--top', '3', '--global-batch', '4..16']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.globalBatches).toEqual([4, 8, 16]);
+    for (const e of j.top) expect([4, 8, 16]).toContain(e.plan.globalBatch);
+    const csv = await cli(['search', 'scenarios/tiny.yaml', '--csv', '--trials', '2', '--top', '3', '--global-batch', '8,16']);
+    expect(csv.stdout.split('\n')[0]).toMatch(/,precision,globalBatch,stepSeconds,/);
+  }, 60_000);
+
   it('refuse bad flags with one line and exit code 2', async () => {
     for (const [args, pattern] of [
       [['search', 'scenarios/tiny.yaml', '--fix', 'warp=9'], /^error: --fix: expects key=value/],
       [['search', 'scenarios/tiny.yaml', '--shard', '3/2'], /^error: --shard: expects i\/n/],
+      [['search', 'scenarios/tiny.yaml', '--global-batch', '4..2'], /^error: --global-batch: expects A..B with A ≤ B/],
+      [['search', 'scenarios/tiny.yaml', '--global-batch', '8k'], /^error: --global-batch: expects a global batch in sequences/],
       [['size', 'scenarios/tiny.yaml'], /^error: --deadline: give exactly one of --deadline/],
       [['scaling', '--compute', 'lots'], /^error: --compute: expects FLOPs/],
     ] as const) {

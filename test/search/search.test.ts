@@ -7,7 +7,7 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { loadScenario, packageRoot } from '../../src/io/load.js';
-import { enumerate, clusterSize, type Candidate } from '../../src/search/space.js';
+import { enumerate, clusterSize, batchGrid, withGlobalBatches, type Candidate, type ClusterSize } from '../../src/search/space.js';
 import { Bounds, candidateScenario } from '../../src/search/bounds.js';
 import { searchShard, poolSize, type SearchOptions } from '../../src/search/search.js';
 import { mergeSearch, mergeShards, type SearchShardDoc } from '../../src/search/merge.js';
@@ -18,10 +18,10 @@ import type { Scenario } from '../../src/plan/resolve.js';
 
 const scenario = (name: string, gpus?: number, sets: string[] = []) => loadScenario(join(packageRoot, 'scenarios', `${name}.yaml`), { gpus, sets });
 
-/** Closed-form step and memory of every candidate, by brute force. */
-function bruteForce(sc: Scenario, cands: Candidate[]) {
-  const size = clusterSize(sc, sc.cluster.gpus, false);
+/** Closed-form step and memory of every candidate, by brute force (sizes: the study's, default the scenario's cluster). */
+function bruteForce(sc: Scenario, cands: Candidate[], sizes: ClusterSize[] = [clusterSize(sc, sc.cluster.gpus, false)]) {
   return cands.map((c) => {
+    const size = sizes.find((z) => z.gpus === c.gpus && z.globalBatchSequences === c.globalBatchSequences)!;
     const { scenario: s } = candidateScenario(sc, c, size);
     if (!s) return { c, fits: false, memory: Infinity, step: Infinity };
     const memory = estimateMemory(s.model, s.plan, s.gpu).perGpuBytes;
@@ -71,6 +71,34 @@ describe('search', () => {
       expect(body.entries.map((e) => e.index)).toEqual(ranked);
       expect(body.candidates.evaluated).toBeLessThan(cands.length);
     }
+  });
+
+  it('searches a range of global batches: brute force over every batch gives the same best plans, and shards merge byte for byte', () => {
+    // batchGrid: both ends and the powers of two between them.
+    expect(batchGrid(1000, 5000)).toEqual([1000, 1024, 2048, 4096, 5000]);
+    expect(batchGrid(4, 16)).toEqual([4, 8, 16]);
+    expect(batchGrid(8, 8)).toEqual([8]);
+    const sc = scenario('tiny');
+    const sizes = withGlobalBatches([clusterSize(sc, sc.cluster.gpus, false)], batchGrid(4, 16));
+    const K = 5;
+    // Ranked by ideal days (the time objective): the closed-form step times the steps the batch takes.
+    const days = (c: Candidate, step: number) => (Math.ceil(sc.training.totalTokens / (c.globalBatchSequences * sc.model.seqLen)) * step) / 86400;
+    const cands = [...enumerate(sc, sizes)];
+    expect(new Set(cands.map((c) => c.globalBatchSequences))).toEqual(new Set([4, 8, 16]));
+    const ranked = bruteForce(sc, cands, sizes)
+      .filter((r) => r.fits)
+      .map((r) => ({ index: r.c.index, days: days(r.c, r.step) }))
+      .sort((a, b) => a.days - b.days || a.index - b.index)
+      .slice(0, poolSize(K))
+      .map((r) => r.index);
+    const options: SearchOptions = { sizes, top: K, trials: 3, reportGlobalBatch: true };
+    const body = searchShard(sc, options);
+    expect(body.entries.map((e) => e.index)).toEqual(ranked);
+    expect(body.globalBatches).toEqual([4, 8, 16]);
+    expect(body.entries.every((e) => e.plan.globalBatch === e.detail.globalBatchSequences)).toBe(true);
+    const single = JSON.stringify(mergeSearch([doc(sc, options)]), null, 2);
+    const shards = Array.from({ length: 3 }, (_, i) => ({ file: `shard-${i}.json`, doc: JSON.parse(JSON.stringify(doc(sc, options, i, 3))) }));
+    expect(JSON.stringify(mergeShards(shards), null, 2)).toBe(single);
   });
 
   it('gives byte-identical JSON sharded and merged, for several shard counts, and is deterministic', () => {

@@ -12,6 +12,14 @@ const sc = loadScenario(join(packageRoot, 'scenarios', 'llama3-8b.yaml'), { sets
 
 describe('size', () => {
   const { points } = sizeCurve(sc, { maxGpus: 256, minGpus: 32, trials: 5, budgetUsd: Infinity });
+  it('with global batches, chooses one of them at every size and reports it as plan.globalBatch', () => {
+    const tiny = loadScenario(join(packageRoot, 'scenarios', 'tiny.yaml'));
+    const r = sizeCluster(tiny, { maxGpus: 16, minGpus: 8, trials: 3, budgetUsd: Infinity, globalBatches: [8, 16] });
+    for (const p of r.curve) if (p.days !== null) expect([8, 16]).toContain(p.globalBatchSequences);
+    expect(r.plan?.globalBatch).toBe(r.curve.find((p) => p.gpus === r.gpus)!.globalBatchSequences);
+    expect(r.scaling.globalBatch).toMatch(/chosen at each size from 8, 16 sequences/);
+  });
+
   it('covers the grid with a plan at every size that fits', () => {
     expect(points.map((p) => p.gpus)).toEqual([32, 48, 64, 96, 128, 192, 256]);
     for (const p of points) expect(p.days).not.toBeNull();

@@ -2,7 +2,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { COLUMNS, bestPlans, cellText, visibleColumns, renderCompareTable, planDiff, planIntervals, compareRecord, type ComparePlan, type NumericKey } from '../../src/report/compare.js';
+import { COLUMNS, bestPlans, cellText, visibleColumns, planIntervals, type ComparePlan, type NumericKey } from '../../src/report/compare.js';
+import { planDiff } from '../../src/report/compare-views.js';
+import { renderCompareTable, compareRecord } from '../../src/report/compare-plain.js';
 import { tinyPlans, runPiped, type Piped } from './fixtures.js';
 
 const root = resolve(__dirname, '../..');
