@@ -11,12 +11,15 @@ import { hideBin } from 'yargs/helpers';
 import { fileURLToPath } from 'node:url';
 import { configureZodForCli } from '../schema/common.js';
 import { loadUnitCache } from '../io/unit-cache.js';
+import { useParseCache } from '../io/parse-cache.js';
 import { packageRoot } from '../io/files.js';
 import { capLine, escapeControl } from '../errors.js';
 import { printJson, reportBug, EXIT_USER_ERROR } from './common.js';
 
 configureZodForCli();
-loadUnitCache(packageRoot, fileURLToPath(import.meta.url));
+const moduleFile = fileURLToPath(import.meta.url);
+loadUnitCache(packageRoot, moduleFile);
+useParseCache(packageRoot, moduleFile);
 
 type AnyCommand = CommandModule<object, never>;
 const commandLoaders: Record<string, () => Promise<AnyCommand>> = {
