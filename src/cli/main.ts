@@ -50,6 +50,7 @@ async function program(argv: string[]) {
     .usage('$0 <command> [options]\n\nSimulate and plan LLM training on GPU clusters.')
     .option('debug', { type: 'boolean', global: true, hidden: true, describe: 'print the stack of an internal error' });
   for (const c of commands) cli = cli.command(c);
+  skipHelpCache(cli);
   return cli
     .command({
       command: 'schema [kind]',
@@ -84,6 +85,17 @@ async function program(argv: string[]) {
       process.stderr.write(`error: ${capLine(escapeControl(String(msg)))}\n(run clusterplan --help for usage)\n`);
       throw new UsageExit();
     });
+}
+
+/**
+ * yargs renders the whole help text after every command it runs (usage.cacheHelpMessage, kept
+ * for a failure it might report later with help): 10–20 ms of text wrapping per run. The fail
+ * handler above never prints help, and --help renders it when asked, so the cache is skipped.
+ */
+function skipHelpCache(cli: object): void {
+  const internal = cli as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = internal.getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 /** Where an in-process run writes: the text each stream would receive. */
