@@ -146,10 +146,13 @@ if (!(globalThis as Record<symbol, unknown>)[Symbol.for('clusterplan.inProcess')
     reportBug(e);
     process.exit(process.exitCode);
   });
-  try {
-    await (await program(hideBin(process.argv))).parseAsync();
-  } catch (e) {
-    if (e instanceof UsageExit) process.exitCode = EXIT_USER_ERROR;
-    else reportBug(e);
-  }
+  // No top-level await: the bundle is CommonJS (dist/clusterplan.cjs, for V8's code cache).
+  void (async () => {
+    try {
+      await (await program(hideBin(process.argv))).parseAsync();
+    } catch (e) {
+      if (e instanceof UsageExit) process.exitCode = EXIT_USER_ERROR;
+      else reportBug(e);
+    }
+  })();
 }
