@@ -2,7 +2,7 @@
 // (dist/clusterplan.mjs), the compare screen's bundle (dist/ui.mjs), the unit and parse caches of
 // the bundled files, V8's code cache of the CLI bundle (one `evaluate` of the default scenario),
 // then the stamp bin/clusterplan compares with src/.
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,6 +37,11 @@ await build({
   logLevel: 'warning',
   banner: { js: banner },
 });
+// esbuild writes strings and identifiers in ASCII but keeps comments as they are: escaping the
+// few non-ASCII characters left (×, ·, – in comments) makes the bundle pure ASCII, so V8 holds
+// its source as one byte per character and the entry reads it without UTF-8 decoding.
+const cjs = join(dist, 'clusterplan.cjs');
+writeFileSync(cjs, readFileSync(cjs, 'utf8').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 copyFileSync(join(root, 'bin', 'bundle-entry.mjs'), join(dist, 'clusterplan.mjs'));
 const { writeBuildCaches } = await import(pathToFileURL(join(dist, 'io', 'build-cache.js')).href);
 writeBuildCaches(root);

@@ -8,6 +8,7 @@
 // the environment (the build sets it) the cache is written when the process exits.
 import { readFileSync, writeFileSync, existsSync, statSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isAscii } from 'node:buffer';
 import { Script } from 'node:vm';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,10 @@ const cacheFile = `${bundle}.cache`;
 const write = process.env.CLUSTERPLAN_CODE_CACHE === 'write';
 const fresh = !write && existsSync(cacheFile) && statSync(cacheFile).mtimeMs >= statSync(bundle).mtimeMs;
 // CommonJS's own wrapper, on the bundle's first line so line numbers in stacks stay right.
-const source = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(bundle, 'utf8')}\n})`;
+// The build leaves the bundle pure ASCII: read as latin1 it needs no UTF-8 decoding (20-30 ms).
+const bytes = readFileSync(bundle);
+const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+const source = `(function (exports, require, module, __filename, __dirname) { ${text}\n})`;
 const script = new Script(source, {
   filename: bundle,
   cachedData: fresh ? readFileSync(cacheFile) : undefined,
