@@ -17,6 +17,7 @@ import type { CompareAppProps } from '../ui/compare-app.js';
 import { runRequest, type CompareRequest, type CompareResponse, type SearchPlan } from './compare-eval.js';
 import { runSearch, searchRowName, type SearchRequest } from './compare-search.js';
 import { startSiblingWorker } from '../run/worker-boot.js';
+import { importModule } from '../io/import-module.js';
 import { EVALUATE_FAILURE_TRIALS } from './evaluate.js';
 import { searchProgress } from './search.js';
 import { reportError, setsOption } from './common.js';
@@ -224,7 +225,7 @@ async function loadUi(): Promise<typeof import('../ui/compare-app.js')> {
   const here = import.meta.url;
   // From the single-file CLI bundle, the screen's own bundle (Ink and React in one file load about twice as fast).
   const entry = here.endsWith('.ts') ? '../ui/compare-app.tsx' : here.endsWith('/clusterplan.mjs') ? './ui.mjs' : '../ui/compare-app.js';
-  return (await import(new URL(entry, here).href)) as typeof import('../ui/compare-app.js');
+  return (await importModule(new URL(entry, here).href)) as typeof import('../ui/compare-app.js');
 }
 
 /**

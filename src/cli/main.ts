@@ -11,12 +11,15 @@ import { hideBin } from 'yargs/helpers';
 import { fileURLToPath } from 'node:url';
 import { configureZodForCli } from '../schema/common.js';
 import { loadUnitCache } from '../io/unit-cache.js';
+import { useParseCache } from '../io/parse-cache.js';
 import { packageRoot } from '../io/files.js';
 import { capLine, escapeControl } from '../errors.js';
 import { printJson, reportBug, EXIT_USER_ERROR } from './common.js';
 
 configureZodForCli();
-loadUnitCache(packageRoot, fileURLToPath(import.meta.url));
+const moduleFile = fileURLToPath(import.meta.url);
+loadUnitCache(packageRoot, moduleFile);
+useParseCache(packageRoot, moduleFile);
 
 type AnyCommand = CommandModule<object, never>;
 const commandLoaders: Record<string, () => Promise<AnyCommand>> = {
@@ -47,6 +50,7 @@ async function program(argv: string[]) {
     .usage('$0 <command> [options]\n\nSimulate and plan LLM training on GPU clusters.')
     .option('debug', { type: 'boolean', global: true, hidden: true, describe: 'print the stack of an internal error' });
   for (const c of commands) cli = cli.command(c);
+  skipHelpCache(cli);
   return cli
     .command({
       command: 'schema [kind]',
@@ -81,6 +85,17 @@ async function program(argv: string[]) {
       process.stderr.write(`error: ${capLine(escapeControl(String(msg)))}\n(run clusterplan --help for usage)\n`);
       throw new UsageExit();
     });
+}
+
+/**
+ * yargs renders the whole help text after every command it runs (usage.cacheHelpMessage, kept
+ * for a failure it might report later with help): 10–20 ms of text wrapping per run. The fail
+ * handler above never prints help, and --help renders it when asked, so the cache is skipped.
+ */
+function skipHelpCache(cli: object): void {
+  const internal = cli as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = internal.getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 /** Where an in-process run writes: the text each stream would receive. */
@@ -131,10 +146,13 @@ if (!(globalThis as Record<symbol, unknown>)[Symbol.for('clusterplan.inProcess')
     reportBug(e);
     process.exit(process.exitCode);
   });
-  try {
-    await (await program(hideBin(process.argv))).parseAsync();
-  } catch (e) {
-    if (e instanceof UsageExit) process.exitCode = EXIT_USER_ERROR;
-    else reportBug(e);
-  }
+  // No top-level await: the bundle is CommonJS (dist/clusterplan.cjs, for V8's code cache).
+  void (async () => {
+    try {
+      await (await program(hideBin(process.argv))).parseAsync();
+    } catch (e) {
+      if (e instanceof UsageExit) process.exitCode = EXIT_USER_ERROR;
+      else reportBug(e);
+    }
+  })();
 }

@@ -10,6 +10,7 @@ import { dirname, join, resolve, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, isMap, isSeq, isScalar, isAlias, type Node as YamlNode, type Document } from 'yaml';
 import { UserError } from '../errors.js';
+import { cachedParse } from './parse-cache.js';
 
 /** Limits on parsed input; each is named in the error that reports it. */
 export const LIMITS = {
@@ -97,7 +98,9 @@ export function readDataFile(file: string): unknown {
     if (e instanceof UserError) throw e;
     throw new UserError(`cannot read file: ${(e as Error).message}`, file);
   }
-  return parseDataText(text, file);
+  // A bundled file whose text is what the build parsed: its value from the build's cache.
+  const cached = cachedParse(file, text, isJson);
+  return cached ? cached.value : parseDataText(text, file);
 }
 
 function tooLarge(size: number, limit: number, isJson: boolean, file: string): UserError {
