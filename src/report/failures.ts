@@ -147,6 +147,9 @@ export function renderFailureBrief(s: FailureSummary): string[] {
   return [
     `Failures ${s.trials} trials: ${f1(s.days.mean)} days mean (p50 ${f1(s.days.p50)}, p90 ${f1(s.days.p90)}) vs ${f1(s.days.ideal)} ideal · goodput ${pct(s.goodput.mean)} · ${f1(s.interruptions.total.mean)} interruptions (${f1(s.interruptions.unexpected.mean)} unexpected) · checkpoint every ${formatSeconds(s.checkpoint.intervalSeconds)}`,
     `Cost    ideal ${formatSi(ideal?.gpuHours ?? 0, 2)} GPU-hours, ${cost(ideal?.costUsd)} (no failures, no spares) · expected ${formatSi(e.gpuHours.mean, 2)} GPU-hours (p90 ${formatSi(e.gpuHours.p90, 2)}), ${cost(e.costUsd?.mean)} (p90 ${cost(e.costUsd?.p90)}) with failures and ${s.cost.spareGpus} ${s.cost.spareBilling} spare GPUs`,
+    // What the Monte Carlo noticed (an empty spare pool, trials past the wall cap, a closed form
+    // that disagrees) belongs beside the goodput it explains, not only in --json.
+    ...s.notes.map((n) => `Note     failures: ${n}`),
   ];
 }
 
