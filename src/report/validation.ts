@@ -29,10 +29,10 @@ function fitsLine(s: ValidationSummary): string {
   return `${Math.round(s.fitsShare * s.fitsCases)} of ${s.fitsCases} cases that state their recompute (and offload) (${apct(s.fitsShare)})`;
 }
 
-/** " (setting: cases, ...)" over the scored cases' not-modelled settings, most frequent first. */
-function notModelledCounts(cases: CaseResult[]): string {
+/** " (setting: cases, ...)" over the scored cases' not-modelled (or assumed) settings, most frequent first. */
+function notModelledCounts(cases: CaseResult[], which: 'notModelled' | 'assumed' = 'notModelled'): string {
   const n = new Map<string, number>();
-  for (const r of cases) if (!r.skipped) for (const k of r.software?.notModelled ?? []) n.set(k, (n.get(k) ?? 0) + 1);
+  for (const r of cases) if (!r.skipped) for (const k of r.software?.[which] ?? []) n.set(k, (n.get(k) ?? 0) + 1);
   const rows = [...n].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   return rows.length ? ` (${rows.map(([k, v]) => `${k}: ${v}`).join(', ')})` : '';
 }
@@ -47,7 +47,7 @@ export function renderValidation(cases: CaseResult[], summary: ValidationSummari
       continue;
     }
     const mem = r.measured.memoryGiBPerGpu ? `${pct(r.errors.memoryRel)}` : '';
-    const nm = r.software?.notModelled.length ? `  not modelled: ${r.software.notModelled.join('; ')}` : '';
+    const nm = (r.software?.notModelled.length ? `  not modelled: ${r.software.notModelled.join('; ')}` : '') + (r.software?.assumed?.length ? `  assumed (not stated): ${r.software.assumed.join(', ')}` : '');
     out.push(`${r.id.slice(0, 58).padEnd(58)} ${r.gpu.padEnd(14)} ${measuredThroughput(r).padEnd(34)} ${pct(r.errors.throughputRel).padStart(8)} ${pts(r.errors.mfuPoints).padStart(8)} ${mem.padStart(8)}${nm}`);
   }
   out.push('');
@@ -56,6 +56,7 @@ export function renderValidation(cases: CaseResult[], summary: ValidationSummari
   out.push(summaryLine('all', summary));
   out.push(`predicted to fit in HBM: ${fitsLine(summary)}`);
   out.push(`software: ${summary.softwareFallback} scored cases name no profile (source fallback); ${summary.notModelled} use a setting not modelled${notModelledCounts(cases)}`);
+  if (summary.assumedLayout > 0) out.push(`layout: ${summary.assumedLayout} scored cases leave a setting unstated that the prediction assumed${notModelledCounts(cases, 'assumed')}`);
   if (summary.intervalCoverage80 !== undefined) out.push(`80% intervals (cross-validated residuals of the other sources) hold the measured throughput: ${apct(summary.intervalCoverage80 ?? null)}`);
   out.push('by source');
   for (const [k, s] of Object.entries(summary.bySource)) out.push(summaryLine('  ' + k, s));

@@ -26,6 +26,23 @@ export interface CaseSoftware {
   name: string;
   fallback: boolean;
   notModelled: string[];
+  /** Layout settings the case leaves unknown (null) that the prediction fills with a default: what was assumed. */
+  assumed: string[];
+}
+
+/**
+ * The layout settings a case leaves unknown that move a prediction, with the default the adapter
+ * takes for each (issue 16: the same number must not stand for settings that measured far apart
+ * without saying so). Micro-batch and interleaving decide the pipeline bubble and GEMM sizes;
+ * recompute the backward's work; precision the GEMM rate.
+ */
+function assumedLayout(l: Record<string, unknown>, pp: number): string[] {
+  const out: string[] = [];
+  if (l.microBatch === null) out.push('micro-batch 1');
+  if (l.vpp === null && pp > 1) out.push('no interleaving');
+  if (l.recompute === null) out.push('recompute none');
+  if (l.precision === null) out.push('precision bf16');
+  return out;
 }
 
 /** Case settings outside the software profile that the model does not represent (flags the case records). */
@@ -124,7 +141,12 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
   if (!planParsed.success) return { reason: `layout: ${planParsed.error.issues[0].path.join('.')}: ${planParsed.error.issues[0].message}` };
   const { plan, problems } = resolvePlan(planParsed.data, model, gpus);
   if (!plan) return { reason: `layout: ${problems[0].field}: ${problems[0].reason}` };
-  const software: CaseSoftware = { name: ref.name, fallback: ref.fallback, notModelled: [...notModelled(sw, planParsed.data), ...attentionNotModelled(model), ...caseNotModelled(c)] };
+  const software: CaseSoftware = {
+    name: ref.name,
+    fallback: ref.fallback,
+    notModelled: [...notModelled(sw, planParsed.data), ...attentionNotModelled(model), ...caseNotModelled(c)],
+    assumed: assumedLayout(l, pp),
+  };
   return {
     software,
     scenario: {

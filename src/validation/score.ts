@@ -23,7 +23,7 @@ export interface CaseResult {
   /** Whether `predicted.fits` counts towards the summary's `fitsShare` (see memoryStated). */
   fitsScored: boolean;
   /** The software profile the case was scored with; `fallback` when the case names none; settings the model does not cost. */
-  software?: { name: string; fallback: boolean; notModelled: string[] };
+  software?: { name: string; fallback: boolean; notModelled: string[]; assumed?: string[] };
 }
 
 /**
@@ -93,6 +93,8 @@ export interface ValidationSummary {
   softwareFallback: number;
   /** Scored cases that use a setting the model does not represent (each case's `software.notModelled`). */
   notModelled: number;
+  /** Scored cases whose source leaves a layout setting unknown (micro-batch, interleaving, recompute, precision) that the prediction assumed (`software.assumed`). */
+  assumedLayout: number;
   /** Share of the cases with an 80 % interval whose measured throughput falls inside it (absent when no case has one). */
   intervalCoverage80?: number | null;
 }
@@ -132,6 +134,7 @@ export function summarise(results: CaseResult[]): ValidationSummary {
     fitsCases: fitScored.length,
     softwareFallback: done.filter((r) => r.software?.fallback).length,
     notModelled: done.filter((r) => (r.software?.notModelled.length ?? 0) > 0).length,
+    assumedLayout: done.filter((r) => (r.software?.assumed?.length ?? 0) > 0).length,
     ...(inside.length ? { intervalCoverage80: inside.filter(Boolean).length / inside.length } : {}),
   };
 }

@@ -78,10 +78,23 @@ describe('software profiles', () => {
     const c = read('cases-dev.json').find((x) => x.id === 'llama3-t4-8k-gpus')!;
     const { software: _s, ...bare } = c;
     const [named, fallback] = validateCases([c, { ...bare, id: 'bare' }], 'test.json', profiles, 'analytic');
-    expect(fallback.software).toEqual({ name: 'meta-llama3-production', fallback: true, notModelled: [] });
+    expect(fallback.software).toEqual({ name: 'meta-llama3-production', fallback: true, notModelled: [], assumed: [] });
     expect(fallback.predicted).toEqual(named.predicted);
     const s = summarise([named, fallback]);
     expect([s.softwareFallback, s.notModelled]).toEqual([1, 0]);
+  });
+
+  it('a case that leaves micro-batch, interleaving or recompute unknown says what was assumed, and is counted; stating the assumed values gives the same number', () => {
+    const profiles = packageProfiles();
+    const c = read('cases-dev.json').find((x) => x.id === 'llama3-t4-8k-gpus')!;
+    const layout = c.layout as Record<string, unknown>;
+    const unknown = { ...c, id: 'unknown', layout: { ...layout, microBatch: null, vpp: null, recompute: null } };
+    const stated = { ...c, id: 'stated', layout: { ...layout, microBatch: 1, vpp: 1, recompute: 'none' } };
+    const [u, st] = validateCases([unknown, stated], 'test.json', profiles, 'analytic');
+    expect(u.software?.assumed).toEqual(['micro-batch 1', 'no interleaving', 'recompute none']);
+    expect(st.software?.assumed).toEqual([]);
+    expect(u.predicted).toEqual(st.predicted);
+    expect(summarise([u, st]).assumedLayout).toBe(1);
   });
 
   it('a GPT-OSS case is counted as not modelled: its attention sinks (case flag attention-sinks-and-sliding-window-128-alternating)', () => {
