@@ -8,7 +8,7 @@ import { mergeSearch, type SearchResult, type SearchShardDoc } from '../search/m
 import { clusterSize, gpuGrid, withGlobalBatches, FIX_KEYS, type ClusterSize, type Fixes, type PlanChoice } from '../search/space.js';
 import { RecomputeSchema, ScheduleSchema, PrecisionSchema } from '../schema/plan.js';
 import { UserError } from '../errors.js';
-import { formatCount, formatGiB, formatSeconds } from '../units/format.js';
+import { formatCount, formatGiB, formatSeconds, formatPercent as pct } from '../units/format.js';
 import { textTable } from '../report/table.js';
 import { printJson, reportError, setsOption } from './common.js';
 import { MAX_GPUS, studyOptions, studyTrials, parseGlobalBatches, GLOBAL_BATCH_DESCRIBE } from './options.js';
@@ -147,7 +147,6 @@ export const searchCommand: CommandModule<object, Args> = {
 
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 const f1 = (x: number | null) => (x === null ? '–' : x.toFixed(1));
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 
 /** The search report: counts, the top-K table, one `why` line per plan, or the closest misses. */

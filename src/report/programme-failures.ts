@@ -1,10 +1,9 @@
 /** Text rendering of a programme's failure Monte Carlo (`failures` on a scenario with stages). */
 import type { ProgrammeFailureSummary } from '../run/programme-summary.js';
-import { formatSi } from '../units/format.js';
+import { formatSi, formatPercent as pct } from '../units/format.js';
 import { table, BADPUT_LABELS } from './failures.js';
 
 const f2 = (x: number) => x.toFixed(2);
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const usd = (x: number) => `$${formatSi(x, 2)}`;
 
 /** The per-stage table, the programme's days, goodput, GPU-hours and cost, badput by cause, and the notes. */

@@ -11,6 +11,7 @@ import type { IntervalSource, RunPlan } from './plan-run.js';
 import type { IntervalOptimum } from './interval-search.js';
 import { mean, percentile, sorted, histogram, stdev } from './stats.js';
 import type { RecoveryStrategy } from './inputs.js';
+import { formatPercent as pct } from '../units/format.js';
 
 /** Mean and percentiles of a per-trial quantity. */
 export interface Distribution {
@@ -209,7 +210,6 @@ export function summaryContext(plan: RunPlan, model: RunModel, intervalSteps: nu
   };
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** Builds the summary from trial rows (row-major, trial order, ctx.trials rows). */
 export function summarize(ctx: SummaryContext, rows: Float64Array): FailureSummary {

@@ -1,8 +1,7 @@
 /** One line on why a plan wins or loses against the best of a search: bubble, exposed traffic, recompute, memory. */
 import type { PoolEntry, Objective } from './search.js';
-import { formatGiB, formatSeconds, BYTES_PER_GIB } from '../units/format.js';
+import { formatGiB, formatSeconds, BYTES_PER_GIB, formatPercent as pct } from '../units/format.js';
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const sec = (x: number) => `${x >= 0 ? '+' : '−'}${formatSeconds(Math.abs(x))}`;
 
 /** The parts of a step the explanation compares, in seconds. */
