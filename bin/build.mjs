@@ -12,31 +12,27 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 
 const banner = "import { createRequire as __clusterplanRequire } from 'node:module'; const require = __clusterplanRequire(import.meta.url);";
+// What both bundles share: everything in, for Node 20, warnings only.
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
 await build({
+  ...common,
   entryPoints: [join(dist, 'cli', 'main.js')],
-  bundle: true,
-  platform: 'node',
   format: 'cjs',
-  target: 'node20',
   external: ['mathjs'],
   outfile: join(dist, 'clusterplan.cjs'),
-  logLevel: 'warning',
   // CommonJS so V8's code cache applies (bin/bundle-entry.mjs); code that asks for its own URL gets the entry's, beside the bundle.
   define: { 'import.meta.url': '__clusterplanUrl' },
   banner: { js: "'use strict'; const __clusterplanUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, 'clusterplan.mjs')).href;" },
 });
 await build({
+  ...common,
   entryPoints: [join(dist, 'ui', 'compare-app.js')],
-  bundle: true,
-  platform: 'node',
   format: 'esm',
-  target: 'node20',
   alias: { 'react-devtools-core': join(dist, 'ui', 'devtools-stub.js') },
   // fetch undefined: yoga-layout then decodes its WebAssembly directly instead of loading Node's
   // fetch machinery (~80 ms of the compare screen's first frame)
   define: { 'process.env.NODE_ENV': '"production"', fetch: 'undefined' },
   outfile: join(dist, 'ui.mjs'),
-  logLevel: 'warning',
   banner: { js: banner },
 });
 // esbuild writes strings and identifiers in ASCII but keeps comments as they are: escaping the
