@@ -31,17 +31,17 @@ export interface CaseSoftware {
 }
 
 /**
- * The layout settings a case leaves unknown that move a prediction, with the default the adapter
- * takes for each (issue 16: the same number must not stand for settings that measured far apart
+ * The layout settings a case leaves unknown (null or absent: what `pick` reads as unset) that move a
+ * prediction, with the default the adapter takes for each (issue 16: the same number must not stand for settings that measured far apart
  * without saying so). Micro-batch and interleaving decide the pipeline bubble and GEMM sizes;
  * recompute the backward's work; precision the GEMM rate.
  */
-function assumedLayout(l: Record<string, unknown>, pp: number): string[] {
+function assumedLayout(pick: (k: string) => unknown, pp: number, opSac: boolean): string[] {
   const out: string[] = [];
-  if (l.microBatch === null) out.push('micro-batch 1');
-  if (l.vpp === null && pp > 1) out.push('no interleaving');
-  if (l.recompute === null) out.push('recompute none');
-  if (l.precision === null) out.push('precision bf16');
+  if (pick('microBatch') === undefined) out.push('micro-batch 1');
+  if (pick('vpp') === undefined && pp > 1) out.push('no interleaving');
+  if (pick('recompute') === undefined && !opSac) out.push('recompute none');
+  if (pick('precision') === undefined) out.push('precision bf16');
   return out;
 }
 
@@ -145,7 +145,7 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     name: ref.name,
     fallback: ref.fallback,
     notModelled: [...notModelled(sw, planParsed.data), ...attentionNotModelled(model), ...caseNotModelled(c)],
-    assumed: assumedLayout(l, pp),
+    assumed: assumedLayout(pick, pp, c.flags.includes('recompute-torchtitan-op-sac')),
   };
   return {
     software,
