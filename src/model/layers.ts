@@ -8,6 +8,7 @@
  * 4th) and configuration_gpt_oss.py (`sliding_attention` on even indices, `full_attention` on odd).
  */
 import type { Model } from '../schema/model.js';
+import type { Gpu } from '../schema/system.js';
 
 export type AttentionKind = 'full' | 'chunked' | 'sliding';
 export type FfnKind = 'dense' | 'moe';
@@ -129,13 +130,21 @@ export function cpRemoteKeysPerRank(kind: LayerKind, seqLen: number, cp: number)
  *
  * Attention sinks (a learnable softmax offset, GPT-OSS): Transformer Engine disables FlashAttention
  * for any softmax_type other than vanilla and runs them on cuDNN fused attention (TE
- * dot_product_attention/utils.py get_attention_backend, "Filter: Softmax type"); the profiles'
- * attention efficiencies are FlashAttention-3/4 figures at head dim 128 without sinks. On H100
- * the GPT-OSS rows fit within 2 %; on B200/GB200 they are predicted 25–67 % too fast (bf16; MXFP8
- * +38–40 %, and +119 % for one release that measured 1.58× slower than the next), with a gap
- * of 9–11 ms per 16,384-token layer pass in bf16 on both EP 8 and EP 64 (so not communication),
- * that no sourced mechanism found accounts for.
+ * dot_product_attention/utils.py get_attention_backend, "Filter: Softmax type"). A GPU profile
+ * with cuDNN figures measured at the model's head dim (efficiency.attentionCudnnSinks, the
+ * cudnn-frontend GPT-OSS benchmark on GB200: sliding window 128 at 163/185 TFLOP/s, window 1024 at
+ * 574/617) prices these layers from them (src/step/costs/attention.ts); the measurements have no
+ * sink logit, so the sink itself stays unpriced. Elsewhere the layers are costed at the profile's
+ * flash-attention figures (head dim 128, no sinks). On H100 the GPT-OSS rows fit within 2 %; on
+ * B200/GB200 they stay 21-57 % too fast in bf16 and +26 % in MXFP8 (+100 % for one release that
+ * measured 1.58x slower than the next) with the cuDNN figures: attention accounts for ~1 ms of a
+ * 9-11 ms gap per 16,384-token layer pass (bf16, on EP 8 and EP 64 alike), the rest unexplained.
  */
-export function attentionNotModelled(model: Pick<Model, 'attention'>): string[] {
-  return model.attention?.sinks ? ['attention sinks on cuDNN fused attention (costed at the GPU profile\'s flash-attention efficiency, measured without sinks at head dim 128)'] : [];
+export function attentionNotModelled(model: Pick<Model, 'attention' | 'headDim' | 'hidden' | 'heads'>, gpu?: Pick<Gpu, 'efficiency'>): string[] {
+  if (!model.attention?.sinks) return [];
+  const cudnn = gpu?.efficiency.attentionCudnnSinks;
+  const headDim = model.headDim ?? model.hidden / model.heads;
+  return cudnn && cudnn.headDim === headDim
+    ? [`attention sinks on cuDNN fused attention (costed at the GPU profile's cuDNN figures at head dim ${headDim}, measured without the sink logit)`]
+    : ["attention sinks on cuDNN fused attention (costed at the GPU profile's flash-attention efficiency, measured without sinks at head dim 128)"];
 }

@@ -38,6 +38,18 @@ export const GpuSchema = z
         attentionFlash2Backward: efficiency().optional().describe('FlashAttention-2-class kernels, backward (default: attentionBackward)'),
         attentionFlash1Forward: efficiency().optional().describe('first-generation fused kernels (FlashAttention-1, the 2022 Triton kernel), forward (default: half the FlashAttention-2 figure)'),
         attentionFlash1Backward: efficiency().optional().describe('first-generation fused kernels, backward (default: half the FlashAttention-2 figure)'),
+        attentionCudnnSinks: z
+          .strictObject({
+            headDim: posInt(1024).describe('head dim the figures were measured at; other head dims keep the flash figures'),
+            forward: efficiency().describe('forward over long spans (full causal layers), fraction of bf16 peak over the attended-key FLOPs'),
+            backward: efficiency().describe('backward over long spans, fraction of bf16 peak over 2.5x the forward FLOPs'),
+            longSpanTokens: posInt(1e9).describe('the span (window) the long-span figures were measured at; longer spans and full layers take them'),
+            windowTokens: posInt(1e9).describe('the sliding window the window figures were measured at; shorter windows take them'),
+            windowForward: efficiency().describe('forward at windowTokens, fraction of bf16 peak over the attended-key FLOPs'),
+            windowBackward: efficiency().describe('backward at windowTokens, as backward'),
+          })
+          .optional()
+          .describe('cuDNN fused attention, which Transformer Engine runs for learnable-softmax sinks (FlashAttention filtered out): measured figures at one head dim, log-linear in the span between the window and long-span points; default none (the flash figures apply)'),
         hbm: efficiency().describe('achieved fraction of HBM bandwidth in memory-bound kernels'),
         overlapSlowdown: z.number().min(0).max(1).default(0).describe('fraction by which compute slows while a collective runs beside it (NCCL takes SMs and HBM bandwidth)'),
         epOverlap: fraction().default(1).describe("share of the expert-parallel all-to-all that plan.overlap.ep hides behind the paired micro-batch's compute, of what the compute could cover (1 = all of it)"),

@@ -9,6 +9,7 @@ import { attentionWidths } from '../../model/resolved.js';
 import { attendedKeysPerQuery, attentionSpanTokens, type LayerKind } from '../../model/layers.js';
 import { sharedExpertsFfnTotal } from '../../model/params.js';
 import { gemmSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
+import { cudnnSinkAttentionSeconds } from './attention.js';
 import type { Gpu } from '../../schema/system.js';
 
 /** The routed and shared experts and the router of one MoE layer, forward. */
@@ -107,11 +108,14 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
   const attnBwd = full.bwd;
   const byKind = new Map<string, { fwd: number; bwd: number }>();
   const attention = (kind: LayerKind) => {
-    if (kind.spanTokens === null || kind.spanTokens >= s) return full;
-    const key = `${kind.attention}-${kind.spanTokens}`;
+    const fullSpan = kind.spanTokens === null || kind.spanTokens >= s;
+    if (fullSpan && !kind.sinks) return full;
+    const key = `${kind.attention}-${kind.spanTokens}-${kind.sinks}`;
     let a = byKind.get(key);
     if (!a) {
-      a = attentionFor(attendedKeysPerQuery(kind, s) / (s / 2), attentionSpanTokens(kind, s) / s);
+      const keysRatio = fullSpan ? 1 : attendedKeysPerQuery(kind, s) / (s / 2);
+      // Sinks: cuDNN fused attention at the profile's measured figures (costs/attention.ts).
+      a = (plan.attentionKernel === 'unfused' ? null : cudnnSinkAttentionSeconds(gpu, kind, s, model.qkHeadDim, attnFlopsFull * keysRatio)) ?? (fullSpan ? full : attentionFor(keysRatio, attentionSpanTokens(kind, s) / s));
       byKind.set(key, a);
     }
     return a;
