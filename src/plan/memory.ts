@@ -258,6 +258,9 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   const chunkAct: number[][] = [];
   const stageWorking: number[] = [];
   const stageTransit: number[] = [];
+  // Stage s holds layers stageStart .. stageStart + layersPerStage[s] − 1, as the step costs and
+  // the parameter shards (layout.ts stageShards) assign layer kinds; its chunks split them in order.
+  let stageStart = 0;
   for (let s = 0; s < pp; s++) {
     const row: number[] = [];
     let workingPerToken = 0;
@@ -267,7 +270,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
       let actPerToken = 0;
       let largest = 0;
       for (let i = 0; i < ch.numLayers; i++) {
-        const l = perLayer[ch.firstGlobalLayer + i];
+        const l = perLayer[stageStart + ch.firstLocalLayer + i];
         actPerToken += l.storedBytes;
         largest = Math.max(largest, l.storedBytes);
         workingPerToken = Math.max(workingPerToken, l.workingBytes);
@@ -291,6 +294,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
       if (s === pp - 1 && c === vpp - 1 && model.mtpLayers > 0) actPerToken += model.mtpLayers * (perTokenOf(mtpLayerKind(model)).storedBytes + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor);
       row.push(actPerToken * tokensPerMicroBatch);
     }
+    stageStart += plan.layersPerStage[s];
     chunkAct.push(row);
     stageWorking.push(workingPerToken * tokensPerMicroBatch);
     stageTransit.push(transitPerToken * tokensPerMicroBatch);
