@@ -4,6 +4,7 @@ import { chunkLayout, heldChunksAtPeak, inFlightFormula, interleavedGroupSize, i
 import { stageSchedule } from '../../src/step/schedules.js';
 import { loadScenario } from '../../src/io/load.js';
 import { estimateMemory, microbatchGroupToFit, activationBytesPerTokenLayer } from '../../src/plan/memory.js';
+import { evaluate } from '../../src/run/evaluate.js';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
@@ -79,5 +80,18 @@ describe('Llama 3 405B on 8,192 GPUs (scenarios/llama3-405b-8k-gpus.yaml)', () =
     expect(microbatchGroupToFit(s.model, s.plan, s.gpu)).toBe(14);
     expect(estimateMemory(s.model, s.plan, s.gpu, 14).breakdown.activationsBytes).toBeCloseTo(127 * perLayer, -3);
     expect(estimateMemory(s.model, s.plan, s.gpu, 15).perGpuBytes).toBeGreaterThan(m.capacityBytes);
+  });
+
+  it('evaluate names the group in its memory problem and in --json; the 16K-GPU layout (M = 16 = N, 128 layer-micro-batches) fits and gets no hint', () => {
+    const ev = evaluate(loadScenario('scenarios/llama3-405b-8k-gpus.yaml'));
+    expect(ev.feasible).toBe(false);
+    expect(ev.memory.microBatchGroup).toBe(16);
+    expect(ev.memory.microBatchGroupToFit).toBe(14);
+    expect(ev.reasons.join('\n')).toMatch(/micro-batch groups of N <= 14 \(runs N = 16; Megatron's microbatch_group_size_per_vp_stage must be >= pp = 16/);
+    const s16 = loadScenario('scenarios/llama3-405b.yaml');
+    const m16 = estimateMemory(s16.model, s16.plan, s16.gpu);
+    expect(m16.perGpuBytes).toBeLessThanOrEqual(m16.capacityBytes);
+    expect(m16.breakdown.activationsBytes).toBeCloseTo(128 * activationBytesPerTokenLayer(s16.model, s16.plan) * 8192, -3);
+    expect(microbatchGroupToFit(s16.model, s16.plan, s16.gpu)).toBeNull();
   });
 });
