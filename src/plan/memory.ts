@@ -371,6 +371,15 @@ export function microbatchGroupToFit(model: ResolvedModel, plan: ResolvedPlan, g
   const shape = planLayout(model, plan).pipeline;
   if (shape.schedule !== 'interleaved-1f1b' || shape.vpp === 1) return null;
   if (estimateMemory(model, plan, gpu).perGpuBytes <= gpu.hbm.capacity) return null;
-  for (let n = shape.group - 1; n >= 1; n--) if (estimateMemory(model, plan, gpu, n).perGpuBytes <= gpu.hbm.capacity) return n;
-  return null;
+  // Held micro-chunks grow with N (the warm-up holds (vpp − 1)·N of them): bisect for the largest N that fits.
+  const fits = (n: number) => estimateMemory(model, plan, gpu, n).perGpuBytes <= gpu.hbm.capacity;
+  if (!fits(1)) return null;
+  let lo = 1;
+  let hi = shape.group - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

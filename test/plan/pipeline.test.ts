@@ -80,6 +80,13 @@ describe('Llama 3 405B on 8,192 GPUs (scenarios/llama3-405b-8k-gpus.yaml)', () =
     expect(microbatchGroupToFit(s.model, s.plan, s.gpu)).toBe(14);
     expect(estimateMemory(s.model, s.plan, s.gpu, 14).breakdown.activationsBytes).toBeCloseTo(127 * perLayer, -3);
     expect(estimateMemory(s.model, s.plan, s.gpu, 15).perGpuBytes).toBeGreaterThan(m.capacityBytes);
+    // microbatchGroupToFit bisects: the peak never falls as N grows
+    let last = 0;
+    for (let n = 1; n <= 32; n++) {
+      const b = estimateMemory(s.model, s.plan, s.gpu, n).perGpuBytes;
+      expect(b).toBeGreaterThanOrEqual(last);
+      last = b;
+    }
   });
 
   it('evaluate names the group in its memory problem and in --json; the 16K-GPU layout (M = 16 = N, 128 layer-micro-batches) fits and gets no hint', () => {
