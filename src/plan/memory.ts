@@ -278,9 +278,10 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
       // CPU activation offload (Megatron cpu_offloading_num_layers, per model chunk, through
       // Transformer Engine's offload handler): the chunk's first layers' activations go to host
       // memory after their forward and come back for their backward; the others stay. The
-      // handler frees a layer's device copy once its copy has finished (at a later layer's
-      // commit), so one offloaded layer per rank may still be resident while the chunk runs
-      // (stageTransit), not one per micro-batch held.
+      // handler frees a layer's device copy once its copy has finished, at a later layer's commit
+      // (transformer_engine/pytorch/cpu_offload.py, layer_window_map: the last offloaded layer's
+      // at the chunk's last layer), so one offloaded layer per rank may still be resident while
+      // the chunk runs (stageTransit), not one per micro-batch held.
       const offloaded = Math.min(plan.offloadLayers, ch.numLayers);
       if (offloaded > 0) {
         actPerToken *= (ch.numLayers - offloaded) / ch.numLayers;
