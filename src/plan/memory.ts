@@ -11,7 +11,7 @@ import { attentionWidths } from '../model/resolved.js';
 import { modelFacts } from '../model/facts.js';
 import { attentionSpanTokens, layerKindKey, layerKinds, mtpLayerKind, type LayerKind } from '../model/layers.js';
 import { recomputedModules, type RecomputeModule } from '../schema/plan.js';
-import { pipelineShape } from './pipeline.js';
+import { chunkLayout, heldChunksAtPeak, pipelineShape } from './pipeline.js';
 import { planLayout, rankShard, sequenceParallelDivisor } from './layout.js';
 
 export interface MemoryBreakdown {
@@ -213,8 +213,11 @@ export function layerActivationBytesPerToken(
   return { storedBytes, workingBytes };
 }
 
-/** Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown. */
-export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): MemoryEstimate {
+/**
+ * Estimates per-GPU memory for every pipeline stage and returns the peak with its breakdown.
+ * `group` replaces the interleaved schedule's micro-batch group (microbatchGroupToFit asks).
+ */
+export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu, group?: number): MemoryEstimate {
   const { params: c } = modelFacts(model);
   const layout = planLayout(model, plan);
   const { tp, pp, zeroStage } = plan;
@@ -222,8 +225,11 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
   const bytesPerParam = stateBytesPerParam(plan, gpu);
   const shard = (stage: number, group: number) => (zeroStage >= stage ? group : 1);
   const inFlight = layout.pipeline.inFlight;
-  // Parameters of one layer, gathered under ZeRO-3 for the current and the prefetched layer.
+  // Parameters of one layer, gathered under ZeRO-3 for the current and the prefetched layer: 16-bit,
+  // or with fp8 primary weights the low-precision copies TE builds from them (Megatron-FSDP's
+  // fp8_param_gather gathers the fp8 data; lowPrecisionWeightBytes adds the transpose Hopper needs).
   const layerWeights = (c.attentionPerLayer + c.denseMlpPerLayer) / tp;
+  const gatheredBytesPerParam = plan.fp8PrimaryWeights && plan.precision !== 'bf16' ? lowPrecisionWeightBytes(plan, gpu) : 2;
   const perStage: { total: number; b: MemoryBreakdown }[] = [];
   // Per token, for each layer kind (dense or MoE FFN; the attention span sets materialised
   // scores): activations stored, and the working set of its backward (what recompute
@@ -243,32 +249,68 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const v = perTokenOf(g.kind);
     for (const i of g.indices) perLayer[i] = v;
   }
-  // Per stage, one micro-batch: its stored activations (with CPU offload's resident share, the
-  // embedding output on the first stage and the MTP modules on the last) and the largest layer
-  // working set (see transientBytes).
-  const stageAct: number[] = [];
+  // Per stage and model chunk, one micro-batch: its stored activations (with CPU offload's
+  // resident share, the embedding dropout mask on the first rank's first chunk and the MTP
+  // modules on the last rank's last chunk), and per stage the largest layer working set (see
+  // transientBytes) and the layer a CPU offload may still be copying out.
+  const chunks = chunkLayout(plan.layersPerStage, layout.pipeline.vpp);
+  const vpp = layout.pipeline.vpp;
+  const chunkAct: number[][] = [];
   const stageWorking: number[] = [];
-  let layerIndex = 0;
+  const stageTransit: number[] = [];
+  // Stage s holds layers stageStart .. stageStart + layersPerStage[s] − 1, as the step costs and
+  // the parameter shards (layout.ts stageShards) assign layer kinds; its chunks split them in order.
+  let stageStart = 0;
   for (let s = 0; s < pp; s++) {
-    let actPerToken = 0;
+    const row: number[] = [];
     let workingPerToken = 0;
-    for (let i = 0; i < plan.layersPerStage[s]; i++, layerIndex++) {
-      actPerToken += perLayer[layerIndex].storedBytes;
-      workingPerToken = Math.max(workingPerToken, perLayer[layerIndex].workingBytes);
+    let transitPerToken = 0;
+    for (let c = 0; c < vpp; c++) {
+      const ch = chunks[s][c];
+      let actPerToken = 0;
+      let largest = 0;
+      for (let i = 0; i < ch.numLayers; i++) {
+        const l = perLayer[stageStart + ch.firstLocalLayer + i];
+        actPerToken += l.storedBytes;
+        largest = Math.max(largest, l.storedBytes);
+        workingPerToken = Math.max(workingPerToken, l.workingBytes);
+      }
+      // CPU activation offload (Megatron cpu_offloading_num_layers, per model chunk, through
+      // Transformer Engine's offload handler): the chunk's first layers' activations go to host
+      // memory after their forward and come back for their backward; the others stay. The
+      // handler frees a layer's device copy once its copy has finished, at a later layer's commit
+      // (transformer_engine/pytorch/cpu_offload.py, layer_window_map: the last offloaded layer's
+      // at the chunk's last layer), so one offloaded layer per rank may still be resident while
+      // the chunk runs (stageTransit), not one per micro-batch held.
+      const offloaded = Math.min(plan.offloadLayers, ch.numLayers);
+      if (offloaded > 0) {
+        actPerToken *= (ch.numLayers - offloaded) / ch.numLayers;
+        transitPerToken = Math.max(transitPerToken, largest);
+      }
+      // The first chunk's embedding output is the first layer's input, which that layer's norm
+      // keeps (counted there); with embedding dropout its 1-byte mask is kept besides
+      // (Korthikanti et al. 2022 §4.3: the input-embedding dropout mask, sbh/t with SP).
+      if (s === 0 && c === 0 && (model.dropout ?? (hasBiases(model) ? 0.1 : 0)) > 0) actPerToken += model.hidden / spDivisor;
+      // MTP modules: the block's activations plus the projection's 2h input and two norm inputs, per token.
+      if (s === pp - 1 && c === vpp - 1 && model.mtpLayers > 0) actPerToken += model.mtpLayers * (perTokenOf(mtpLayerKind(model)).storedBytes + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor);
+      row.push(actPerToken * tokensPerMicroBatch);
     }
-    // CPU activation offload (Megatron cpu_offloading_num_layers, per model chunk): those layers'
-    // activations go to host memory after their forward and come back for their backward; one
-    // layer's stay resident while it is copied (the handler overlaps one group's copy with compute).
-    const layersOnStage = plan.layersPerStage[s];
-    const offloaded = Math.min(plan.offloadLayers * plan.vpp, layersOnStage);
-    const resident = layersOnStage > 0 && offloaded > 0 ? (layersOnStage - offloaded + 1) / layersOnStage : 1;
-    let perToken = actPerToken * resident;
-    if (s === 0) perToken += (2 * model.hidden) / spDivisor; // embedding output
-    // MTP modules: the block's activations plus the projection's 2h input and two norm inputs, per token.
-    if (s === pp - 1 && model.mtpLayers > 0) perToken += model.mtpLayers * (perTokenOf(mtpLayerKind(model)).storedBytes + (2 * 2 * model.hidden + 2 * 2 * model.hidden) / spDivisor);
-    stageAct.push(perToken * tokensPerMicroBatch);
+    stageStart += plan.layersPerStage[s];
+    chunkAct.push(row);
     stageWorking.push(workingPerToken * tokensPerMicroBatch);
+    stageTransit.push(transitPerToken * tokensPerMicroBatch);
   }
+  // Bytes of stored activations at each rank's peak: per model chunk, the micro-batches the
+  // schedule holds at the peak (pipeline.ts heldChunksAtPeak: Megatron's interleaved order with
+  // its micro-batch group N, which decides how many of each chunk are held when chunks differ).
+  const { schedule: ranSchedule, numMicroBatches: m } = layout.pipeline;
+  const heldBytes = (s: number, group?: number): number => {
+    const held = heldChunksAtPeak(ranSchedule, pp, vpp, m, s, chunkAct[s], group ?? layout.pipeline.group);
+    let bytes = 0;
+    for (let c = 0; c < vpp; c++) bytes += held[c] * chunkAct[s][c];
+    return bytes;
+  };
+  const stageAct = chunkAct.map((row) => row.reduce((a, b) => a + b, 0));
   // Under DualPipe rank s runs stage s for the micro-batches fed from one end and stage pp − 1 − s
   // for those fed from the other (DeepSeek-V3 §3.2.1): its in-flight micro-batches hold each
   // stage's activations as many times as that direction has in flight there (pipeline.ts
@@ -284,10 +326,13 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     const weightsBytes = bytesPerParam.weights * ((denseParams - extras) / shard(3, dpCp) + expertParams / shard(3, expertDp)) + (bytesPerParam.extrasWeights * extras) / shard(3, dpCp);
     const gradientsBytes = bytesPerParam.gradients * (denseParams / shard(2, dpCp) + expertParams / shard(2, expertDp));
     const optimizerBytes = bytesPerParam.optimizer * (denseParams / shard(1, dpCp) + expertParams / shard(1, expertDp));
-    const activationsBytes = dual ? dual[s].own * stageAct[s] + dual[s].twin * stageAct[twin] : inFlight[s] * stageAct[s];
     // The loss's logits (last stage), one micro-batch, split by TP (vocab-parallel). Each MTP module computes its own logits and loss.
     const hasLoss = s === pp - 1 || (twins && twin === pp - 1);
     const logitsBytes = hasLoss ? (crossEntropyBytesPerLogit[plan.crossEntropy] * tokensPerMicroBatch * model.vocab * (1 + model.mtpLayers)) / tp : 0;
+    // An offloaded layer still being copied out is freed at the last layer's commit, before the
+    // loss: on the loss stage it adds only what it exceeds the logits by.
+    const transitBytes = Math.max(stageTransit[s], twins ? stageTransit[twin] : 0);
+    const activationsBytes = (dual ? dual[s].own * stageAct[s] + dual[s].twin * stageAct[twin] : heldBytes(s, group)) + (hasLoss ? Math.max(0, transitBytes - logitsBytes) : transitBytes);
     // Working set of the layer in its backward: what recompute rematerialises of one layer
     // (its full activations less what was stored; Chen et al. 2016 §3: the peak holds the
     // checkpoints plus one segment) and the gradients of its FFN intermediates, the largest
@@ -296,7 +341,7 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     // last layer's backward starts, so on the last stage only the part above them adds. Under
     // ZeRO-3 the gathered parameters of the current and the prefetched layer come on top.
     const layerWorkingBytes = twins ? Math.max(stageWorking[s], stageWorking[twin]) : stageWorking[s];
-    const transientBytes = Math.max(0, layerWorkingBytes - logitsBytes) + (zeroStage >= 3 ? 2 * 2 * layerWeights : 0);
+    const transientBytes = Math.max(0, layerWorkingBytes - logitsBytes) + (zeroStage >= 3 ? 2 * gatheredBytesPerParam * layerWeights : 0);
     const frameworkBytes = gpu.memory.reserved;
     const allocated = weightsBytes + gradientsBytes + optimizerBytes + activationsBytes + logitsBytes + transientBytes;
     const fragmentationBytes = allocated * allocatorSlackFraction(plan, gpu);
@@ -313,4 +358,29 @@ export function estimateMemory(model: ResolvedModel, plan: ResolvedPlan, gpu: Gp
     perStageBytes: perStage.map((p) => p.total),
     inFlightMicroBatches: inFlight[0],
   };
+}
+
+/**
+ * The largest micro-batch group N (Megatron's microbatch_group_size_per_vp_stage; Llama 3
+ * §3.3.2's "N", which its schedule lets be set freely) under which an interleaved plan that does
+ * not fit would fit: fewer micro-batches per group hold fewer warm-up forwards ((vpp − 1)·N of
+ * them). Megatron accepts N only in [pp, m], so an N below pp names a schedule Megatron does not
+ * run (Llama 3's does, with dependency bubbles). Null when the plan fits, is not interleaved, or
+ * no N fits.
+ */
+export function microbatchGroupToFit(model: ResolvedModel, plan: ResolvedPlan, gpu: Gpu): number | null {
+  const shape = planLayout(model, plan).pipeline;
+  if (shape.schedule !== 'interleaved-1f1b' || shape.vpp === 1) return null;
+  if (estimateMemory(model, plan, gpu).perGpuBytes <= gpu.hbm.capacity) return null;
+  // Held micro-chunks grow with N (the warm-up holds (vpp − 1)·N of them): bisect for the largest N that fits.
+  const fits = (n: number) => estimateMemory(model, plan, gpu, n).perGpuBytes <= gpu.hbm.capacity;
+  if (!fits(1)) return null;
+  let lo = 1;
+  let hi = shape.group - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

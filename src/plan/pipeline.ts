@@ -34,6 +34,63 @@ export function interleavedGroupSize(pp: number, m: number): number {
   return m;
 }
 
+/**
+ * Megatron's schedule table (schedules.py get_schedule_table): the (micro-batch, model chunk) of
+ * the k-th forward micro-chunk of every rank. Micro-batches go through the chunks in groups of
+ * `group` (microbatch_group_size_per_vp_stage, N in Llama 3 §3.3.2): the group's micro-batches
+ * through chunk 0, then through chunk 1, and so on; the last group takes what is left. The k-th
+ * backward runs the same micro-batch through chunk vpp − 1 − chunk.
+ */
+export function interleavedScheduleTable(m: number, vpp: number, group: number): [number, number][] {
+  const table: [number, number][] = [];
+  for (let g0 = 0; g0 < m; g0 += group) {
+    const g1 = Math.min(g0 + group, m);
+    for (let c = 0; c < vpp; c++) for (let i = g0; i < g1; i++) table.push([i, c]);
+  }
+  return table;
+}
+
+/**
+ * Micro-batches of each model chunk whose activations rank `stage` holds at its peak, when chunk c
+ * stores `chunkBytes[c]` per micro-batch: the rank's order (the warm-up forwards, then one forward
+ * and the backward of the oldest micro-chunk, Megatron's interleaved schedule) walked with the
+ * bytes held after each forward, before the backward that follows it. With equal chunks that is
+ * warm-up + 1 micro-chunks (inFlightFormula); when the chunks differ (the first rank's chunk 0
+ * holding only the embedding, the last rank's last chunk only the LM head, Llama 3 §3.3.2) the
+ * mix of chunks held at the peak decides it. Non-interleaved schedules have one chunk.
+ */
+export function heldChunksAtPeak(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number, chunkBytes: readonly number[], group?: number): number[] {
+  const held = new Array<number>(vpp).fill(0);
+  if (vpp === 1 || schedule !== 'interleaved-1f1b' || pp === 1) {
+    held[0] = inFlightFormula(schedule, pp, 1, m, stage);
+    return held;
+  }
+  const g = group ?? interleavedGroupSize(pp, m);
+  const total = m * vpp;
+  const warmup = warmupMicroChunks(schedule, pp, vpp, m, stage, g);
+  const table = interleavedScheduleTable(m, vpp, g);
+  if (warmup >= total) return held.fill(m);
+  const uniform = chunkBytes.every((b) => b === chunkBytes[0]);
+  for (let k = 0; k <= warmup; k++) held[table[k][1]]++;
+  if (uniform) return held;
+  let bytes = 0;
+  for (let c = 0; c < vpp; c++) bytes += held[c] * chunkBytes[c];
+  let best = held.slice();
+  let bestBytes = bytes;
+  for (let j = 0; warmup + j + 1 < total; j++) {
+    const freed = vpp - 1 - table[j][1];
+    const added = table[warmup + j + 1][1];
+    held[freed]--;
+    held[added]++;
+    bytes += chunkBytes[added] - chunkBytes[freed];
+    if (bytes > bestBytes) {
+      bestBytes = bytes;
+      best = held.slice();
+    }
+  }
+  return best;
+}
+
 /** Forward micro-chunks rank `stage` runs before its first backward (`group`: the interleaved schedule's, when the caller has it). */
 export function warmupMicroChunks(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number, group?: number): number {
   if (schedule === 'gpipe') return m;
@@ -64,6 +121,8 @@ export interface PipelineShape {
   /** Model chunks per rank as run (1 unless interleaved). */
   vpp: number;
   numMicroBatches: number;
+  /** Micro-batches per group of the interleaved schedule (interleavedGroupSize; N in Llama 3 §3.3.2), pp otherwise. */
+  group: number;
   /** Micro-batches whose activations each rank holds at its peak (inFlightFormula per stage). */
   inFlight: number[];
   /** Copies of its stage's parameters a rank holds: 2 under DualPipe (DeepSeek-V3 Table 2: ranks hold stage s and pp − 1 − s), else 1. */
@@ -96,5 +155,55 @@ export function pipelineShape(plan: Pick<Plan, 'pp' | 'vpp'> & { schedule: Sched
   const inFlight: number[] = [];
   for (let s = 0; s < pp; s++) inFlight.push(inFlightFormula(schedule, pp, vpp, m, s, group));
   const dualPipeHeld = schedule === 'dualpipe' ? inFlight.map((_, s) => ({ own: Math.min(m / 2, pp - s), twin: Math.min(m / 2, s + 1) })) : null;
-  return { schedule, pp, vpp, numMicroBatches: m, inFlight, parameterCopies: schedule === 'dualpipe' ? 2 : 1, dualPipeHeld };
+  return { schedule, pp, vpp, numMicroBatches: m, group, inFlight, parameterCopies: schedule === 'dualpipe' ? 2 : 1, dualPipeHeld };
+}
+
+/** Layers of one model chunk on one pipeline rank. */
+export interface ChunkLayout {
+  stage: number;
+  chunk: number;
+  /** The pipeline stage whose layers and costs (costs.stages) the chunk runs, when not `stage`: DualPipe's second chunk runs stage pp − 1 − stage (des/dualpipe.ts). */
+  costStage?: number;
+  /** Index of the chunk's first layer in costs.stages[stage].layers. */
+  firstLocalLayer: number;
+  numLayers: number;
+  /** Index of the chunk's first layer in the model (virtual stages in order c·pp + s). */
+  firstGlobalLayer: number;
+  /** The chunk carries the stage's extra work (embedding on the first rank, LM head + loss on the last). */
+  extras: boolean;
+}
+
+/** Splits each rank's layers over its vpp chunks; the chunk holding the embedding / LM head gets fewer layers. */
+export function chunkLayout(layersPerStage: number[], vpp: number): ChunkLayout[][] {
+  const pp = layersPerStage.length;
+  const out: ChunkLayout[][] = [];
+  for (let s = 0; s < pp; s++) {
+    const L = layersPerStage[s];
+    const base = Math.floor(L / vpp);
+    let rest = L - base * vpp;
+    const counts = new Array<number>(vpp).fill(base);
+    // Remainder layers go first to chunks without the extra work: the first rank's chunk 0
+    // holds the embedding and the last rank's last chunk the LM head (Llama 3 §3.3.2 balances
+    // the same way by giving those ranks one layer fewer).
+    const order: number[] = [];
+    for (let c = 0; c < vpp; c++) order.push(c);
+    if (s === pp - 1 && vpp > 1) order.push(order.splice(vpp - 1, 1)[0]);
+    if (s === 0 && vpp > 1) order.push(order.splice(0, 1)[0]);
+    for (let k = 0; rest > 0; k = (k + 1) % vpp, rest--) counts[order[k]]++;
+    const row: ChunkLayout[] = [];
+    let local = 0;
+    for (let c = 0; c < vpp; c++) {
+      row.push({ stage: s, chunk: c, firstLocalLayer: local, numLayers: counts[c], firstGlobalLayer: 0, extras: (s === 0 && c === 0) || (s === pp - 1 && c === vpp - 1) });
+      local += counts[c];
+    }
+    out.push(row);
+  }
+  let g = 0;
+  for (let c = 0; c < vpp; c++) {
+    for (let s = 0; s < pp; s++) {
+      out[s][c].firstGlobalLayer = g;
+      g += out[s][c].numLayers;
+    }
+  }
+  return out;
 }

@@ -47,7 +47,9 @@ export function renderValidation(cases: CaseResult[], summary: ValidationSummari
       continue;
     }
     const mem = r.measured.memoryGiBPerGpu ? `${pct(r.errors.memoryRel)}` : '';
-    const nm = (r.software?.notModelled.length ? `  not modelled: ${r.software.notModelled.join('; ')}` : '') + (r.software?.assumed?.length ? `  assumed (not stated): ${r.software.assumed.join(', ')}` : '');
+    const g = r.predicted?.microBatchGroupToFit;
+    const fit = r.predicted && !r.predicted.fits ? `  does not fit in HBM${typeof g === 'number' ? ` (would with micro-batch groups of N <= ${g})` : ''}` : '';
+    const nm = fit + (r.software?.notModelled.length ? `  not modelled: ${r.software.notModelled.join('; ')}` : '') + (r.software?.assumed?.length ? `  assumed (not stated): ${r.software.assumed.join(', ')}` : '');
     out.push(`${r.id.slice(0, 58).padEnd(58)} ${r.gpu.padEnd(14)} ${measuredThroughput(r).padEnd(34)} ${pct(r.errors.throughputRel).padStart(8)} ${pts(r.errors.mfuPoints).padStart(8)} ${mem.padStart(8)}${nm}`);
   }
   out.push('');

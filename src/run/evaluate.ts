@@ -2,7 +2,8 @@
 import type { Scenario } from '../plan/resolve.js';
 import { modelFacts } from '../model/facts.js';
 import { flopsPerToken } from '../model/flops.js';
-import { estimateMemory, type MemoryBreakdown } from '../plan/memory.js';
+import { estimateMemory, microbatchGroupToFit, type MemoryBreakdown } from '../plan/memory.js';
+import { planLayout } from '../plan/layout.js';
 import { peakFlopsPerSecond } from '../system/compute.js';
 import { stepCosts } from '../step/costs.js';
 import { analyticStep } from '../step/analytic.js';
@@ -28,7 +29,11 @@ export interface Evaluation {
     /** GEMM precision, recompute policy (with Megatron's module list when given) and the overlap switches that are on. */
     precision: string; recompute: string; recomputeModules: string[] | null; overlap: string[];
   };
-  memory: { perGpuBytes: number; capacityBytes: number; breakdown: MemoryBreakdown; peakStage: number; perStageBytes: number[]; inFlightMicroBatches: number };
+  memory: {
+    perGpuBytes: number; capacityBytes: number; breakdown: MemoryBreakdown; peakStage: number; perStageBytes: number[]; inFlightMicroBatches: number;
+    /** Interleaved plans that do not fit: the micro-batch group N (as run: `microBatchGroup`) at or below which they would (plan/memory.ts microbatchGroupToFit), else null. */
+    microBatchGroup?: number; microBatchGroupToFit?: number | null;
+  };
   step: {
     seconds: number; breakdown: StepBreakdown; bubbleFraction: number; tokensPerStep: number; analyticSeconds: number;
     /** 80 % prediction interval of the step time [low, high] s (validation/intervals.ts), when a residual table was given. */
@@ -94,7 +99,17 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
   const precisionPeak = peakFlopsPerSecond(sc.gpu, sc.plan.precision);
   const reasons: string[] = [];
   if (memory.perGpuBytes > memory.capacityBytes) {
-    reasons.push(`memory: ${formatGiB(memory.perGpuBytes)} per GPU (stage ${memory.peakStage}) exceeds ${formatGiB(memory.capacityBytes)} of HBM`);
+    let hint = '';
+    const shape = planLayout(sc.model, sc.plan).pipeline;
+    if (shape.schedule === 'interleaved-1f1b' && shape.vpp > 1) {
+      const n = microbatchGroupToFit(sc.model, sc.plan, sc.gpu);
+      Object.assign(memory, { microBatchGroup: shape.group, microBatchGroupToFit: n });
+      hint =
+        n === null
+          ? `; no micro-batch group N would fit it (runs N = ${shape.group})`
+          : `; it fits with micro-batch groups of N <= ${n} (runs N = ${shape.group}${n < shape.pp ? `; Megatron's microbatch_group_size_per_vp_stage must be >= pp = ${shape.pp}, Llama 3 §3.3.2's schedule allows any N` : ''})`;
+    }
+    reasons.push(`memory: ${formatGiB(memory.perGpuBytes)} per GPU (stage ${memory.peakStage}) exceeds ${formatGiB(memory.capacityBytes)} of HBM${hint}`);
   }
   const notes: string[] = [...(sc.notes ?? [])];
   if (engineName === 'des' && !desSchedule) notes.push(`DualPipe's schedule needs at least 2·pp = ${2 * sc.plan.pp} micro-batches per pipeline (got ${sc.plan.numMicroBatches}); the closed form (DeepSeek-V3 Table 2 bubble) answered`);

@@ -7,7 +7,7 @@
  * candidate of small spaces), so pruning with them never drops a plan that belongs in the top K.
  */
 import { resolvePlan, autoLayerSplit, mtpLayerEquivalents, type Scenario, type ResolvedPlan, type ResolvedModel, type LayoutProblem } from '../plan/resolve.js';
-import { layerActivationBytesPerToken, inFlightMicroBatches, stateBytesPerParam, allocatorSlackFraction } from '../plan/memory.js';
+import { layerActivationBytesPerToken, inFlightMicroBatches, stateBytesPerParam, allocatorSlackFraction, lowPrecisionWeightBytes } from '../plan/memory.js';
 import { stageShards, stageExtrasParams, expertDataParallel, tokensPerMicroBatch } from '../plan/layout.js';
 import { isMoeLayer } from '../model/params.js';
 import { modelFacts } from '../model/facts.js';
@@ -83,7 +83,8 @@ interface Stage0Facts {
 /** Stage 0's activation bytes per token at a (tp, recompute, pp, precision). */
 interface ActivationFacts {
   storedPerToken: number;
-  embeddingPerToken: number;
+  /** The smallest layer's stored bytes per token among the kinds stage 0 holds (a lower bound per layer of any chunk). */
+  minStoredPerLayer: number;
   transientPerToken: number;
   layerWeights: number;
 }
@@ -331,11 +332,16 @@ export class Bounds {
       b.gradients * (st.denseParams / (z >= 2 ? dpCp : 1) + st.expertParams / (z >= 2 ? expertDp : 1)) +
       b.optimizer * (st.denseParams / (z >= 1 ? dpCp : 1) + st.expertParams / (z >= 1 ? expertDp : 1));
     const held = this.heldMicroBatches(c, m);
-    // Stored activations with the embedding output, and the working set of the layer being computed.
-    // CPU offload keeps at least one layer in l0 resident (estimateMemory's resident share).
-    const offloaded = Math.min(this.offloadLayers * c.vpp, l0);
-    const resident = l0 > 0 && offloaded > 0 ? (l0 - offloaded + 1) / l0 : 1;
-    const acts = (a.storedPerToken * resident + a.embeddingPerToken) * tokens * held + a.transientPerToken * tokens + (z >= 3 ? 2 * 2 * a.layerWeights : 0);
+    // Stored activations and the working set of the layer being computed. With one model chunk
+    // and no offload, stage 0's layers times the micro-batches held; otherwise (estimateMemory
+    // weighs each chunk by the micro-batches of it held at the peak, and CPU offload keeps the
+    // layers of a chunk it does not offload) the smallest chunk's resident layers at the
+    // smallest layer's bytes, for every micro-chunk held.
+    const vpp = c.schedule === 'interleaved-1f1b' && c.pp > 1 ? c.vpp : 1;
+    const minChunk = Math.floor(l0 / vpp);
+    const stored = vpp === 1 && this.offloadLayers === 0 ? a.storedPerToken * held : (minChunk - Math.min(this.offloadLayers, minChunk)) * a.minStoredPerLayer * held * vpp;
+    const gathered = this.sc.plan.fp8PrimaryWeights && c.precision !== 'bf16' ? lowPrecisionWeightBytes({ precision: c.precision, fp8Recipe: this.sc.plan.fp8Recipe }, this.sc.gpu) : 2;
+    const acts = stored * tokens + a.transientPerToken * tokens + (z >= 3 ? 2 * gathered * a.layerWeights : 0);
     return (states + acts) * this.fragmentationFactor + this.reservedBytes;
   }
 
@@ -353,7 +359,7 @@ export class Bounds {
     const working = st.moeLayers === 0 ? dense.workingBytes : st.moeLayers === l0 ? moe.workingBytes : Math.min(dense.workingBytes, moe.workingBytes);
     const a: ActivationFacts = {
       storedPerToken: (l0 - st.moeLayers) * dense.storedBytes + st.moeLayers * moe.storedBytes,
-      embeddingPerToken: (2 * model.hidden) / (sp ? c.tp : 1),
+      minStoredPerLayer: st.moeLayers === 0 ? dense.storedBytes : st.moeLayers === l0 ? moe.storedBytes : Math.min(dense.storedBytes, moe.storedBytes),
       transientPerToken: working,
       layerWeights: (p.attentionPerLayer + p.denseMlpPerLayer) / c.tp,
     };

@@ -19,7 +19,7 @@
  *   torch.distributed.pipelining construction (num_1f1b_microbatches = rank).
  */
 import { invariant } from '../errors.js';
-import { interleavedGroupSize, warmupMicroChunks, type ScheduleName } from '../plan/pipeline.js';
+import { interleavedGroupSize, interleavedScheduleTable, warmupMicroChunks, type ScheduleName } from '../plan/pipeline.js';
 
 export type Phase = 'F' | 'B' | 'W';
 
@@ -37,16 +37,6 @@ export interface ScheduledOp {
   block?: number;
 }
 
-/** Megatron's schedule table (get_schedule_table): (micro-batch, chunk) of the k-th forward micro-chunk. */
-function interleavedTable(m: number, vpp: number, group: number): [number, number][] {
-  const table: [number, number][] = [];
-  for (let g0 = 0; g0 < m; g0 += group) {
-    const g1 = Math.min(g0 + group, m);
-    for (let c = 0; c < vpp; c++) for (let i = g0; i < g1; i++) table.push([i, c]);
-  }
-  return table;
-}
-
 /** The op order of pipeline rank `stage` (0-based) for `m` micro-batches. */
 export function stageSchedule(schedule: ScheduleName, pp: number, vpp: number, m: number, stage: number): ScheduledOp[] {
   invariant(pp >= 1 && stage >= 0 && stage < pp && m >= 1 && vpp >= 1, `stageSchedule: bad shape pp=${pp} stage=${stage} m=${m} vpp=${vpp}`);
@@ -62,7 +52,7 @@ export function stageSchedule(schedule: ScheduleName, pp: number, vpp: number, m
     return ops;
   }
   if (schedule === 'interleaved-1f1b') {
-    const table = interleavedTable(m, vpp, interleavedGroupSize(pp, m));
+    const table = interleavedScheduleTable(m, vpp, interleavedGroupSize(pp, m));
     const total = m * vpp;
     const warmup = warmupMicroChunks(schedule, pp, vpp, m, stage);
     const fwd = (k: number) => F(table[k][0], table[k][1]);

@@ -17,7 +17,7 @@ export interface CaseResult {
   reason: string | null;
   /** `fits`: the predicted per-GPU memory is within the GPU's HBM (every measured run ran, so it should). */
   /** `interval80`: the 80 % interval of tokens/s per GPU (validation/intervals.ts), when a residual table was given. */
-  predicted: { stepSeconds: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; memoryGiBPerGpu: number; fits: boolean; interval80?: [number, number] | null } | null;
+  predicted: { stepSeconds: number; tokensPerSecondPerGpu: number; tflopsPerGpu: number; mfu: number; memoryGiBPerGpu: number; fits: boolean; microBatchGroupToFit?: number | null; interval80?: [number, number] | null } | null;
   measured: { stepSeconds: number | null; tokensPerSecondPerGpu: number | null; tflopsPerGpu: number | null; mfu: number | null; mfuPeakTflops: number | null; memoryGiBPerGpu: number | null };
   errors: { throughputRel: number | null; mfuPoints: number | null; memoryRel: number | null };
   /** Whether `predicted.fits` counts towards the summary's `fitsShare` (see memoryStated). */
@@ -68,6 +68,8 @@ export function scoreCase(c: ValidationCase, ev: Evaluation | null, reason?: str
     mfu: ev.throughput.tflopsPerGpu / peakTflops,
     memoryGiBPerGpu: ev.memory.perGpuBytes / BYTES_PER_GIB,
     fits: ev.memory.perGpuBytes <= ev.memory.capacityBytes,
+    // An interleaved plan that does not fit: the micro-batch group N at or below which it would (plan/memory.ts microbatchGroupToFit).
+    ...(ev.memory.microBatchGroupToFit !== undefined ? { microBatchGroupToFit: ev.memory.microBatchGroupToFit } : {}),
   };
   let throughputRel: number | null = null;
   if (measured.tokensPerSecondPerGpu) throughputRel = predicted.tokensPerSecondPerGpu / measured.tokensPerSecondPerGpu - 1;

@@ -129,13 +129,26 @@ describe('weights under fp8 (Transformer Engine)', () => {
 });
 
 describe('CPU activation offload (Megatron cpu_offloading_num_layers)', () => {
-  it('offloading 24 of 48 layers keeps 25 layers of activations on the GPU (one in transfer); the embedding output stays', () => {
+  it('offloading 24 of 48 layers keeps the other 24 on the GPU; the last one copied out is freed before the loss; the embedding dropout mask stays', () => {
     const m = resolveModel(gpt);
     const base = plan({ tp: 8, dp: 1, globalBatch: 64 });
     const perLayer = activationBytesPerTokenLayer(m, base) * 2048;
-    const embedding = ((2 * gpt.hidden) / 8) * 2048;
-    expect(estimateMemory(m, base, gpu).breakdown.activationsBytes).toBeCloseTo(48 * perLayer + embedding, 0);
-    expect(estimateMemory(m, plan({ tp: 8, dp: 1, globalBatch: 64, offloadLayers: 24 }), gpu).breakdown.activationsBytes).toBeCloseTo(25 * perLayer + embedding, 0);
+    // Korthikanti et al. 2022 §4.3: the input-embedding dropout mask, 1 byte per element, sbh/t with SP
+    const embeddingMask = (gpt.hidden / 8) * 2048;
+    expect(estimateMemory(m, base, gpu).breakdown.activationsBytes).toBeCloseTo(48 * perLayer + embeddingMask, 0);
+    const off = estimateMemory(m, plan({ tp: 8, dp: 1, globalBatch: 64, offloadLayers: 24 }), gpu).breakdown;
+    expect(off.logitsBytes).toBeGreaterThan(perLayer);
+    expect(off.activationsBytes).toBeCloseTo(24 * perLayer + embeddingMask, 0);
+  });
+  it('with pipeline stages, one offloaded layer per rank is still being copied out, not one per micro-batch held', () => {
+    const m = resolveModel(gpt);
+    const p = plan({ tp: 8, pp: 4, dp: 1, globalBatch: 64, offloadLayers: 6 }, gpt, 32);
+    const perLayer = activationBytesPerTokenLayer(m, p) * 2048;
+    const e = estimateMemory(m, p, gpu);
+    // stage 1: 12 layers, 6 offloaded, 1F1B holds pp − 1 = 3 micro-batches: 3·6 layers + 1 in transfer
+    const s1 = estimateMemory(m, plan({ tp: 8, pp: 4, dp: 1, globalBatch: 64 }, gpt, 32), gpu).perStageBytes[1] - e.perStageBytes[1];
+    const slack = 1 + gpu.memory.fragmentation;
+    expect(s1).toBeCloseTo((3 * 12 - (3 * 6 + 1)) * perLayer * slack, -2);
   });
 });
 
@@ -244,12 +257,12 @@ describe('DualPipe memory (DeepSeek-V3 §3.2.1, Table 2)', () => {
     const p = plan({ pp: 4, dp: 2, schedule: 'dualpipe', layersPerStage: [10, 12, 12, 14] }, gpt, 8);
     const e = estimateMemory(r, p, gpu);
     const per = activationBytesPerTokenLayer(r, p) * 2048;
-    const emb = 2 * 6144 * 2048;
+    const emb = 6144 * 2048; // the embedding dropout mask, 1 byte per element (Korthikanti et al. 2022 §4.3)
     expect(e.inFlightMicroBatches).toBe(5);
     // ranks 0 and 3 hold the same two stages in mirrored counts and both compute a loss
     expect(e.perStageBytes[0]).toBeCloseTo(e.perStageBytes[3], -3);
     expect([0, 3]).toContain(e.peakStage);
-    // rank 0: 4 micro-batches of stage 0 (10 layers and the embedding output), 1 of stage 3 (14 layers)
+    // rank 0: 4 micro-batches of stage 0 (10 layers and the embedding dropout mask), 1 of stage 3 (14 layers)
     expect(e.breakdown.activationsBytes).toBeCloseTo(4 * (10 * per + emb) + 14 * per, -3);
     expect(e.breakdown.logitsBytes).toBeGreaterThan(0);
   });
