@@ -39,7 +39,7 @@ export interface CaseSoftware {
 function assumedLayout(pick: (k: string) => unknown, pp: number, opSac: boolean, interleave: number | undefined): string[] {
   const out: string[] = [];
   if (pick('microBatch') === undefined) out.push('micro-batch 1');
-  if (pick('vpp') === undefined && pp > 1) out.push(interleave ? `interleaved, one layer per virtual stage (vpp ${interleave})` : 'no interleaving');
+  if (pick('vpp') === undefined && pp > 1) out.push(interleave ? 'interleaved, one layer per virtual stage' : 'no interleaving');
   if (pick('recompute') === undefined && !opSac) out.push('recompute none');
   if (pick('precision') === undefined) out.push('precision bf16');
   return out;

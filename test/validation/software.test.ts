@@ -107,7 +107,8 @@ describe('software profiles', () => {
     const plain = { ...c, id: 'plain', layout: { ...layout, vpp: 1 } };
     const noOverlap = { ...c, id: 'no-pp-overlap', software: { name: 'megatron-core-2024', overrides: { 'overlap.pp': false } } };
     const [u, st, p, n] = validateCases([c, stated, plain, noOverlap], 'test.json', profiles, 'analytic');
-    expect(u.software?.assumed).toContain('interleaved, one layer per virtual stage (vpp 23)');
+    expect(u.software?.assumed).toContain('interleaved, one layer per virtual stage');
+    expect(u.predicted).not.toEqual(p.predicted);
     expect(u.predicted).toEqual(st.predicted);
     // Interleaving shrinks the fill/drain (Narayanan §2.2): the prediction is faster than without it.
     expect(u.predicted!.tokensPerSecondPerGpu).toBeGreaterThan(p.predicted!.tokensPerSecondPerGpu);
