@@ -36,13 +36,30 @@ export interface CaseSoftware {
  * without saying so). Micro-batch and interleaving decide the pipeline bubble and GEMM sizes;
  * recompute the backward's work; precision the GEMM rate.
  */
-function assumedLayout(pick: (k: string) => unknown, pp: number, opSac: boolean): string[] {
+function assumedLayout(pick: (k: string) => unknown, pp: number, opSac: boolean, interleave: number | undefined): string[] {
   const out: string[] = [];
   if (pick('microBatch') === undefined) out.push('micro-batch 1');
-  if (pick('vpp') === undefined && pp > 1) out.push('no interleaving');
+  if (pick('vpp') === undefined && pp > 1) out.push(interleave ? 'interleaved, one layer per virtual stage' : 'no interleaving');
   if (pick('recompute') === undefined && !opSac) out.push('recompute none');
   if (pick('precision') === undefined) out.push('precision bf16');
   return out;
+}
+
+/**
+ * The interleaving of a pipelined case that leaves vpp unknown, when its software implies one.
+ * Megatron-Core overlaps pipeline send/recv only under the interleaved schedule: without a
+ * virtual pipeline size Megatron-LM's arguments.py sets overlap_p2p_comm to False ("non-interleaved
+ * schedule does not support overlapping p2p communication"), and the non-interleaved schedule
+ * refuses it (core/pipeline_parallel/schedules.py). A run on a Megatron-Core profile that overlaps
+ * PP communication therefore ran interleaved. Its virtual stage size is unknown; the fallback is one
+ * layer per virtual stage (vpp = layers per stage): the one interleaving every stage size allows
+ * (--num-layers-per-virtual-pipeline-stage must divide the layers per stage, arguments.py), and the
+ * only one for stages of a prime number of layers. undefined: no interleaving is implied (vpp 1).
+ */
+function unstatedVpp(stated: unknown, pp: number, layers: number, sw: Software): number | undefined {
+  if (stated !== undefined || pp <= 1 || layers % pp !== 0 || layers / pp < 2) return undefined;
+  const megatronCore = sw.framework === 'megatron-core' || sw.framework === 'megatron-bridge';
+  return megatronCore && sw.overlap.pp ? layers / pp : undefined;
 }
 
 /** Case settings outside the software profile that the model does not represent (flags the case records). */
@@ -111,7 +128,8 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
   const pick = (k: string) => (l[k] === null ? undefined : l[k]);
   const tp = (pick('tp') as number) ?? 1;
   const pp = (pick('pp') as number) ?? 1;
-  const vpp = (pick('vpp') as number) ?? 1;
+  const interleave = unstatedVpp(pick('vpp'), pp, model.layers, sw);
+  const vpp = (pick('vpp') as number) ?? interleave ?? 1;
   const planIn = {
     // The software profile's plan fields (attention kernel, elementwise fusion, CUDA graphs,
     // overlaps, reduce precision, loss kernel, fp8 primary weights) under the case's layout.
@@ -145,7 +163,7 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
     name: ref.name,
     fallback: ref.fallback,
     notModelled: [...notModelled(sw, planParsed.data), ...attentionNotModelled(model, gpu), ...caseNotModelled(c)],
-    assumed: assumedLayout(pick, pp, c.flags.includes('recompute-torchtitan-op-sac')),
+    assumed: assumedLayout(pick, pp, c.flags.includes('recompute-torchtitan-op-sac'), interleave),
   };
   return {
     software,

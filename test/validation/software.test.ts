@@ -97,6 +97,24 @@ describe('software profiles', () => {
     expect(summarise([u, st]).assumedLayout).toBe(1);
   });
 
+  it('a pipelined Megatron-Core case that overlaps PP sends and leaves vpp unknown runs interleaved, one layer per virtual stage (arguments.py: p2p overlap needs the interleaved schedule); other stacks assume no interleaving', () => {
+    const profiles = packageProfiles();
+    // Megatron-Core README 119B row: 92 layers on PP 4 = 23 per stage, prime: vpp 23 is the only interleaving.
+    const c = read('cases-dev-scale.json').find((x) => x.id === 'mcore-r080-readme-gpt-119b-1536gpu')!;
+    const layout = c.layout as Record<string, unknown>;
+    expect([layout.pp, layout.vpp]).toEqual([4, null]);
+    const stated = { ...c, id: 'stated', layout: { ...layout, vpp: 23 } };
+    const plain = { ...c, id: 'plain', layout: { ...layout, vpp: 1 } };
+    const noOverlap = { ...c, id: 'no-pp-overlap', software: { name: 'megatron-core-2024', overrides: { 'overlap.pp': false } } };
+    const [u, st, p, n] = validateCases([c, stated, plain, noOverlap], 'test.json', profiles, 'analytic');
+    expect(u.software?.assumed).toContain('interleaved, one layer per virtual stage');
+    expect(u.predicted).not.toEqual(p.predicted);
+    expect(u.predicted).toEqual(st.predicted);
+    // Interleaving shrinks the fill/drain (Narayanan §2.2): the prediction is faster than without it.
+    expect(u.predicted!.tokensPerSecondPerGpu).toBeGreaterThan(p.predicted!.tokensPerSecondPerGpu);
+    expect(n.software?.assumed).toContain('no interleaving');
+  });
+
   it('a GPT-OSS case is counted as not modelled: its attention sinks (case flag attention-sinks-and-sliding-window-128-alternating)', () => {
     const c = read('cases-dev.json').find((x) => x.id === 'mbridge-26.04.01-pretrain-GPT_OSS_120B-H100-64-BF16-gbs1280-primary')!;
     const [r] = validateCases([c], 'test.json', packageProfiles(), 'analytic');
