@@ -415,7 +415,7 @@ export interface RunObserved {
 }
 
 /** Why the closed form's assumptions do not hold for this run, one sentence each (none: they hold). */
-export function closedFormCaveats(ctx: Pick<SummaryContext, 'closedForm' | 'components' | 'interval'>, run: RunObserved): string[] {
+export function closedFormCaveats(ctx: Pick<SummaryContext, 'closedForm' | 'components'> & { interval: { seconds: number } }, run: RunObserved): string[] {
   const out: string[] = [];
   const k = ctx.closedForm;
   const weibull = ctx.components.filter((c) => !c.planned && c.shape !== undefined && c.shape !== 1);
