@@ -150,6 +150,20 @@ describe('programme on the command line', () => {
     expect(bad.stderr).toContain('--horizon');
   });
 
+  it('--gpus says what moved, in evaluate and failures alike, and which stages keep the GPU count they set', async () => {
+    const resized = /^Note +--gpus 32 \(the file has 8\): dp re-derived; global batch scaled ×4 to [\d,]+ sequences \(batch per DP replica kept\); spare nodes 1 → 4 \(scaled, rounded up\)$/m;
+    const stages = /^Note +--gpus on a programme: stages inherit the scenario's new GPU count, global batch and spare nodes unless they set their own, which are kept as written: b \(16\) keeps the GPU count it sets$/m;
+    for (const command of ['evaluate', 'failures']) {
+      const r = await cli([command, file, '--gpus', '32', ...(command === 'failures' ? ['--trials', '20'] : [])]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(resized);
+      expect(r.stdout).toMatch(stages);
+    }
+    // A single run's failures report carries the scenario's --gpus note too (it was only in evaluate).
+    const single = await cli(['failures', join(packageRoot, 'scenarios', 'llama3-405b.yaml'), '--gpus', '8192', '--trials', '10']);
+    expect(single.stdout).toMatch(/^Note  --gpus 8,192 \(the file has 16,384\): dp re-derived; global batch scaled ×0\.5 to 1,024 sequences/m);
+  });
+
   it('the same rows on 1 and 2 worker threads (compiled dist/, as failures.test.ts)', async () => {
     const built = (await import('../../dist/run/programme-mc.js' as string)) as typeof import('../../src/run/programme-mc.js');
     const plan = built.planProgramme([stage(0, 1024, 2e11), stage(1, 512, 1e11)], { trials: 300, seed: 'workers' });
