@@ -141,9 +141,14 @@ describe('programme on the command line', () => {
     const j = JSON.parse(r.stdout);
     expect(j.stages.map((s: { relaunch: boolean }) => s.relaunch)).toEqual([false, true]);
     expect(j.days.mean).toBeGreaterThanOrEqual(j.days.ideal);
+    // Each stage's expected GPU-hours and cost (job and spares over its wall time) add up to the programme's.
+    const sum = (f: (st: { expected: { gpuHours: { mean: number }; costUsd: { mean: number } } }) => number) => j.stages.reduce((a: number, st: never) => a + f(st), 0);
+    expect(j.finishedTrials).toBe(40);
+    expect(sum((st) => st.expected.gpuHours.mean) / j.cost.expected.gpuHours.mean).toBeCloseTo(1, 12);
+    expect(sum((st) => st.expected.costUsd.mean) / j.cost.expected.costUsd.mean).toBeCloseTo(1, 12);
     const text = await cli(['failures', file, '--trials', '20']);
     expect(text.status).toBe(0);
-    for (const part of ['programme of 2 stages', 'relaunch', 'Days        ideal', 'What a buyer pays', 'Badput by cause']) expect(text.stdout).toContain(part);
+    for (const part of ['programme of 2 stages', 'relaunch', 'exp. GPU-h', 'exp. cost', 'Days        ideal', 'What a buyer pays', 'Badput by cause']) expect(text.stdout).toContain(part);
     const bad = await cli(['failures', file, '--horizon', '1d']);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
