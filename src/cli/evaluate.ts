@@ -94,7 +94,12 @@ function evaluateProgramme(sc: Scenario, stages: ResolvedStage[], sources: Profi
   if (args.json) {
     const base = cachedEvaluate(sc, args.engine, cache);
     printJson({ ...base, notes: [...base.notes, ...notes], profiles: sources, stages: rows.map((r) => ({ ...r.ev, expectedDays: r.expectedDays })), total });
-  } else process.stdout.write(renderProgramme(sc.name, rows, total, [...[...(sc.notes ?? []), ...notes].map((n) => `Note     ${n}`), renderSystem(sc, sources), renderSources(sources)]));
+  } else {
+    // What each stage's Monte Carlo noticed (an empty spare pool, a closed form that does not apply)
+    // is printed as the single-run report prints it; --json has it in stages[].failures.notes.
+    const stageNotes = (mc?.stages ?? []).flatMap((st) => (st.failures?.notes ?? []).map((n) => `${st.name}: failures: ${n}`));
+    process.stdout.write(renderProgramme(sc.name, rows, total, [...[...(sc.notes ?? []), ...notes, ...stageNotes].map((n) => `Note     ${n}`), renderSystem(sc, sources), renderSources(sources)]));
+  }
 }
 
 export const evaluateCommand: CommandModule<object, Args> = {

@@ -75,6 +75,8 @@ export interface ClosedFormSummary {
 export const CLOSED_FORM_MIN_INTERRUPTIONS = 5;
 export const CLOSED_FORM_MIN_INTERVALS = 10;
 export const CLOSED_FORM_MAX_LOSS = 0.1;
+/** A programme stage's opening relaunch, as a share of its wall time, above which the closed form is not comparable (a quarter of the 2 % target). */
+export const CLOSED_FORM_MAX_RELAUNCH_SHARE = 0.005;
 
 /** The Monte Carlo answer: wall-clock days, interruptions, lost GPU-hours, goodput, spares, checkpointing. */
 export interface FailureSummary {
@@ -199,6 +201,8 @@ export interface SummaryContext {
   recovery?: RecoveryStrategy;
   /** The caller's notes, first in the summary. */
   notes: string[];
+  /** A programme stage that begins with a relaunch: its blocking save and restart, seconds (outside the closed form). */
+  relaunchSeconds?: number;
 }
 
 /** The context of the final trials: the plan, the model they ran and the interval search's answer. */
@@ -415,7 +419,7 @@ export interface RunObserved {
 }
 
 /** Why the closed form's assumptions do not hold for this run, one sentence each (none: they hold). */
-export function closedFormCaveats(ctx: Pick<SummaryContext, 'closedForm' | 'components'> & { interval: { seconds: number } }, run: RunObserved): string[] {
+export function closedFormCaveats(ctx: Pick<SummaryContext, 'closedForm' | 'components' | 'relaunchSeconds'> & { interval: { seconds: number } }, run: RunObserved): string[] {
   const out: string[] = [];
   const k = ctx.closedForm;
   const weibull = ctx.components.filter((c) => !c.planned && c.shape !== undefined && c.shape !== 1);
@@ -430,6 +434,10 @@ export function closedFormCaveats(ctx: Pick<SummaryContext, 'closedForm' | 'comp
   const intervals = run.meanUsefulSeconds / ctx.interval.seconds;
   if (intervals < CLOSED_FORM_MIN_INTERVALS) {
     out.push(`its work (${formatSeconds(run.meanUsefulSeconds)}) spans ${intervals < 0.1 ? intervals.toPrecision(1) : intervals.toFixed(1)} checkpoint intervals of ${formatSeconds(ctx.interval.seconds)}; the closed form spreads the pause per save and the rollback of Δt/2 over whole intervals (it needs ≥ ${CLOSED_FORM_MIN_INTERVALS})`);
+  }
+  const relaunch = (ctx.relaunchSeconds ?? 0) / run.meanWallSeconds;
+  if (relaunch > CLOSED_FORM_MAX_RELAUNCH_SHARE) {
+    out.push(`it begins with a relaunch (a blocking save and a restart, ${formatSeconds(ctx.relaunchSeconds ?? 0)}, ${pct(relaunch)} of its wall time) that the closed form does not count`);
   }
   const loss = unexpectedLossRate(k, ctx.interval.seconds);
   if (loss > CLOSED_FORM_MAX_LOSS) {

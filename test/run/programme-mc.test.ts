@@ -144,10 +144,15 @@ describe('programme on the command line', () => {
     // Each stage's expected GPU-hours and cost (job and spares over its wall time) add up to the programme's.
     const sum = (f: (st: { expected: { gpuHours: { mean: number }; costUsd: { mean: number } } }) => number) => j.stages.reduce((a: number, st: never) => a + f(st), 0);
     expect(j.finishedTrials).toBe(40);
+    // Stage b opens with a relaunch, which the closed form does not count: a caveat, not a disagreement.
+    expect(j.stages[1].failures.closedForm.caveats.join(' ')).toMatch(/it begins with a relaunch \(a blocking save and a restart, [\d.]+ s, [\d.]+% of its wall time\)/);
+    expect(j.stages[0].failures.closedForm.caveats.join(' ')).not.toMatch(/relaunch/);
     expect(sum((st) => st.expected.gpuHours.mean) / j.cost.expected.gpuHours.mean).toBeCloseTo(1, 12);
     expect(sum((st) => st.expected.costUsd.mean) / j.cost.expected.costUsd.mean).toBeCloseTo(1, 12);
     const text = await cli(['failures', file, '--trials', '20']);
     expect(text.status).toBe(0);
+    // evaluate prints each stage's Monte Carlo notes, as a single run's evaluate does.
+    expect((await cli(['evaluate', file])).stdout).toMatch(/^Note {5}b: failures: the closed form \(Kokolis et al\. 2024\) expects goodput .*; it does not apply here: /m);
     for (const part of ['programme of 2 stages', 'relaunch', 'exp. GPU-h', 'exp. cost', 'Days        ideal', 'What a buyer pays', 'Badput by cause']) expect(text.stdout).toContain(part);
     const bad = await cli(['failures', file, '--horizon', '1d']);
     expect(bad.status).toBe(2);
