@@ -4,7 +4,7 @@ import { loadScenarioWithSources } from '../io/load.js';
 import type { ProfileSource } from '../io/profiles.js';
 import type { Scenario } from '../plan/resolve.js';
 import { evaluate, evaluateDetailed, type Evaluation } from '../run/evaluate.js';
-import { evaluateStage, cachedEvaluate, programmeTotal, programmeStageRuns, type StageEvaluation, type StepCache } from '../run/programme.js';
+import { evaluateStage, cachedEvaluate, programmeTotal, programmeStageRuns, programmeResizeNote, type StageEvaluation, type StepCache } from '../run/programme.js';
 import { planProgramme, simulateProgramme } from '../run/programme-mc.js';
 import { summarizeProgramme, type ProgrammeFailureSummary } from '../run/programme-summary.js';
 import type { ResolvedStage } from '../plan/programme.js';
@@ -82,7 +82,8 @@ function evaluateProgramme(sc: Scenario, stages: ResolvedStage[], sources: Profi
     checkUtilisation(ev.throughput.mfu, ev.throughput.hfu, st.scenario.gpu.name, sources, args.scenario);
     return { st, ev };
   });
-  const notes: string[] = [];
+  // --gpus: how the stages follow the new count (the scenario's own note says what moved).
+  const notes: string[] = args.gpus !== undefined ? [programmeResizeNote(sc, stages)] : [];
   const mc = programmeFailures(results, notes);
   const rows = results.map(({ ev }, k) => {
     const stage = mc?.stages[k];
@@ -93,7 +94,12 @@ function evaluateProgramme(sc: Scenario, stages: ResolvedStage[], sources: Profi
   if (args.json) {
     const base = cachedEvaluate(sc, args.engine, cache);
     printJson({ ...base, notes: [...base.notes, ...notes], profiles: sources, stages: rows.map((r) => ({ ...r.ev, expectedDays: r.expectedDays })), total });
-  } else process.stdout.write(renderProgramme(sc.name, rows, total, [...notes.map((n) => `Note     ${n}`), renderSystem(sc, sources), renderSources(sources)]));
+  } else {
+    // What each stage's Monte Carlo noticed (an empty spare pool, a closed form that does not apply)
+    // is printed as the single-run report prints it; --json has it in stages[].failures.notes.
+    const stageNotes = (mc?.stages ?? []).flatMap((st) => (st.failures?.notes ?? []).map((n) => `${st.name}: failures: ${n}`));
+    process.stdout.write(renderProgramme(sc.name, rows, total, [...[...(sc.notes ?? []), ...notes, ...stageNotes].map((n) => `Note     ${n}`), renderSystem(sc, sources), renderSources(sources)]));
+  }
 }
 
 export const evaluateCommand: CommandModule<object, Args> = {

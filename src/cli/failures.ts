@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { loadScenarioWithSources } from '../io/load.js';
 import type { ResolvedStage } from '../plan/programme.js';
 import type { Seed } from '../sim/index.js';
-import { evaluateStage, programmeStageRuns } from '../run/programme.js';
+import { evaluateStage, programmeStageRuns, programmeResizeNote } from '../run/programme.js';
 import { planProgramme, simulateProgrammeParallel } from '../run/programme-mc.js';
 import { summarizeProgramme } from '../run/programme-summary.js';
 import { renderProgrammeFailures } from '../report/programme-failures.js';
@@ -83,11 +83,13 @@ export const failuresCommand: CommandModule<object, Args> = {
       const shard = args.shard !== undefined ? shardOption(args.shard) : undefined;
       const seed = seedOption(args.seed);
       const { scenario: sc, stages } = loadScenarioWithSources(args.scenario, { sets: setsOption(args.set), gpus: gpusOption(args.gpus) });
-      if (stages) return await programmeFailures(sc.name, stages, args, { trials, seed, workers, interval });
+      // What resolving the scenario noted (--gpus rescaling, a deprecated field) heads the notes, as in evaluate.
+      const scenarioNotes = [...(sc.notes ?? []), ...(stages && args.gpus !== undefined ? [programmeResizeNote(sc, stages)] : [])];
+      if (stages) return await programmeFailures(sc.name, stages, args, { trials, seed, workers, interval, notes: scenarioNotes });
       const ev = evaluate(sc);
       const inputs = runInputsFromScenario(sc, ev);
       const bar = process.stderr.isTTY ? progressBar() : undefined;
-      const notes = ev.feasible ? [] : [`the plan does not fit in memory (${ev.reasons.join('; ')}); failures simulated at its step time anyway`];
+      const notes = [...scenarioNotes, ...(ev.feasible ? [] : [`the plan does not fit in memory (${ev.reasons.join('; ')}); failures simulated at its step time anyway`])];
       const simOptions = {
         trials,
         seed,
@@ -118,7 +120,7 @@ export const failuresCommand: CommandModule<object, Args> = {
  * The options that reshape a single run (a horizon, the interval search, shards, the recovery
  * comparison) are refused for a programme, naming the flag.
  */
-async function programmeFailures(name: string, stages: ResolvedStage[], args: Args, o: { trials: number; seed: Seed; workers: number; interval?: number }): Promise<void> {
+async function programmeFailures(name: string, stages: ResolvedStage[], args: Args, o: { trials: number; seed: Seed; workers: number; interval?: number; notes: string[] }): Promise<void> {
   const single: [keyof Args, string][] = [['horizon', '--horizon'], ['optimize-checkpoint', '--optimize-checkpoint'], ['shard', '--shard'], ['compare-recovery', '--compare-recovery']];
   for (const [key, flag] of single) if (args[key] !== undefined && args[key] !== false) throw new UserError('not available for a programme (a scenario with stages): it applies to one steady-state run', undefined, flag, 'run it on a scenario without stages, or drop the flag');
   const cache = new Map();
@@ -135,6 +137,7 @@ async function programmeFailures(name: string, stages: ResolvedStage[], args: Ar
   const rows = await simulateProgrammeParallel(plan, o.workers, (k) => bar?.update({ phase: 'simulate', done: (done += k), total: o.trials }));
   bar?.clear();
   const summary = summarizeProgramme(plan, rows);
+  summary.notes.unshift(...o.notes);
   if (args.json) printJson({ programme: name, ...summary });
   else process.stdout.write(renderProgrammeFailures(summary, name));
 }

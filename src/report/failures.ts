@@ -157,7 +157,7 @@ export function closedFormLine(s: FailureSummary): string {
   const k = s.closedForm;
   const [lo, hi] = k.monteCarlo.trialInterval95;
   const daly = k.ettrAtDaly !== null && s.checkpoint.dalySeconds !== null ? `, ${pct(k.ettrAtDaly)} at Daly's ${formatSeconds(s.checkpoint.dalySeconds)}` : '';
-  return `  closed form (Kokolis et al. 2024) ${pct(k.ettr)} at this interval${daly} · 95% of trials ${pct(lo)}–${pct(hi)}${k.agrees ? '' : ' · DISAGREES (see note)'}`;
+  return `  closed form (Kokolis et al. 2024) ${pct(k.ettr)} at this interval${daly} · 95% of trials ${pct(lo)}–${pct(hi)}${k.agrees ? '' : k.applies === false ? ' · its assumptions do not hold here (see note)' : ' · DISAGREES (see note)'}`;
 }
 
 /** One progress line: phase, bar, percent and trials (the CLI redraws it on stderr). */

@@ -24,9 +24,12 @@ export function renderProgrammeFailures(s: ProgrammeFailureSummary, scenario: st
       f ? pct(f.goodput.mean) : '-',
       f ? f.interruptions.total.mean.toFixed(1) : '-',
       f ? formatSi(f.lostGpuHours.mean, 2) : '-',
+      formatSi(st.expected.gpuHours.mean, 2),
+      st.expected.costUsd ? usd(st.expected.costUsd.mean) : 'price not set',
     ];
   });
-  out.push(...table(['stage', 'kind', 'GPUs', 'boundary', 'ideal d', 'mean d', 'p90 d', 'goodput', 'interrupts', 'lost GPU-h'], rows, 2));
+  out.push(...table(['stage', 'kind', 'GPUs', 'boundary', 'ideal d', 'mean d', 'p90 d', 'goodput', 'interrupts', 'lost GPU-h', 'exp. GPU-h', 'exp. cost'], rows, 2));
+  out.push('  exp. GPU-h and exp. cost: job GPUs over the stage\'s wall time with failures, plus its spare nodes (mean over trials)');
   if (s.stages.some((st) => st.index > 0 && !st.relaunch && !st.carriedArrivals)) out.push('  continue*: same layout after a stage whose faults are not simulated (generate); faults drawn afresh');
   out.push('');
   const d = s.days;

@@ -75,9 +75,17 @@ function strategyTerms(model: Omit<RunModel, 'intervalSeconds'>): NonNullable<Cl
   return { fixedPerSecond, intervalRate };
 }
 
+/**
+ * The fraction of wall time unexpected faults cost to first order, N·r·(u₀ + Δt/2) (or its
+ * strategy form): the closed form's numerator is 1 minus this (and the planned term). Its square
+ * is the order of what it leaves out (a fault during a recovery or during redone work).
+ */
+export function unexpectedLossRate(k: ClosedFormInputs, intervalSeconds: number): number {
+  return k.strategy ? k.strategy.fixedPerSecond + (k.strategy.intervalRate * intervalSeconds) / 2 : k.unexpectedPerSecond * (k.u0Seconds + intervalSeconds / 2);
+}
+
 /** Kokolis et al.'s expected ETTR at checkpoint interval Δt (seconds of work); 0 when failures outpace progress. */
 export function kokolisEttr(k: ClosedFormInputs, intervalSeconds: number): number {
-  const unexpectedLost = k.strategy ? k.strategy.fixedPerSecond + (k.strategy.intervalRate * intervalSeconds) / 2 : k.unexpectedPerSecond * (k.u0Seconds + intervalSeconds / 2);
-  const lost = unexpectedLost + k.plannedPerSecond * k.plannedSeconds;
+  const lost = unexpectedLossRate(k, intervalSeconds) + k.plannedPerSecond * k.plannedSeconds;
   return Math.max(0, (1 - lost) / (1 + k.pauseSeconds / intervalSeconds));
 }

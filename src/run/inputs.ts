@@ -47,6 +47,11 @@ export interface RunInputs {
   spareBilling?: 'held' | 'rented';
   /** Default checkpoint-restart. */
   recovery?: RecoveryStrategy;
+  /**
+   * The node's scale-out bandwidth, one direction (NICs × rate, bytes per second): what a peer
+   * restore (in-memory strategy) can draw from the network at most; absent: not known.
+   */
+  nodeNetworkBytesPerSecond?: number;
 }
 
 /** Job-level components: rates per second for this job, nodes each fault takes out. */
@@ -107,5 +112,6 @@ export function runInputsFromScenario(sc: Scenario, evaluation: { step: { second
     pricePerGpuHour: pricePerGpuHour(sc),
     spareBilling: sc.cluster.spareBilling,
     recovery: sc.cluster.recovery,
+    nodeNetworkBytesPerSecond: sc.node.nics.perNode * sc.node.nics.rate,
   };
 }

@@ -65,6 +65,8 @@ export function planProgramme(stages: ProgrammeStageRun[], options: ProgrammeOpt
   let perTrialDays = 0;
   const contexts: (SummaryContext | null)[] = [];
   const models: ProgrammeStageModel[] = [];
+  // The blocking save a relaunch starts with: the stage before's (none after a generate stage), as programme-engine.ts runs it.
+  let saveSeconds = 0;
   stages.forEach((s, k) => {
     const relaunch = k > 0 && s.layoutKey !== stages[k - 1].layoutKey;
     if (!s.inputs) {
@@ -72,6 +74,7 @@ export function planProgramme(stages: ProgrammeStageRun[], options: ProgrammeOpt
       contexts.push(null);
       models.push({ name: s.name, fixedSeconds: s.fixedSeconds, relaunch, carryArrivals: false });
       perTrialDays += s.fixedSeconds / 86400;
+      saveSeconds = 0;
       return;
     }
     const plan = planRun(s.inputs, { trials, seed, checkpointIntervalSeconds: options.checkpointIntervalSeconds });
@@ -79,7 +82,9 @@ export function planProgramme(stages: ProgrammeStageRun[], options: ProgrammeOpt
     const before = k > 0 ? models[k - 1].model : undefined;
     expectedEvents += plan.expectedEvents;
     perTrialDays += plan.base.workSeconds / 86400;
-    contexts.push(summaryContext(plan, model, plan.intervalSteps, null));
+    const ctx = summaryContext(plan, model, plan.intervalSteps, null);
+    contexts.push(relaunch ? { ...ctx, relaunchSeconds: saveSeconds + model.restartSeconds } : ctx);
+    saveSeconds = model.stopCheckpointSeconds;
     models.push({ name: s.name, model, relaunch, carryArrivals: before !== undefined && sameProcesses(before.components, model.components) });
   });
   if (expectedEvents > MAX_EXPECTED_EVENTS) {

@@ -23,6 +23,8 @@ export interface ProgrammeStageSummary {
   days: { ideal: number; mean: number; p90: number };
   /** The stage's failure summary over the trials that reached it (null: a fixed stage, generate). */
   failures: FailureSummary | null;
+  /** What the stage costs a buyer over the trials that reached it: job GPUs over its wall time plus its spare nodes, mean and p90 (cost null without a price). */
+  expected: { gpuHours: { mean: number; p90: number }; costUsd: { mean: number; p90: number } | null };
 }
 
 const mp90 = (a: Float64Array) => ({ mean: mean(a), p90: percentile(sorted(a), 90) });
@@ -78,6 +80,7 @@ export function summarizeProgramme(plan: ProgrammePlan, rows: Float64Array): Pro
     for (let t = 0; t < n; t++) if (finished[t]) reached.push(t);
     const part = new Float64Array(reached.length * w);
     const days = new Float64Array(reached.length);
+    const stageGpuHours = new Float64Array(reached.length);
     reached.forEach((t, i) => {
       const b = t * width + offsets[k];
       part.set(rows.subarray(b, b + w), i * w);
@@ -87,7 +90,8 @@ export function summarizeProgramme(plan: ProgrammePlan, rows: Float64Array): Pro
       job[t] += (s.gpus * x) / 3600;
       const sp = spareGpuSeconds(s, x, rows[b + F.spareNodeSeconds]) / 3600;
       spare[t] += sp;
-      cost[t] += ((s.gpus * x) / 3600 + sp) * (s.pricePerGpuHour ?? 0);
+      stageGpuHours[i] = (s.gpus * x) / 3600 + sp;
+      cost[t] += stageGpuHours[i] * (s.pricePerGpuHour ?? 0);
       useful[t] += s.gpus * rows[b + F.useful];
       for (let c = F.components; c < w; c++) interruptions[t] += rows[b + c];
       for (const [bucket, fields] of Object.entries(BADPUT_FIELDS) as [BadputBucket, (typeof BADPUT_FIELDS)[BadputBucket]][]) badput[bucket][t] += (s.gpus * badputSeconds(rows, b, fields)) / 3600;
@@ -103,6 +107,10 @@ export function summarizeProgramme(plan: ProgrammePlan, rows: Float64Array): Pro
       carriedArrivals: sm.carryArrivals,
       days: { ideal: stageIdeal / 86400, ...mp90(days) },
       failures,
+      expected: {
+        gpuHours: mp90(stageGpuHours),
+        costUsd: s.pricePerGpuHour === null ? null : mp90(stageGpuHours.map((x) => x * (s.pricePerGpuHour as number))),
+      },
     };
   });
   const gpuWall = job.map((x) => x * 3600);

@@ -185,3 +185,15 @@ export function programmeStageRuns(stages: { st: ResolvedStage; ev: StageEvaluat
 }
 
 export { pricePerGpuHour };
+
+/**
+ * What `--gpus N` does to a programme, beside the scenario's own --gpus note (io/load.ts: dp
+ * re-derived, global batch and spare pool scaled): stages inherit the new GPU count, batch and
+ * spares unless they set their own, which are kept as written. Names the stages that keep their
+ * own GPU count.
+ */
+export function programmeResizeNote(sc: Scenario, stages: ResolvedStage[]): string {
+  const own = stages.filter((st) => st.scenario.cluster.gpus !== sc.cluster.gpus);
+  const kept = own.length === 0 ? 'every stage runs at it' : `${own.map((st) => `${st.name} (${st.scenario.cluster.gpus.toLocaleString('en-US')})`).join(', ')} keep${own.length === 1 ? 's' : ''} the GPU count ${own.length === 1 ? 'it sets' : 'they set'}`;
+  return `--gpus on a programme: stages inherit the scenario's new GPU count, global batch and spare nodes unless they set their own, which are kept as written: ${kept}`;
+}

@@ -11,7 +11,8 @@
  *   take no node (software) still restart in full.
  * - in-memory: Gemini (Wang et al., SOSP'23): checkpoints to CPU memory (own and a peer's copy)
  *   every `inMemoryEverySteps` steps with `inMemoryPause` each; a fault restores from a peer at
- *   `peerRestoreBandwidth` per node. Persistent checkpoints stay at the chosen interval and are
+ *   peerRestoreRate per node (the profile's `peerRestoreBandwidth`, or what the node's hardware
+ *   allows). Persistent checkpoints stay at the chosen interval and are
  *   written from host memory behind training. A fault taking more than one node at once (switch,
  *   rack, power domain) may take a node and its peer: the job falls back to the last persistent
  *   checkpoint and a storage load (assumption: peers are placed within a domain).
@@ -40,6 +41,26 @@ export function replicasLost(nodesOut: number, inputs: Pick<RunInputs, 'gpus' | 
   return Math.min(dp, Math.ceil((nodesOut * inputs.gpusPerNode) / gpusPerReplica - 1e-9));
 }
 
+/**
+ * Bytes per second a node restores its shard at from a peer's CPU memory. Gemini (SOSP'23)
+ * retrieves the copy over the training network and loads it host to device, so unless the
+ * failure profile measured it (`peerRestoreBandwidth`), it is derived from the hardware: the
+ * smaller of the node's NICs (nodeNetworkBytesPerSecond, from the node profile) and its GPUs'
+ * host-to-device copies (gpusPerNode × the profile's `asyncSnapshotBandwidth`, the same PCIe path
+ * a snapshot takes). Neither known: 50 GB/s, one 400 Gb/s NIC (a guess, the floor of a current
+ * training node's network).
+ */
+export function peerRestoreRate(inputs: Pick<RunInputs, 'failures' | 'gpusPerNode' | 'nodeNetworkBytesPerSecond'>): number {
+  const set = inputs.failures.recovery.peerRestoreBandwidth;
+  if (set !== undefined) return set;
+  const snapshot = inputs.failures.checkpoint.asyncSnapshotBandwidth;
+  const bounds = [inputs.nodeNetworkBytesPerSecond, snapshot === undefined ? undefined : snapshot * inputs.gpusPerNode].filter((x): x is number => x !== undefined && x > 0);
+  return bounds.length > 0 ? Math.min(...bounds) : PEER_RESTORE_FALLBACK;
+}
+
+/** The guess when neither the node's network nor its host-to-device rate is known: one 400 Gb/s NIC. */
+export const PEER_RESTORE_FALLBACK = 50e9;
+
 /** The model a strategy runs: `model` is today's (checkpoint-restart) at the chosen interval. */
 export function applyRecovery(model: RunModel, strategy: RecoveryStrategy, ctx: RecoveryContext): RunModel {
   const rec = ctx.inputs.failures.recovery;
@@ -53,7 +74,7 @@ export function applyRecovery(model: RunModel, strategy: RecoveryStrategy, ctx: 
         components: model.components.map((c) => (unexpectedWithNodes(c) ? { ...c, restartSeconds: rec.hotSpareSwap + ctx.ckpt.loadSeconds, restoreSeconds: ctx.ckpt.loadSeconds } : c)),
       };
     case 'in-memory': {
-      const peerSeconds = ctx.ckpt.bytes / ctx.inputs.nodes / rec.peerRestoreBandwidth;
+      const peerSeconds = ctx.ckpt.bytes / ctx.inputs.nodes / peerRestoreRate(ctx.inputs);
       const fromPeer = ctx.restart.relaunchSeconds + ctx.restart.initSeconds + peerSeconds;
       const every = Math.max(1, Math.min(rec.inMemoryEverySteps, Math.round(model.intervalSeconds / model.stepSeconds)));
       return {

@@ -6,12 +6,12 @@
 import type { ModelComponent, RunModel } from './run-model.js';
 import { TrialField as F } from './trial-row.js';
 import type { CheckpointCosts, RestartCosts } from './checkpoint.js';
-import { closedFormInputs, kokolisEttr, type ClosedFormInputs } from './closed-form.js';
+import { closedFormInputs, kokolisEttr, unexpectedLossRate, type ClosedFormInputs } from './closed-form.js';
 import type { IntervalSource, RunPlan } from './plan-run.js';
 import type { IntervalOptimum } from './interval-search.js';
 import { mean, percentile, sorted, histogram, stdev } from './stats.js';
 import type { RecoveryStrategy } from './inputs.js';
-import { formatPercent as pct } from '../units/format.js';
+import { formatPercent as pct, formatSeconds } from '../units/format.js';
 
 /** Mean and percentiles of a per-trial quantity. */
 export interface Distribution {
@@ -53,7 +53,30 @@ export interface ClosedFormSummary {
   };
   /** False when the closed form falls outside the trials' 95% interval (a note says why it may). */
   agrees: boolean;
+  /** True when the closed form's assumptions hold for this run (closedFormCaveats finds none). */
+  applies: boolean;
+  /** Why its assumptions do not hold here, one sentence each (empty when they do). */
+  caveats: string[];
 }
+
+/**
+ * Where the closed form may be read as the Monte Carlo's expectation. It is a long-run average
+ * (a renewal-reward rate) to first order in the failure rate, with Poisson arrivals and no wait
+ * for spare nodes (closed-form.ts); with these bounds the Monte Carlo mean is within 2 % of it
+ * (test/run/closed-form-validity.test.ts checks it over a range of runs).
+ * - at least CLOSED_FORM_MIN_INTERRUPTIONS unexpected interruptions per run in expectation: a
+ *   run much shorter than the mean time between interruptions is, in most trials, not hit at
+ *   all, and its goodput is the fault-free one, not the long-run average;
+ * - at least CLOSED_FORM_MIN_INTERVALS checkpoint intervals of work: the pause per save (w/Δt)
+ *   and the rollback of Δt/2 are averages over whole intervals;
+ * - N·r·(u₀ + Δt/2) at most CLOSED_FORM_MAX_LOSS: the terms it leaves out (a fault during a
+ *   recovery or during redone work) are of the order of its square.
+ */
+export const CLOSED_FORM_MIN_INTERRUPTIONS = 5;
+export const CLOSED_FORM_MIN_INTERVALS = 10;
+export const CLOSED_FORM_MAX_LOSS = 0.1;
+/** A programme stage's opening relaunch, as a share of its wall time, above which the closed form is not comparable (a quarter of the 2 % target). */
+export const CLOSED_FORM_MAX_RELAUNCH_SHARE = 0.005;
 
 /** The Monte Carlo answer: wall-clock days, interruptions, lost GPU-hours, goodput, spares, checkpointing. */
 export interface FailureSummary {
@@ -167,7 +190,8 @@ export interface SummaryContext {
   checkpoint: CheckpointCosts;
   restart: RestartCosts;
   optimum: IntervalOptimum | null;
-  components: Pick<ModelComponent, 'name' | 'category' | 'planned' | 'ratePerSecond'>[];
+  /** shape: only when not 1 (a Weibull process; absent, Poisson). */
+  components: (Pick<ModelComponent, 'name' | 'category' | 'planned' | 'ratePerSecond'> & { shape?: number })[];
   closedForm: ClosedFormInputs;
   histogramBins: number;
   /** Buyer's cost inputs (absent in shards of older versions: no price, held spares, checkpoint-restart, 8 GPUs a node). */
@@ -177,6 +201,8 @@ export interface SummaryContext {
   recovery?: RecoveryStrategy;
   /** The caller's notes, first in the summary. */
   notes: string[];
+  /** A programme stage that begins with a relaunch: its blocking save and restart, seconds (outside the closed form). */
+  relaunchSeconds?: number;
 }
 
 /** The context of the final trials: the plan, the model they ran and the interval search's answer. */
@@ -199,7 +225,7 @@ export function summaryContext(plan: RunPlan, model: RunModel, intervalSteps: nu
     checkpoint: plan.ckpt,
     restart: plan.restart,
     optimum,
-    components: model.components.map((c) => ({ name: c.name, category: c.category, planned: c.planned, ratePerSecond: c.ratePerSecond })),
+    components: model.components.map((c) => ({ name: c.name, category: c.category, planned: c.planned, ratePerSecond: c.ratePerSecond, ...(c.shape !== 1 ? { shape: c.shape } : {}) })),
     closedForm: closedFormInputs(model),
     histogramBins: options.histogramBins ?? 20,
     gpusPerNode: plan.inputs.gpusPerNode,
@@ -248,7 +274,7 @@ export function summarize(ctx: SummaryContext, rows: Float64Array): FailureSumma
   const peakSorted = sorted(peak);
   const finished = col(F.finished).reduce((s, x) => s + x, 0);
   const h = histogram(days, ctx.histogramBins);
-  const closedForm = closedFormSummary(ctx, goodput);
+  const closedForm = closedFormSummary(ctx, goodput, { meanWallSeconds: meanWall, meanUsefulSeconds: mean(useful), trialsWaited });
   const notes: string[] = [...ctx.notes];
   const meanUnexpected = mean(unexpected);
   if (trialsWaited > 0) {
@@ -258,7 +284,12 @@ export function summarize(ctx: SummaryContext, rows: Float64Array): FailureSumma
   if (ctx.checkpoint.pauseSeconds > 0.5 * ctx.interval.seconds) notes.push(`checkpoint pause ${ctx.checkpoint.pauseSeconds.toFixed(1)} s is large against the interval ${ctx.interval.seconds.toFixed(0)} s`);
   if (!closedForm.agrees) {
     const [lo, hi] = closedForm.monteCarlo.trialInterval95;
-    notes.push(`the closed form (Kokolis et al. 2024) expects goodput ${pct(closedForm.ettr)}, outside the 95% of trials (${pct(lo)}–${pct(hi)}): its assumptions (no wait for spares, no fault during a recovery, first order in the failure rate) do not hold here`);
+    const head = `the closed form (Kokolis et al. 2024) expects goodput ${pct(closedForm.ettr)}, outside the 95% of trials (${pct(lo)}–${pct(hi)})`;
+    notes.push(
+      closedForm.applies
+        ? `${head}, although its assumptions hold here (Poisson faults, no wait for spares, first-order loss ${pct(unexpectedLossRate(ctx.closedForm, ctx.interval.seconds))} ≤ ${pct(CLOSED_FORM_MAX_LOSS, 0)}, ≥ ${CLOSED_FORM_MIN_INTERRUPTIONS} interruptions and ≥ ${CLOSED_FORM_MIN_INTERVALS} checkpoint intervals per run): the Monte Carlo and the closed form's inputs deserve a look`
+        : `${head}; it does not apply here: ${closedForm.caveats.join('; ')}`,
+    );
   }
   return {
     trials: n,
@@ -378,14 +409,52 @@ function costSummary(ctx: SummaryContext, wall: Float64Array, spareNodeSeconds: 
   };
 }
 
+/** What the trials say about a run that the closed form's caveats need. */
+export interface RunObserved {
+  meanWallSeconds: number;
+  /** Mean work kept per trial (seconds of ideal run time). */
+  meanUsefulSeconds: number;
+  /** Fraction of trials in which the job waited for a spare node. */
+  trialsWaited: number;
+}
+
+/** Why the closed form's assumptions do not hold for this run, one sentence each (none: they hold). */
+export function closedFormCaveats(ctx: Pick<SummaryContext, 'closedForm' | 'components' | 'relaunchSeconds'> & { interval: { seconds: number } }, run: RunObserved): string[] {
+  const out: string[] = [];
+  const k = ctx.closedForm;
+  const weibull = ctx.components.filter((c) => !c.planned && c.shape !== undefined && c.shape !== 1);
+  if (weibull.length > 0) out.push(`${weibull.map((c) => c.name).join(', ')} ${weibull.length === 1 ? 'arrives' : 'arrive'} as a Weibull process, not a Poisson one`);
+  if (run.trialsWaited > 0) out.push(`the job waited for spare nodes in ${pct(run.trialsWaited)} of trials (the closed form has no wait)`);
+  const expected = k.unexpectedPerSecond * run.meanWallSeconds;
+  if (k.unexpectedPerSecond > 0 && expected < CLOSED_FORM_MIN_INTERRUPTIONS) {
+    out.push(
+      `the run lasts ${formatSeconds(run.meanWallSeconds)}, ${expected < 0.1 ? expected.toPrecision(1) : expected.toFixed(1)} times the mean time between interruptions (${formatSeconds(1 / k.unexpectedPerSecond)}), so ${expected < 1 ? 'most trials see no interruption' : 'a trial sees only a few interruptions'}; the closed form is a long-run average over many (it needs ≥ ${CLOSED_FORM_MIN_INTERRUPTIONS} per run)`,
+    );
+  }
+  const intervals = run.meanUsefulSeconds / ctx.interval.seconds;
+  if (intervals < CLOSED_FORM_MIN_INTERVALS) {
+    out.push(`its work (${formatSeconds(run.meanUsefulSeconds)}) spans ${intervals < 0.1 ? intervals.toPrecision(1) : intervals.toFixed(1)} checkpoint intervals of ${formatSeconds(ctx.interval.seconds)}; the closed form spreads the pause per save and the rollback of Δt/2 over whole intervals (it needs ≥ ${CLOSED_FORM_MIN_INTERVALS})`);
+  }
+  const relaunch = (ctx.relaunchSeconds ?? 0) / run.meanWallSeconds;
+  if (relaunch > CLOSED_FORM_MAX_RELAUNCH_SHARE) {
+    out.push(`it begins with a relaunch (a blocking save and a restart, ${formatSeconds(ctx.relaunchSeconds ?? 0)}, ${pct(relaunch)} of its wall time) that the closed form does not count`);
+  }
+  const loss = unexpectedLossRate(k, ctx.interval.seconds);
+  if (loss > CLOSED_FORM_MAX_LOSS) {
+    out.push(`faults cost ${pct(loss)} of the time to first order (N·r·(u₀ + Δt/2), above ${pct(CLOSED_FORM_MAX_LOSS, 0)}): the faults during a recovery and during redone work that the first order leaves out are no longer small`);
+  }
+  return out;
+}
+
 /** The closed form at the simulated interval (and Daly's), against the trials' goodput. */
-function closedFormSummary(ctx: SummaryContext, goodput: Float64Array): ClosedFormSummary {
+function closedFormSummary(ctx: SummaryContext, goodput: Float64Array, run: RunObserved): ClosedFormSummary {
   const k = ctx.closedForm;
   const ettr = kokolisEttr(k, ctx.interval.seconds);
   const s = sorted(goodput);
   const m = mean(goodput);
   const half = (1.96 * stdev(goodput)) / Math.sqrt(goodput.length);
   const trialInterval95: [number, number] = [percentile(s, 2.5), percentile(s, 97.5)];
+  const caveats = closedFormCaveats(ctx, run);
   return {
     method: 'Kokolis et al. 2024 ETTR',
     ettr,
@@ -398,5 +467,7 @@ function closedFormSummary(ctx: SummaryContext, goodput: Float64Array): ClosedFo
     pauseSeconds: k.pauseSeconds,
     monteCarlo: { goodputMean: m, meanInterval95: [m - half, m + half], trialInterval95 },
     agrees: ettr >= trialInterval95[0] && ettr <= trialInterval95[1],
+    applies: caveats.length === 0,
+    caveats,
   };
 }

@@ -66,13 +66,13 @@ export const RecoverySchema = z
       .default(20)
       .describe('hot-spare: remapping a standby node into the running job instead of a full relaunch and communicator init (TrainMover, arXiv 2412.12636: ~20 s at 1,024 GPUs)'),
     elasticReconfigure: seconds(1e6)
-      .default(30)
-      .describe('elastic: dropping the failed data-parallel replica and regrouping the survivors (guess: 30 s)'),
+      .default(20)
+      .describe('elastic: dropping the failed data-parallel replica and regrouping the survivors (default: bounded above by a measured hot swap, TrainMover ~20 s at 1,024 GPUs)'),
     inMemoryEverySteps: posInt(1e6).default(1).describe('in-memory: steps between in-memory (peer) checkpoints (Gemini, SOSP’23, checkpoints every iteration)'),
     inMemoryPause: seconds(1e4).default(0).describe('in-memory: job pause per in-memory checkpoint (Gemini interleaves the copy with training traffic: 0)'),
     peerRestoreBandwidth: quantity('bytesPerSecond', { positive: true, max: 1e15 })
-      .default(50e9)
-      .describe('in-memory: per node rate of restoring a checkpoint shard from a peer’s CPU memory (guess: one 400 Gb/s NIC, 50 GB/s)'),
+      .optional()
+      .describe('in-memory: per node rate of restoring a checkpoint shard from a peer’s CPU memory; default derived from the hardware: the smaller of the node’s NICs and its GPUs’ host-to-device copies (asyncSnapshotBandwidth), run/recovery.ts'),
   })
   .describe('recovery costs; the checkpoint load time is added from the plan and storage read bandwidth');
 

@@ -141,13 +141,37 @@ describe('programme on the command line', () => {
     const j = JSON.parse(r.stdout);
     expect(j.stages.map((s: { relaunch: boolean }) => s.relaunch)).toEqual([false, true]);
     expect(j.days.mean).toBeGreaterThanOrEqual(j.days.ideal);
+    // Each stage's expected GPU-hours and cost (job and spares over its wall time) add up to the programme's.
+    const sum = (f: (st: { expected: { gpuHours: { mean: number }; costUsd: { mean: number } } }) => number) => j.stages.reduce((a: number, st: never) => a + f(st), 0);
+    expect(j.finishedTrials).toBe(40);
+    // Stage b opens with a relaunch, which the closed form does not count: a caveat, not a disagreement.
+    expect(j.stages[1].failures.closedForm.caveats.join(' ')).toMatch(/it begins with a relaunch \(a blocking save and a restart, [\d.]+ s, [\d.]+% of its wall time\)/);
+    expect(j.stages[0].failures.closedForm.caveats.join(' ')).not.toMatch(/relaunch/);
+    expect(sum((st) => st.expected.gpuHours.mean) / j.cost.expected.gpuHours.mean).toBeCloseTo(1, 12);
+    expect(sum((st) => st.expected.costUsd.mean) / j.cost.expected.costUsd.mean).toBeCloseTo(1, 12);
     const text = await cli(['failures', file, '--trials', '20']);
     expect(text.status).toBe(0);
-    for (const part of ['programme of 2 stages', 'relaunch', 'Days        ideal', 'What a buyer pays', 'Badput by cause']) expect(text.stdout).toContain(part);
+    // evaluate prints each stage's Monte Carlo notes, as a single run's evaluate does.
+    expect((await cli(['evaluate', file])).stdout).toMatch(/^Note {5}b: failures: the closed form \(Kokolis et al\. 2024\) expects goodput .*; it does not apply here: /m);
+    for (const part of ['programme of 2 stages', 'relaunch', 'exp. GPU-h', 'exp. cost', 'Days        ideal', 'What a buyer pays', 'Badput by cause']) expect(text.stdout).toContain(part);
     const bad = await cli(['failures', file, '--horizon', '1d']);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('--horizon');
+  });
+
+  it('--gpus says what moved, in evaluate and failures alike, and which stages keep the GPU count they set', async () => {
+    const resized = /^Note +--gpus 32 \(the file has 8\): dp re-derived; global batch scaled ×4 to [\d,]+ sequences \(batch per DP replica kept\); spare nodes 1 → 4 \(scaled, rounded up\)$/m;
+    const stages = /^Note +--gpus on a programme: stages inherit the scenario's new GPU count, global batch and spare nodes unless they set their own, which are kept as written: b \(16\) keeps the GPU count it sets$/m;
+    for (const command of ['evaluate', 'failures']) {
+      const r = await cli([command, file, '--gpus', '32', ...(command === 'failures' ? ['--trials', '20'] : [])]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(resized);
+      expect(r.stdout).toMatch(stages);
+    }
+    // A single run's failures report carries the scenario's --gpus note too (it was only in evaluate).
+    const single = await cli(['failures', join(packageRoot, 'scenarios', 'llama3-405b.yaml'), '--gpus', '8192', '--trials', '10']);
+    expect(single.stdout).toMatch(/^Note  --gpus 8,192 \(the file has 16,384\): dp re-derived; global batch scaled ×0\.5 to 1,024 sequences/m);
   });
 
   it('the same rows on 1 and 2 worker threads (compiled dist/, as failures.test.ts)', async () => {

@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { TrialRunner, runTrialRange } from '../../src/run/trial-runner.js';
 import { TrialField as F, rowWidth } from '../../src/run/trial-row.js';
 import type { ModelComponent, RunModel, ScriptedFault } from '../../src/run/run-model.js';
-import { applyRecovery, replicasLost, type RecoveryContext } from '../../src/run/recovery.js';
+import { applyRecovery, replicasLost, peerRestoreRate, PEER_RESTORE_FALLBACK, type RecoveryContext } from '../../src/run/recovery.js';
 import { FailureProfileSchema } from '../../src/schema/failures.js';
 import { RECOVERY_STRATEGIES, modelComponents, type RecoveryStrategy, type RunInputs } from '../../src/run/inputs.js';
 import type { CheckpointCosts, RestartCosts } from '../../src/run/checkpoint.js';
@@ -124,6 +124,24 @@ describe('recovery strategies on a scripted fault (hand-worked)', () => {
   it('elastic with a single replica is checkpoint-restart', () => {
     const one = { ...ctx(), inputs: { ...ctx().inputs, dp: 1 } };
     expect(applyRecovery(base(), 'elastic', one)).toEqual(base());
+  });
+});
+
+describe('peer restore rate (in-memory)', () => {
+  const profile = (recovery: object, checkpoint: object) => FailureProfileSchema.parse({ name: 'p', components: [], recovery, checkpoint });
+  it('is derived from the hardware unless the profile measured it', () => {
+    // Grand Teton: 8 NICs x 400 Gb/s = 400 GB/s; 8 GPUs x 25 GB/s host-to-device = 200 GB/s: the smaller.
+    const gt = { gpusPerNode: 8, nodeNetworkBytesPerSecond: 8 * 50e9 };
+    expect(peerRestoreRate({ ...gt, failures: profile({}, { asyncSnapshotBandwidth: '25 GB/s' }) })).toBe(200e9);
+    // Two 200 Gb/s NICs are the bound: 50 GB/s.
+    expect(peerRestoreRate({ gpusPerNode: 8, nodeNetworkBytesPerSecond: 2 * 25e9, failures: profile({}, { asyncSnapshotBandwidth: '25 GB/s' }) })).toBe(50e9);
+    // No host-to-device rate: the NICs alone.
+    expect(peerRestoreRate({ ...gt, failures: profile({}, {}) })).toBe(400e9);
+    // A measured rate wins.
+    expect(peerRestoreRate({ ...gt, failures: profile({ peerRestoreBandwidth: '12 GB/s' }, {}) })).toBe(12e9);
+    // Nothing known: the stated guess, one 400 Gb/s NIC.
+    expect(peerRestoreRate({ gpusPerNode: 8, failures: profile({}, {}) })).toBe(PEER_RESTORE_FALLBACK);
+    expect(PEER_RESTORE_FALLBACK).toBe(50e9);
   });
 });
 

@@ -164,6 +164,8 @@ describe('closed form beside the Monte Carlo', () => {
 
   it('agrees with the llama3-405b Monte Carlo within 2% where its assumptions hold, and says so', () => {
     const s = simulateRun(llamaInputs, { trials: 200, seed: 1 });
+    expect(s.closedForm.applies).toBe(true);
+    expect(s.closedForm.caveats).toEqual([]);
     expect(Math.abs(s.closedForm.ettr / s.goodput.mean - 1)).toBeLessThan(0.02);
     expect(s.closedForm.agrees).toBe(true);
     expect(s.notes.join(' ')).not.toMatch(/closed form/);
@@ -172,7 +174,8 @@ describe('closed form beside the Monte Carlo', () => {
   it('flags a run where waiting for spares breaks its assumptions', () => {
     const s = simulateRun({ ...llamaInputs, spareNodes: 0 }, { trials: 20, seed: 1, horizonSeconds: 30 * 86400 });
     expect(s.closedForm.agrees).toBe(false);
-    expect(s.notes.join(' ')).toMatch(/closed form \(Kokolis et al\. 2024\) expects goodput .* outside the 95% of trials/);
+    expect(s.closedForm.applies).toBe(false);
+    expect(s.notes.join(' ')).toMatch(/closed form \(Kokolis et al\. 2024\) expects goodput .* outside the 95% of trials \(.*\); it does not apply here: the job waited for spare nodes in \d+\.\d% of trials/);
   });
 });
 
