@@ -1,15 +1,31 @@
 /** Turning zod's issues into one UserError line: the dotted field path and a plain reason. */
 import type { z } from 'zod';
-import { UserError } from '../errors.js';
+import { UserError, UserErrors } from '../errors.js';
 
-/** Formats the first zod issue as a UserError with the dotted field path and a plain reason. */
+/** Most problems listed from one file; the rest are counted on the last line. */
+export const MAX_LISTED_PROBLEMS = 20;
+
+/**
+ * Formats zod's issues as user errors with the dotted field path and a plain reason: one line per
+ * field that has a problem (a second complaint about the same field is not repeated), so a file
+ * with several mistakes (say three quantities written without units) is fixed in one pass.
+ */
 export function zodError(error: z.ZodError, file: string, prefix: (string | number)[] = []): UserError {
-  const { path, message } = describeIssue(error.issues[0], prefix);
-  // Further problems elsewhere in the file are counted; a second complaint about the same field is not.
-  const first = JSON.stringify(error.issues[0].path.map(pathKey));
-  const more = error.issues.filter((i) => JSON.stringify(i.path.map(pathKey)) !== first).length;
-  const extra = more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : '';
-  return new UserError(message + extra, file, formatPath(path));
+  const seen = new Set<string>();
+  const problems: UserError[] = [];
+  for (const issue of error.issues) {
+    const key = JSON.stringify(issue.path.map(pathKey));
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const { path, message } = describeIssue(issue, prefix);
+    problems.push(new UserError(message, file, formatPath(path)));
+  }
+  if (problems.length === 1) return problems[0];
+  if (problems.length > MAX_LISTED_PROBLEMS) {
+    const more = problems.length - MAX_LISTED_PROBLEMS + 1;
+    problems.splice(MAX_LISTED_PROBLEMS - 1, problems.length, new UserError(`and ${more} more problems in this file`, file));
+  }
+  return new UserErrors(problems);
 }
 
 type Issue = z.core.$ZodIssue;

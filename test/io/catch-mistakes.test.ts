@@ -23,6 +23,11 @@ describe('bad input from issue 14: exit 2, one line per problem', () => {
       ['evaluate', tiny, '--set', 'plan.tp=3'],
       [/plan\.tp: tp \(3\) must divide heads \(4\)$/, /plan\.tp: tp \(3\) must divide kvHeads \(4\)/, /plan\.dp: tp\(3\)·cp\(1\)·pp\(2\)·dp\(2\) = 12 ≠ 8 GPUs$/],
     ],
+    [
+      'three schema problems in one file, all listed (one line per field)',
+      ['evaluate', tiny, '--set', 'cluster.pue=x', '--set', 'plan.microBatch=-1', '--set', 'training.checkpointInterval=30'],
+      [/cluster\.pue: expected a number, got "x"$/, /plan\.microBatch: must be at least 1, got -1$/, /training\.checkpointInterval: 30 has no unit/],
+    ],
     ['gpus: auto without a fixed dp', ['evaluate', tiny, '--set', 'cluster.gpus=auto', '--set', 'plan.dp=auto'], [/cluster\.gpus: gpus: auto needs a fixed layout: give plan\.dp/]],
     ['no sequence length anywhere', ['evaluate', tiny, '--set', 'model={"layers":4,"hidden":256,"ffnHidden":1024,"heads":4,"vocab":1000,"ffnType":"swiglu"}', '--set', 'plan.seqLen=null'], [/plan\.seqLen/]],
   ])('%s', async (_name, args, patterns) => {
