@@ -79,15 +79,26 @@ export function applyOverrides(raw: unknown, sets: string[], file?: string): unk
   for (const s of sets) {
     const { path, valueText } = parseSet(s);
     const value = parseSetValue(valueText, s);
-    let node = root;
+    // The container the next key indexes: a mapping, or a list (a programme's `stages`), whose key
+    // is an entry's index or its `name`.
+    let node: Mapping | unknown[] = root;
+    const keyIn = (container: Mapping | unknown[], key: string, at: string): string | number => {
+      if (!Array.isArray(container)) return key;
+      const index = /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : container.findIndex((e) => isMapping(e) && own(e, 'name') === key);
+      if (index < 0 || index >= container.length) {
+        const range = container.length > 0 ? `an index 0–${container.length - 1} or an entry's name` : 'the list is empty';
+        throw new UserError(`cannot set "${escapeControl(shown(s))}": ${at} has no entry "${escapeControl(key)}" (${range})`, undefined, '--set');
+      }
+      return index;
+    };
     for (let i = 0; i < path.length - 1; i++) {
-      const key = path[i];
       const at = path.slice(0, i + 1).join('.');
-      let next = own(node, key);
-      const kind = profileRefFields[at];
+      const key = keyIn(node, path[i], path.slice(0, i).join('.'));
+      let next: unknown = Array.isArray(node) ? node[key as number] : own(node, key as string);
+      const kind = Array.isArray(node) ? undefined : profileRefFields[at];
       if (kind && next === undefined && (kind === 'node' || kind === 'fabric')) {
         // Defaults come from the GPU profile (defaultNode / defaultFabric).
-        const gpu = own(node, 'gpu');
+        const gpu = own(node as Mapping, 'gpu');
         const gpuRaw = typeof gpu === 'string' ? rawProfile('gpu', gpu, nearDir, { file, field: 'cluster.gpu' }) : isMapping(gpu) ? gpu : undefined;
         const name = gpuRaw ? own(gpuRaw, kind === 'node' ? 'defaultNode' : 'defaultFabric') : undefined;
         if (typeof name === 'string') next = name;
@@ -96,13 +107,16 @@ export function applyOverrides(raw: unknown, sets: string[], file?: string): unk
       if (kind === 'software' && next === undefined) next = DEFAULT_SOFTWARE;
       if (kind && typeof next === 'string') next = rawProfile(kind, next, nearDir, { file, field: at });
       if (next === undefined || next === null) next = Object.create(null) as Mapping;
-      else if (!isMapping(next)) throw new UserError(`cannot set "${escapeControl(shown(s))}": ${at} is not a mapping`, undefined, '--set');
-      // Copy each mapping on the path: profiles and aliased (shared) values stay untouched.
-      const copy = ownCopy(next as Mapping);
-      node[key] = copy;
+      else if (!isMapping(next) && !Array.isArray(next)) throw new UserError(`cannot set "${escapeControl(shown(s))}": ${at} is not a mapping`, undefined, '--set');
+      // Copy each mapping or list on the path: profiles and aliased (shared) values stay untouched.
+      const copy: Mapping | unknown[] = Array.isArray(next) ? next.slice() : ownCopy(next as Mapping);
+      if (Array.isArray(node)) node[key as number] = copy;
+      else node[key as string] = copy;
       node = copy;
     }
-    node[path[path.length - 1]] = value;
+    const last = keyIn(node, path[path.length - 1], path.slice(0, -1).join('.'));
+    if (Array.isArray(node)) node[last as number] = value;
+    else node[last as string] = value;
   }
   return root;
 }

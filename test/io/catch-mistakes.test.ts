@@ -75,3 +75,27 @@ describe('scenarios that fill in and say', () => {
     expect([kept.plan.globalBatchSequences, kept.cluster.spareNodes]).toEqual([1024, 3]);
   });
 });
+
+describe('--set reaches into a list: a programme stage by index or by name', () => {
+  const programme = join(packageRoot, 'scenarios', 'llama3-405b-programme.yaml');
+  it("sets one stage by index and another by name; the other stages' plans and steps are untouched", async () => {
+    const base = await cli(['evaluate', programme, '--json']);
+    const r = await cli(['evaluate', programme, '--json', '--set', 'stages.0.tokens=1B', '--set', 'stages.anneal.tokens=80M']);
+    expect(r.status).toBe(0);
+    const before = JSON.parse(base.stdout).stages;
+    const after = JSON.parse(r.stdout).stages;
+    expect(after[0].stage.tokens).toBe(1e9);
+    expect(after.find((s: { stage: { name: string } }) => s.stage.name === 'anneal').stage.tokens).toBe(80e6);
+    expect(before[0].stage.tokens).toBe(252e6);
+    // Stage 1's step is untouched (its failures share one timeline with stage 0, so they move).
+    expect(after[1].step).toEqual(before[1].step);
+    expect(after[1].stage).toEqual(before[1].stage);
+  });
+  it('an index out of range or an unknown name is a clear error naming the list', async () => {
+    const r = await cli(['evaluate', programme, '--set', 'stages.99.tokens=1B']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: --set: cannot set "stages\.99\.tokens=1B": stages has no entry "99" \(an index 0–12 or an entry's name\)/);
+    const n = await cli(['evaluate', programme, '--set', 'stages.nope.tokens=1B']);
+    expect(n.stderr).toMatch(/stages has no entry "nope"/);
+  });
+});
