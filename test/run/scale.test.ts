@@ -86,28 +86,17 @@ const highRate = (rate: number): RunInputs => ({
 });
 
 describe('cost bounded by the work (issue 11)', () => {
-  it('at 1.13 failures per GPU-hour the cost per interruption does not grow as repairs pile up', () => {
+  it('at 1.13 failures per GPU-hour every interruption is simulated as repairs pile up (cost per interruption: bench/failures.ts)', () => {
     // 16,384 GPUs: ~18,500 interruptions an hour, every node out for a day, so the queue grows
-    // all window long. A scan per interruption made cost grow with the square of the window.
-    const windows = [0.5, 4];
-    const best = [Infinity, Infinity];
-    const counts = [0, 0];
-    simulateRun(highRate(1.13), { trials: 1, seed: 9, horizonSeconds: 0.25 * 3600 }); // warm-up
-    // Interleaved, best of 5: the machine's other load inflates some runs, never the minimum.
-    for (let k = 0; k < 5; k++) {
-      windows.forEach((hours, w) => {
-        const t0 = performance.now();
-        const s = simulateRun(highRate(1.13), { trials: 1, seed: 1, horizonSeconds: hours * 3600 });
-        best[w] = Math.min(best[w], performance.now() - t0);
-        counts[w] = s.interruptions.total.mean;
-        // Every interruption is simulated (no cap): rate × window within 5 standard deviations.
-        const expected = 1.13 * llamaInputs.gpus * hours;
-        expect(Math.abs(counts[w] - expected)).toBeLessThan(5 * Math.sqrt(expected));
-      });
+    // all window long. That the cost per interruption does not grow with the queue is a speed
+    // claim, measured by `npm run bench` (bench/failures.ts, 0.5 h against 4 h windows), not timed
+    // here; the repair queue's answers are checked against a full scan above.
+    for (const hours of [0.5, 4]) {
+      const s = simulateRun(highRate(1.13), { trials: 1, seed: 1, horizonSeconds: hours * 3600 });
+      // Every interruption is simulated (no cap): rate × window within 5 standard deviations.
+      const expected = 1.13 * llamaInputs.gpus * hours;
+      expect(Math.abs(s.interruptions.total.mean - expected)).toBeLessThan(5 * Math.sqrt(expected));
     }
-    const short = best[0] / counts[0];
-    const long = best[1] / counts[1];
-    expect(long / short).toBeLessThan(2);
   });
 
   it('evaluate refuses such a profile up front with the reason, instead of simulating for seconds', () => {
