@@ -1,6 +1,7 @@
 /**
- * The run engine at any scale and cost: the repair queue's answer against a plain scan, cost per
- * trial linear in interruptions at a high failure rate (issue 11), every interruption simulated
+ * The run engine at any scale and cost: the repair queue's answer against a plain scan, every
+ * interruption simulated at a high failure rate (issue 11; its cost per interruption is measured
+ * by bench/failures.ts, not timed here), every interruption simulated
  * over long horizons or the run refused up front (issue 14), the closed form against hand-worked
  * values and the Monte Carlo, and shards merged byte for byte.
  */
