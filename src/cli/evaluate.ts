@@ -112,8 +112,9 @@ export const evaluateCommand: CommandModule<object, Args> = {
       if (stages) return evaluateProgramme(sc, stages, sources, args);
       const detailed = evaluateDetailed(sc, { engine: args.engine });
       const step = detailed.step;
-      // 80 % intervals from the cross-validated residuals of comparable cases (validation/intervals.ts).
-      const ev = withIntervals(detailed.evaluation, loadResidualTable(), sc.gpu.name, software?.name);
+      // 80 % intervals from the cross-validated residuals of comparable cases (validation/intervals.ts);
+      // a scenario with a setting the model does not represent looks in the not-modelled cases first.
+      const ev = withIntervals(detailed.evaluation, loadResidualTable(), sc.gpu.name, software?.name, software?.notModelled);
       checkUtilisation(ev.throughput.mfu, ev.throughput.hfu, sc.gpu.name, sources, args.scenario);
       // A short Monte Carlo of failures and restarts; `clusterplan failures` runs the full one.
       try {

@@ -32,6 +32,9 @@ export function loadResidualTable(file = RESIDUALS_FILE): ResidualTable {
     if (typeof x?.generation !== 'string' || typeof x.software !== 'string' || typeof x.throughputRel !== 'number' || !Number.isFinite(x.throughputRel) || x.throughputRel <= -1) {
       throw new UserError('a residual needs generation, software and a finite throughputRel above -1', file, `residuals.${i}`);
     }
+    if (x.notModelled !== undefined && !(Array.isArray(x.notModelled) && x.notModelled.every((n) => typeof n === 'string'))) {
+      throw new UserError('a residual\'s notModelled is a list of setting names', file, `residuals.${i}.notModelled`);
+    }
   });
   const table = raw as ResidualTable;
   if (file === RESIDUALS_FILE) cached = table;

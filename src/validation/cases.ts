@@ -8,7 +8,7 @@ import { evaluate, type EngineName } from '../run/evaluate.js';
 import type { Scenario } from '../plan/resolve.js';
 import type { Gpu } from '../schema/system.js';
 import { CaseSchema, type ValidationCase } from './case.js';
-import { caseToScenario, type ProfileLookup } from './adapter.js';
+import { caseToScenario, type CaseSoftware, type ProfileLookup } from './adapter.js';
 import { scoreCase, malformedResult, summariseAll, type CaseResult, type ValidationSummaries } from './score.js';
 
 /** Predicts and scores every case of one parsed file; malformed cases are skipped with the reason. */
@@ -41,6 +41,8 @@ export interface PreparedCase {
   case: ValidationCase;
   scenario?: Scenario;
   reason?: string;
+  /** The software it is scored with and what of it is not modelled (kept on every result: the intervals pool by it). */
+  software?: CaseSoftware;
 }
 
 /**
@@ -54,11 +56,10 @@ export function prepareCases(cases: readonly ValidationCase[], profiles: Profile
 
 /** Scores prepared cases, each case on the given GPU profile of its name in place of the one it was resolved with. */
 export function scorePrepared(prepared: readonly PreparedCase[], gpus: readonly Gpu[], engine?: EngineName): CaseResult[] {
-  return prepared.map(({ case: c, scenario, reason }) => {
-    if (!scenario) return scoreCase(c, null, reason);
-    const gpu = gpus.find((g) => g.name === scenario.gpu.name);
-    const sc = gpu ? { ...scenario, gpu } : scenario;
-    return scoreCase(c, evaluate(sc, { engine }));
+  return prepared.map(({ case: c, scenario, reason, software }) => {
+    const gpu = scenario && gpus.find((g) => g.name === scenario.gpu.name);
+    const result = scenario ? scoreCase(c, evaluate(gpu ? { ...scenario, gpu } : scenario, { engine })) : scoreCase(c, null, reason);
+    return software ? { ...result, software } : result;
   });
 }
 

@@ -21,6 +21,22 @@
  * sources, or one dominated by a source with hundreds of cases, gives the spread WITHIN a source
  * and covers a new source's runs far less than 80 % of the time (61.5 % under `--cv source`
  * with per-case quantiles and no source minimum, issue 16).
+ * A prediction the model knows it does not represent (a case or scenario with a `not modelled`
+ * setting: schema/software.ts notModelled, e.g. a HybridEP dispatcher, an MXFP8 recipe, attention
+ * sinks, a pipeline engine's stack cost) first tries the same three levels over the residuals of
+ * NOT-MODELLED cases only (pools `not-modelled ...`, same MIN_GROUP and MIN_SOURCES, the third
+ * level too), and falls back to the pools above, over every residual, when none qualifies (the
+ * pool name says so). The model's error on such a run includes the effect of what it ignores,
+ * which the modelled cases' residuals say nothing about. A modelled prediction pools over EVERY
+ * residual, not the modelled ones only: measured under `validate --cv source` (issue 16, 457
+ * cases), modelled-only pools covered 65.9 % of the modelled cases with a median interval width
+ * of 16.3 % against 80.5 % and 23.9 % with every residual. The other sources' modelled residuals
+ * understate how far a new source's runs fall (a source's own scatter is part of what it brings,
+ * and a modelled case may still use a setting nobody flagged), so dropping residuals for being
+ * not modelled would be a choice the data reject. Under `--cv source` on the dev files the
+ * not-modelled pools do not qualify yet: only three sources have not-modelled cases, so with the
+ * case's own source left out two remain (< MIN_SOURCES); `evaluate` (no source left out) uses
+ * them.
  * The table is data (validation/residuals.json, written by tools/residuals.ts from `validate --cv
  * source`); io/ loads it and passes it in, this module never reads files.
  */
@@ -41,6 +57,8 @@ export interface Residual {
   software: string;
   /** predicted / measured - 1 of throughput, cross-validated. */
   throughputRel: number;
+  /** The settings of the case the model does not represent (score.ts `software.notModelled`); absent or empty: none. */
+  notModelled?: string[];
 }
 
 export interface ResidualTable {
@@ -56,13 +74,19 @@ export interface ResidualTable {
 export interface IntervalKey {
   generation: string;
   software: string;
+  /** Whether the prediction uses a setting the model does not represent (it then looks in the not-modelled pools first). */
+  notModelled?: boolean;
 }
 
 export interface ThroughputQuantiles {
   /** 10th and 90th percentiles of r = predicted / measured - 1. */
   q10: number;
   q90: number;
-  /** Which pool gave them (`hopper / megatron-core`, `hopper / all software`, `all cases`) and its size. */
+  /**
+   * Which pool gave them (`hopper / megatron-core`, `hopper / all software`, `all cases`; with the
+   * prefix `not-modelled cases, ` from the not-modelled residuals; a not-modelled prediction that
+   * found too few of them says so after the pool) and its size.
+   */
   pool: string;
   n: number;
   /** How many sources the pool's residuals come from. */
@@ -97,6 +121,20 @@ export function sourceWeightedQuantile(group: readonly Residual[], q: number): n
   return weightedQuantile(group.map((r) => r.throughputRel), group.map((r) => 1 / count.get(r.source)!), q);
 }
 
+/** Whether a residual's case used a setting the model does not represent. */
+export function isNotModelled(r: Residual): boolean {
+  return (r.notModelled?.length ?? 0) > 0;
+}
+
+/** The pools of one set of residuals, in the order the header gives (label prefix for the not-modelled ones). */
+function poolsOf(rs: readonly Residual[], key: IntervalKey, prefix: string): [string, Residual[]][] {
+  return [
+    [`${prefix}${key.generation} / ${key.software}`, rs.filter((r) => r.generation === key.generation && r.software === key.software)],
+    [`${prefix}${key.generation} / all software`, rs.filter((r) => r.generation === key.generation)],
+    [prefix ? `${prefix}all generations` : 'all cases', [...rs]],
+  ];
+}
+
 /**
  * The q10 and q90 of the residuals comparable to `key` (pooling rule in the header); null when
  * the table holds fewer than MIN_GROUP residuals in all. `exclude` leaves residuals out (the
@@ -104,16 +142,15 @@ export function sourceWeightedQuantile(group: readonly Residual[], q: number): n
  */
 export function residualQuantiles(table: ResidualTable, key: IntervalKey, exclude?: (r: Residual) => boolean): ThroughputQuantiles | null {
   const rs = exclude ? table.residuals.filter((r) => !exclude(r)) : table.residuals;
-  const pools: [string, Residual[]][] = [
-    [`${key.generation} / ${key.software}`, rs.filter((r) => r.generation === key.generation && r.software === key.software)],
-    [`${key.generation} / all software`, rs.filter((r) => r.generation === key.generation)],
-    ['all cases', rs],
-  ];
+  const general = poolsOf(rs, key, '');
+  const pools = key.notModelled ? [...poolsOf(rs.filter(isNotModelled), key, 'not-modelled cases, '), ...general] : general;
   for (const [i, [pool, group]] of pools.entries()) {
     const last = i === pools.length - 1;
-    if (group.length < MIN_GROUP || (!last && new Set(group.map((r) => r.source)).size < MIN_SOURCES)) continue;
     const sources = new Set(group.map((r) => r.source)).size;
-    return { q10: sourceWeightedQuantile(group, 0.1), q90: sourceWeightedQuantile(group, 0.9), pool, n: group.length, sources };
+    if (group.length < MIN_GROUP || (!last && sources < MIN_SOURCES)) continue;
+    // A not-modelled prediction that found too few not-modelled residuals says so.
+    const fellBack = key.notModelled && i >= pools.length - general.length ? ' (too few not-modelled cases)' : '';
+    return { q10: sourceWeightedQuantile(group, 0.1), q90: sourceWeightedQuantile(group, 0.9), pool: pool + fellBack, n: group.length, sources };
   }
   return null;
 }
@@ -138,12 +175,13 @@ export function softwareKey(c: { software?: unknown; source: { title?: string | 
 
 /**
  * The evaluation with its 80 % intervals (throughput.interval80, step.secondsInterval80,
- * run.idealDaysInterval80) from the residuals comparable to its GPU and software; unchanged when
- * the table has too few residuals.
+ * run.idealDaysInterval80) from the residuals comparable to its GPU and software, and to whether
+ * it uses a setting the model does not represent (`notModelled`, io/load.ts SoftwareInEffect);
+ * unchanged when the table has too few residuals.
  */
-export function withIntervals(ev: Evaluation, table: ResidualTable, gpuName: string, software?: string): Evaluation {
+export function withIntervals(ev: Evaluation, table: ResidualTable, gpuName: string, software?: string, notModelled: readonly string[] = []): Evaluation {
   const generation = table.generations[gpuName] ?? gpuName;
-  const q = residualQuantiles(table, { generation, software: software ?? 'unknown' });
+  const q = residualQuantiles(table, { generation, software: software ?? 'unknown', notModelled: notModelled.length > 0 });
   if (!q) return ev;
   return {
     ...ev,
@@ -157,13 +195,15 @@ export function withIntervals(ev: Evaluation, table: ResidualTable, gpuName: str
 export function residualsOf(cases: readonly ValidationCase[], results: readonly CaseResult[], generationOf: (c: ValidationCase) => string): Residual[] {
   return cases.flatMap((c, i) => {
     const r = results[i].errors.throughputRel;
-    return r === null || results[i].skipped ? [] : [{ id: c.id, source: results[i].source, generation: generationOf(c), software: softwareKey(c as never, results[i].source), throughputRel: r }];
+    const nm = results[i].software?.notModelled ?? [];
+    return r === null || results[i].skipped ? [] : [{ id: c.id, source: results[i].source, generation: generationOf(c), software: softwareKey(c as never, results[i].source), throughputRel: r, ...(nm.length ? { notModelled: [...nm] } : {}) }];
   });
 }
 
 /**
  * Each result with its 80 % throughput interval (predicted.interval80, tokens/s per GPU), from the
- * table's residuals comparable to the case, leaving out the case's own source: no case's own
+ * table's residuals comparable to the case (its `software.notModelled` chooses the not-modelled
+ * pools first), leaving out the case's own source: no case's own
  * residual (nor its source's) widens or centres its interval. `held` 'gpu' (leave-one-generation-
  * out) also leaves out every residual of the case's generation: the interval a user planning on a
  * generation with no measured run would get.
@@ -174,7 +214,7 @@ export function withCaseIntervals(cases: readonly ValidationCase[], results: rea
     const c = cases[i];
     const generation = generationOf(c);
     const exclude = (x: Residual) => x.source === r.source || (held === 'gpu' && x.generation === generation);
-    const q = residualQuantiles(table, { generation, software: softwareKey(c as never, r.source) }, exclude);
+    const q = residualQuantiles(table, { generation, software: softwareKey(c as never, r.source), notModelled: (r.software?.notModelled.length ?? 0) > 0 }, exclude);
     return { ...r, predicted: { ...r.predicted, interval80: q ? throughputInterval(r.predicted.tokensPerSecondPerGpu, q) : null } };
   });
 }

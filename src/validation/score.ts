@@ -99,6 +99,8 @@ export interface ValidationSummary {
   assumedLayout: number;
   /** Share of the cases with an 80 % interval whose measured throughput falls inside it (absent when no case has one). */
   intervalCoverage80?: number | null;
+  /** Median relative width of those intervals, (high - low) / predicted (absent when no case has one): coverage bought by width shows here. */
+  intervalWidth80?: number | null;
 }
 
 /**
@@ -111,6 +113,12 @@ export function insideInterval(r: CaseResult): boolean | null {
   if (!iv || e === null || r.skipped) return null;
   const measured = r.predicted!.tokensPerSecondPerGpu / (1 + e);
   return measured >= iv[0] && measured <= iv[1];
+}
+
+/** The relative width (high - low) / predicted of the case's 80 % interval; null without one. */
+export function intervalWidth(r: CaseResult): number | null {
+  const iv = r.predicted?.interval80;
+  return iv && !r.skipped && r.predicted!.tokensPerSecondPerGpu > 0 ? (iv[1] - iv[0]) / r.predicted!.tokensPerSecondPerGpu : null;
 }
 
 /** Quantile q in [0, 1] of unsorted values (run/stats percentile, Hyndman-Fan type 7); null when empty. */
@@ -126,6 +134,7 @@ export function summarise(results: CaseResult[]): ValidationSummary {
   const mem = done.map((r) => r.errors.memoryRel).filter((x): x is number => x !== null).map(Math.abs);
   const fitScored = done.filter((r) => r.fitsScored);
   const inside = done.map(insideInterval).filter((x): x is boolean => x !== null);
+  const widths = done.filter((r) => insideInterval(r) !== null).map(intervalWidth).filter((x): x is number => x !== null);
   return {
     cases: results.length,
     skipped: results.length - done.length,
@@ -137,7 +146,7 @@ export function summarise(results: CaseResult[]): ValidationSummary {
     softwareFallback: done.filter((r) => r.software?.fallback).length,
     notModelled: done.filter((r) => (r.software?.notModelled.length ?? 0) > 0).length,
     assumedLayout: done.filter((r) => (r.software?.assumed?.length ?? 0) > 0).length,
-    ...(inside.length ? { intervalCoverage80: inside.filter(Boolean).length / inside.length } : {}),
+    ...(inside.length ? { intervalCoverage80: inside.filter(Boolean).length / inside.length, intervalWidth80: quantile(widths, 0.5) } : {}),
   };
 }
 
