@@ -413,7 +413,11 @@ export function analyticStep(sc: Scenario, costs: StepCosts): StepResult {
     // (sumOthers ≤ (pp − 1)·tMax), so the formula above stands there. Uniform stages: t·(pp + (m − 1)/vpp).
     if (v > 1) pipeline += ((v - 1) / v) * Math.max(0, tMax + sumOthers - m * tMax);
   }
-  const ppSeconds = pp === 1 ? 0 : 2 * (pp - 1) * costs.ppSendSeconds + (overlap.pp ? 0 : 2 * m * vpp * costs.ppSendSeconds);
+  // Without overlap each chunk pass blocks on its send: forward to rank s + 1, backward to s − 1.
+  // With several ranks on a node, the busiest rank (one at a node boundary) sends one way over the
+  // network and the other over NVLink, as the DES routes them (des/graph.ts sendLink).
+  const sendPair = costs.placements.pp.membersPerNode > 1 ? costs.ppSendSeconds + costs.ppSendSecondsSameNode : 2 * costs.ppSendSeconds;
+  const ppSeconds = pp === 1 ? 0 : 2 * (pp - 1) * costs.ppSendSeconds + (overlap.pp ? 0 : m * vpp * sendPair);
 
   // DP: stage s finishes its last backward about s backward-times (chunk backward-times when
   // interleaved) before stage 0 in the drain, which the reduce tail can run into; the gathers

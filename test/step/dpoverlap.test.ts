@@ -120,3 +120,24 @@ describe('closed form and DES agree on the overlapped DP collectives', () => {
       }
   });
 });
+
+describe('PP sends without overlap in closed form', () => {
+  it('the busiest rank at a node boundary sends one way over the network and the other over NVLink, as the DES routes them', () => {
+    // pp 4 with 2 ranks a node: rank 1 sends forward to rank 2 over the NIC (0.3 s) and backward
+    // to rank 0 over NVLink (0.1 s). m = 8 micro-batches: 8·(0.3 + 0.1) blocking, plus the fill
+    // and drain chain 2·3·0.3 = 5.0 s (it was 2·8·0.3 + 1.8 = 6.6 s, every send over the NIC).
+    for (const m of [4, 8, 16]) {
+      const sc = shapedScenario({ pp: 4, m, schedule: '1f1b', layersPerStage: 2, overlap: { pp: false } });
+      const c = zeroCommCosts(sc, layer(1, 1.5, 0.75));
+      c.placements = { ...c.placements, pp: { ...c.placements.pp, membersPerNode: 2, nodes: 2 } };
+      c.ppSendSeconds = 0.3;
+      c.ppSendSecondsSameNode = 0.1;
+      const a = analyticStep(sc, c);
+      expect(a.breakdown.ppSeconds).toBeCloseTo(1.8 + m * 0.4, 9);
+      // Above the DES by at most the fill and drain chain the closed form adds on top.
+      const d = desStep(sc, c);
+      expect(a.stepSeconds - d.stepSeconds).toBeGreaterThanOrEqual(0);
+      expect(a.stepSeconds - d.stepSeconds).toBeLessThanOrEqual(1.8 + 1e-9);
+    }
+  });
+});
