@@ -16,7 +16,12 @@
  *   schedules.py, Megatron-Core 0.7-0.8); without interleaving the grad sync is enabled for the
  *   last micro-batch only (no_sync_func around the others) and the bucket hooks fire as the
  *   buckets fill. Under interleaving the chunks finished early in the last micro-batch group are
- *   covered by the later chunks' backward, not only by one micro-batch's backward.
+ *   covered by the later chunks' backward, not only by one micro-batch's backward. Not
+ *   followed (in either engine): Megatron's bucket size (max(40M, 1M·dp) parameters on chunk 0,
+ *   one bucket per later chunk: training.py get_model disable_bucketing; the software profile's
+ *   dpBucketParams is not read yet), the embedding's bucket reduced last on a single rank (the
+ *   extras are one bucket at the LM head's end here), and the grad sync of rank s held back by s
+ *   backward micro-chunks to launch with rank 0's (grad_sync_microbatch_id).
  *   ZeRO-3 does both per micro-batch and per layer, so each micro-batch exposes its first layer's
  *   gather and last layer's reduce-scatter.
  */
