@@ -269,7 +269,8 @@ export class Bounds {
     // The exposed DP time of analyticStep's stage 0 (slack 0), at these times.
     const dp = exposedDpSeconds(
       { paramGatherSeconds: d.gatherSeconds, gradientSeconds: d.gradientSeconds, perMicroBatch: d.perMicroBatch },
-      { microBatches: m, forwardSeconds: fwd, backwardSeconds: bwd, layers: l0, overlap: this.sc.plan.overlap.dp },
+      // Interleaved, the last micro-batch group (pp micro-batches: the space keeps m a multiple of pp) covers the early chunks.
+      { microBatches: m, forwardSeconds: fwd, backwardSeconds: bwd, layers: l0, overlap: this.sc.plan.overlap.dp, coverMicroBatches: c.schedule === 'interleaved-1f1b' && c.pp > 1 ? Math.min(m, c.pp) : 1 },
     );
     return Math.max(0, dp) + d.optimizerSeconds;
   }
