@@ -8,7 +8,7 @@ import type { ParallelLayout } from '../../plan/layout.js';
 import { attentionWidths } from '../../model/resolved.js';
 import { attendedKeysPerQuery, attentionSpanTokens, type LayerKind } from '../../model/layers.js';
 import { sharedExpertsFfnTotal } from '../../model/params.js';
-import { gemmSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
+import { gemmShapeSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
 import { cudnnSinkAttentionSeconds } from './attention.js';
 import type { Gpu } from '../../schema/system.js';
 
@@ -66,7 +66,7 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
   // fp8/fp4 GEMMs first cast their bf16 input (read 2 B, write 1 B per element) and weight; the
   // casts are memory-bound kernels (Transformer Engine quantises activations per GEMM call).
   const castBytesPerElement = precision === 'bf16' ? 0 : 3;
-  const gemm = (m: number, k: number, n: number) => gemmSeconds(gpu, precision, 2 * m * k * n) + (castBytesPerElement ? memoryBoundSeconds(gpu, castBytesPerElement * (m * k + k * n)) : 0);
+  const gemm = (m: number, k: number, n: number) => gemmShapeSeconds(gpu, precision, m, k, n) + (castBytesPerElement ? memoryBoundSeconds(gpu, castBytesPerElement * (m * k + k * n)) : 0);
   // Forward GEMM time of the attention projections and a dense MLP for T tokens on one GPU.
   // MLA: the down-projections (to the query and key/value latents) run whole on every TP rank, the
   // up-projections split by heads; otherwise one fused QKV projection split by heads.
@@ -97,7 +97,11 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
       // reads 2 + mask 1 and writes 2, softmax reads 2 + its output 2 and writes 2, QKᵀ's gradient
       // reads 2 (21).
       const scores = ((microBatch * (model.heads / tp) * s * s) / cp) * scoresRatio;
-      const bmm = gemmSeconds(gpu, 'bf16', 2 * attnFlops);
+      // QKᵀ and AV are batched GEMMs per head (queries × head dim × keys): their efficiency is read
+      // at the batch of squares with that shape's intensity (system/compute.ts gemmShapeSeconds).
+      const queries = s / cp;
+      const keys = s * scoresRatio;
+      const bmm = gemmShapeSeconds(gpu, 'bf16', queries, model.qkHeadDim, keys, (2 * attnFlops) / (2 * queries * model.qkHeadDim * keys));
       return { fwd: bmm + memoryBoundSeconds(gpu, 13 * scores), bwd: 2 * bmm + memoryBoundSeconds(gpu, 21 * scores) };
     }
     // Flash-attention backward does 2.5× the forward FLOPs (it recomputes QKᵀ; Dao 2023 §3).
