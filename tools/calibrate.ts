@@ -5,7 +5,7 @@
  * case), with src/validation/calibrate.ts (the fit `validate --cv source` repeats per held-out
  * source), and prints the fitted multipliers. The profile YAML is then edited by hand with the
  * result and a comment; nothing here writes files.
- *   npx tsx tools/calibrate.ts h100-sxm-80gb [case file]   (ENGINE=analytic: the closed form, ~5x faster, for exploring;
+ *   npx tsx tools/calibrate.ts h100-sxm-80gb [case files...]   (ENGINE=analytic: the closed form, ~5x faster, for exploring;
  *   FIX=bf16,attn,... holds multipliers; CAP=0.5 is the per-case cap on |error| in the robust loss; SHIFT, SHIFT8 start the size shifts)
  *   FROM=base: refit from the UNFITTED curve (the bundled one with validation/calibration.json's
  *   multipliers taken out, as `validate --cv` does), starting at the recorded multipliers and
@@ -21,8 +21,8 @@ import { fitGpu, unapplyFit, NO_FIT, type FitParam } from '../src/validation/cal
 import { loadCalibration } from '../src/io/calibration.js';
 
 const gpuName = process.argv[2] ?? 'h100-sxm-80gb';
-const file = process.argv[3] ?? 'validation/cases-dev.json';
-const cases = (JSON.parse(readFileSync(file, 'utf8')) as unknown[]).map((c) => CaseSchema.parse(c));
+const files = process.argv.length > 3 ? process.argv.slice(3) : ['validation/cases-dev.json'];
+const cases = files.flatMap((file) => (JSON.parse(readFileSync(file, 'utf8')) as unknown[]).map((c) => CaseSchema.parse(c)));
 const profiles = packageProfiles();
 const record = process.env.FROM === 'base' ? loadCalibration().gpus[gpuName] : undefined;
 if (process.env.FROM === 'base' && !record) throw new Error(`no calibration record for ${gpuName} in validation/calibration.json`);
