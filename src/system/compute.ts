@@ -32,53 +32,33 @@ export function peakFlopsPerSecond(gpu: Gpu, precision: Precision): number {
   return (p === 'fp4' ? gpu.peakFlops.fp4 : p === 'fp8' ? gpu.peakFlops.fp8 : undefined) ?? gpu.peakFlops.bf16;
 }
 
-/**
- * Arithmetic intensity of an m×k by k×n GEMM, FLOPs per byte with 2-byte elements: 2mnk FLOPs over
- * 2(mk + kn + mn) bytes = mnk / (mk + kn + mn) (NVIDIA, "Matrix Multiplication Background" User's
- * Guide, DU-09799-001, ch. 2 "Math And Memory Bounds"; its example, M×N×K = 8192×128×8192, is
- * 124.1 FLOPS/B, and 8192³ is 2730).
- */
-export function gemmIntensity(m: number, k: number, n: number): number {
-  return (m * k * n) / (m * k + k * n + m * n);
-}
-
-/**
- * Share of an m×k×n GEMM's FLOPs that the square GEMM with the same arithmetic intensity has:
- * a square of edge s has intensity s/3, so the equivalent edge is 3·AI and the share is
- * (3·AI)³ / (mnk). It is 1 for a square and below 1 for any other shape (AM-GM:
- * mk + kn + mn ≥ 3(mnk)^⅔), so a skinny GEMM (one small dimension: few tokens per expert, a
- * narrow TP shard) reads the efficiency curve where a small square GEMM sits, as it reuses each
- * loaded tile no more than that square would (the guide: a GEMM with any dimension near the
- * tile size is memory-limited however many FLOPs it has).
- */
-export function gemmShapeFactor(m: number, k: number, n: number): number {
-  if (m <= 0 || k <= 0 || n <= 0) return 0;
-  return Math.min(1, (27 * (m * k * n) ** 2) / (m * k + k * n + m * n) ** 3);
-}
-
-/**
- * Seconds for GEMMs of `flops` FLOPs at `precision`, from peak × efficiency, the efficiency read
- * off the profile's curve at `curveFlops` (default: the FLOPs themselves, a square GEMM's key).
- */
-export function gemmSeconds(gpu: Gpu, precision: Precision, flops: number, curveFlops = flops): number {
+/** Seconds for one GEMM of `flops` FLOPs at `precision`, from peak × size-dependent efficiency. */
+export function gemmSeconds(gpu: Gpu, precision: Precision, flops: number): number {
   if (flops <= 0) return 0;
   const p = gemmPrecision(gpu, precision);
   const curve = (p === 'fp4' ? gpu.efficiency.gemm.fp4 ?? gpu.efficiency.gemm.fp8 : p === 'fp8' ? gpu.efficiency.gemm.fp8 : undefined) ?? gpu.efficiency.gemm.bf16;
-  const eff = interpolateCurve(curve, curveFlops / 1e9);
+  const eff = interpolateCurve(curve, flops / 1e9);
   const seconds = flops / (peakFlopsPerSecond(gpu, p) * eff);
   return p === 'bf16' ? seconds : seconds * (1 + gpu.efficiency.fp8Overhead);
 }
 
 /**
- * Seconds for `batch` GEMMs of an m×k by k×n product (2mnk FLOPs each). The profile's efficiency
- * curve is keyed on the FLOPs of square GEMMs (the MAMF microbenchmark's shape); a GEMM of any
- * shape reads it at the FLOPs of `batch` squares with its arithmetic intensity (gemmShapeFactor),
- * so a square GEMM gets exactly the curve's value and a skinny one the value of its equivalent
- * square.
+ * Seconds for `batch` GEMMs of an m×k by k×n product (2mnk FLOPs each), by the roofline of NVIDIA's
+ * "Matrix Multiplication Background" guide (ch. 2 "Math And Memory Bounds"): the longer of the
+ * math time (peak × the profile's size curve, keyed on the FLOPs as for a square GEMM) and the
+ * memory time, reading A and B at the GEMM's precision and writing C in 16 bits once each
+ * (mk + kn inputs, mn outputs) at the profile's HBM rate for memory-bound kernels. A GEMM whose
+ * arithmetic intensity, mnk / (mk + kn + mn) FLOPs per byte at 2-byte elements, is below the
+ * GPU's FLOPs-per-byte ratio is memory-limited (the guide's 8192×128×8192 example: 124.1 against
+ * V100's 138.9); a large square one (intensity s/3) is math-limited and gets the curve's value.
  */
 export function gemmShapeSeconds(gpu: Gpu, precision: Precision, m: number, k: number, n: number, batch = 1): number {
-  const flops = 2 * m * k * n * batch;
-  return gemmSeconds(gpu, precision, flops, flops * gemmShapeFactor(m, k, n));
+  if (m <= 0 || k <= 0 || n <= 0 || batch <= 0) return 0;
+  const p = gemmPrecision(gpu, precision);
+  const inputBytes = p === 'fp4' ? 0.5 : p === 'fp8' ? 1 : 2;
+  const math = gemmSeconds(gpu, precision, 2 * m * k * n * batch);
+  const memory = memoryBoundSeconds(gpu, batch * (inputBytes * (m * k + k * n) + 2 * m * n));
+  return Math.max(math, memory);
 }
 
 export type AttentionKernel = 'flash' | 'flash2' | 'flash1';

@@ -1,79 +1,72 @@
 /**
- * Shape-aware GEMM time (src/system/compute.ts): the efficiency curve is keyed on square GEMMs, and
- * an m×k×n GEMM reads it at the square with its arithmetic intensity. Hand-worked values from
- * NVIDIA's "Matrix Multiplication Background" User's Guide (DU-09799-001, ch. 2): intensity =
- * MNK / (MK + NK + MN) FLOPS/B at 2-byte elements; M×N×K = 8192×128×8192 gives 124.1 FLOPS/B and
- * 8192³ gives 2730.
+ * GEMM time by shape (src/system/compute.ts gemmShapeSeconds): the roofline of NVIDIA's "Matrix
+ * Multiplication Background" User's Guide (DU-09799-001, ch. 2 "Math And Memory Bounds"): the
+ * longer of the math time and the time to move A, B and C once. Arithmetic intensity at 2-byte
+ * elements is MNK / (MK + NK + MN) FLOPS/B; the guide's example M×N×K = 8192×128×8192 has 124.1
+ * and is memory-limited on a V100 (138.9 FLOPS:B), 8192³ has 2730 and is math-limited.
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { gemmIntensity, gemmShapeFactor, gemmSeconds, gemmShapeSeconds } from '../../src/system/compute.js';
+import { gemmSeconds, gemmShapeSeconds, memoryBoundSeconds } from '../../src/system/compute.js';
 import { tiny } from '../step/helpers.js';
 import type { Gpu } from '../../src/schema/system.js';
 
-/** The tiny scenario's GPU with a round two-point bf16 curve: 50 % at 1 GFLOP, 80 % at 1000 GFLOP. */
-function roundGpu(): Gpu {
+/**
+ * A V100-like GPU with round numbers: 125 TFLOP/s dense peak and 0.9 TB/s HBM at full efficiency
+ * (FLOPS:B 138.9, the guide's V100 figure), and a flat 100 % GEMM curve so the math time is FLOPs/peak.
+ */
+function v100Like(): Gpu {
   const g = structuredClone(tiny().gpu);
-  g.peakFlops = { bf16: 1e15 };
-  g.efficiency.gemm = { bf16: [[1, 0.5], [1000, 0.8]] };
+  g.peakFlops = { bf16: 125e12 };
+  g.hbm.bandwidth = 0.9e12;
+  g.efficiency.hbm = 1;
+  g.efficiency.gemm = { bf16: [[1, 1], [1000, 1]] };
   return g;
 }
 
-describe('arithmetic intensity (NVIDIA Matrix Multiplication Background, ch. 2)', () => {
-  it("the guide's examples: 8192×128×8192 is 124.1 FLOPS/B, 8192³ is 2730", () => {
-    // gemmIntensity takes (m, k, n); the guide's M×N×K = 8192×128×8192 is m 8192, k 8192, n 128.
-    expect(gemmIntensity(8192, 8192, 128)).toBeCloseTo(124.1, 1);
-    expect(gemmIntensity(8192, 8192, 8192)).toBeCloseTo(2730.7, 1);
-  });
-  it('the shape factor: 1 for a square, (3·124.12)³ / (8192²·128) = 0.00601 for the skinny example', () => {
-    expect(gemmShapeFactor(4096, 4096, 4096)).toBeCloseTo(1, 12);
-    // equivalent edge 3 × 124.121 = 372.36; 372.36³ = 5.1630e7; 8192·8192·128 = 8.5899e9
-    expect(gemmShapeFactor(8192, 8192, 128)).toBeCloseTo(0.006011, 5);
-    expect(gemmShapeFactor(0, 8192, 128)).toBe(0);
-  });
-  it('property: in (0, 1], symmetric in m, k, n, and 1 only for a square', () => {
-    const dim = fc.integer({ min: 1, max: 65536 });
-    fc.assert(fc.property(dim, dim, dim, (m, k, n) => {
-      const f = gemmShapeFactor(m, k, n);
-      expect(f).toBeGreaterThan(0);
-      expect(f).toBeLessThanOrEqual(1);
-      for (const [a, b, c] of [[k, n, m], [n, m, k], [k, m, n]]) expect(gemmShapeFactor(a, b, c)).toBeCloseTo(f, 12);
-      if (m !== k || k !== n) expect(f).toBeLessThan(1 - 1e-12);
-    }));
-  });
-});
-
-describe('GEMM seconds by shape', () => {
-  it('a square GEMM reads the curve exactly as before (keyed on its FLOPs)', () => {
-    const g = roundGpu();
-    // 2·1000³ = 2 GFLOP: 0.5 + 0.3·log(2)/log(1000) = 0.53010 efficiency
-    const eff = 0.5 + (0.3 * Math.log(2)) / Math.log(1000);
-    expect(gemmShapeSeconds(g, 'bf16', 1000, 1000, 1000)).toBeCloseTo(2e9 / (1e15 * eff), 15);
-    expect(gemmShapeSeconds(g, 'bf16', 1000, 1000, 1000)).toBe(gemmSeconds(g, 'bf16', 2e9));
-  });
-  it("the guide's skinny GEMM reads the curve at its equivalent square: 17.18 GFLOP keyed as 0.103 GFLOP", () => {
-    const g = roundGpu();
+describe('GEMM roofline (NVIDIA Matrix Multiplication Background, ch. 2)', () => {
+  it("the guide's 8192×128×8192 GEMM (124.1 FLOPS/B) is memory-limited on a V100-like GPU", () => {
+    const g = v100Like();
+    // m 8192 (M), k 8192 (K), n 128 (N). Bytes: 2·(8192·8192 + 8192·128) + 2·8192·128 = 138,412,032.
+    const bytes = 2 * (8192 * 8192 + 8192 * 128) + 2 * 8192 * 128;
+    expect(bytes).toBe(138_412_032);
     const flops = 2 * 8192 * 8192 * 128; // 17.18 GFLOP
-    // By FLOPs alone: 0.5 + 0.3·log(17.18)/log(1000) = 0.6235. Its equivalent square has
-    // 17.18 × 0.006011 = 0.1033 GFLOP, below the curve's first point: 0.5, so 25 % slower.
-    expect(gemmSeconds(g, 'bf16', flops)).toBeCloseTo(flops / (1e15 * 0.62350), 9);
-    expect(gemmShapeSeconds(g, 'bf16', 8192, 8192, 128)).toBeCloseTo(flops / (1e15 * 0.5), 12);
+    expect(flops / bytes).toBeCloseTo(124.1, 1);
+    // math 17.18e9 / 125e12 = 137.4 µs; memory 138.41e6 / 0.9e12 = 153.8 µs: memory-limited
+    expect(gemmSeconds(g, 'bf16', flops)).toBeCloseTo(137.44e-6, 8);
+    expect(gemmShapeSeconds(g, 'bf16', 8192, 8192, 128)).toBeCloseTo(153.79e-6, 8);
   });
-  it('a batch of GEMMs reads the curve at the batch of equivalent squares', () => {
-    const g = roundGpu();
-    // 64 GEMMs 2048×128×2048 (attention scores of 64 heads): 2·2048²·128 = 1.0737 GFLOP each;
-    // intensity 113.78, equivalent edge 341.33, 2·341.33³ = 0.079536 GFLOP per square, ×64 = 5.0903.
-    const flops = 64 * 2 * 2048 * 128 * 2048;
-    const eff = 0.5 + (0.3 * Math.log(64 * 2 * 341.333 ** 3 / 1e9)) / Math.log(1000);
-    expect(gemmShapeSeconds(g, 'bf16', 2048, 128, 2048, 64)).toBeCloseTo(flops / (1e15 * eff), 9);
+  it("8192³ (2730 FLOPS/B) is math-limited: exactly the size curve's time", () => {
+    const g = v100Like();
+    const flops = 2 * 8192 ** 3;
+    // math 1.0995e12 / 125e12 = 8.796 ms; memory 2·3·8192² B / 0.9e12 = 0.447 ms
+    expect(gemmShapeSeconds(g, 'bf16', 8192, 8192, 8192)).toBe(gemmSeconds(g, 'bf16', flops));
+    expect(gemmShapeSeconds(g, 'bf16', 8192, 8192, 8192)).toBeCloseTo(8.796e-3, 6);
   });
-  it('property: at equal FLOPs no shape is faster than the square', () => {
-    const g = roundGpu();
-    const pow = fc.integer({ min: 6, max: 16 });
-    fc.assert(fc.property(pow, pow, pow, (a, b, c) => {
-      const [m, k, n] = [2 ** a, 2 ** b, 2 ** c];
-      const edge = Math.cbrt(m * k * n);
-      expect(gemmShapeSeconds(g, 'bf16', m, k, n)).toBeGreaterThanOrEqual(gemmShapeSeconds(g, 'bf16', edge, edge, edge) * (1 - 1e-12));
+  it('fp8 reads its inputs at 1 byte and writes a 16-bit output', () => {
+    const g = v100Like();
+    g.peakFlops = { bf16: 125e12, fp8: 250e12 };
+    g.efficiency.gemm.fp8 = [[1, 1], [1000, 1]];
+    g.efficiency.fp8Overhead = 0;
+    // 8192×8192×128: bytes 8192·8192 + 8192·128 + 2·8192·128 = 70,254,592 → 78.06 µs > math 68.7 µs
+    expect(gemmShapeSeconds(g, 'fp8', 8192, 8192, 128)).toBeCloseTo(70_254_592 / 0.9e12, 12);
+  });
+  it('a batch of GEMMs moves each one its operands', () => {
+    const g = v100Like();
+    expect(gemmShapeSeconds(g, 'bf16', 8192, 8192, 128, 4)).toBeCloseTo(4 * gemmShapeSeconds(g, 'bf16', 8192, 8192, 128), 12);
+    expect(gemmShapeSeconds(g, 'bf16', 0, 8192, 128)).toBe(0);
+  });
+  it('property: never faster than either bound, and equal to one of them', () => {
+    const sc = tiny();
+    const dim = fc.integer({ min: 1, max: 1 << 16 });
+    fc.assert(fc.property(dim, dim, dim, fc.constantFrom('bf16' as const, 'fp8' as const), (m, k, n, p) => {
+      const t = gemmShapeSeconds(sc.gpu, p, m, k, n);
+      const math = gemmSeconds(sc.gpu, p, 2 * m * k * n);
+      const bytes = (sc.gpu.peakFlops.fp8 !== undefined && p === 'fp8' ? 1 : 2) * (m * k + k * n) + 2 * m * n;
+      const memory = memoryBoundSeconds(sc.gpu, bytes);
+      expect(t).toBeGreaterThanOrEqual(math);
+      expect(t).toBeGreaterThanOrEqual(memory);
+      expect(t === math || t === memory).toBe(true);
     }));
   });
 });

@@ -8,7 +8,7 @@ import type { ParallelLayout } from '../../plan/layout.js';
 import { attentionWidths } from '../../model/resolved.js';
 import { attendedKeysPerQuery, attentionSpanTokens, type LayerKind } from '../../model/layers.js';
 import { sharedExpertsFfnTotal } from '../../model/params.js';
-import { gemmShapeSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
+import { gemmSeconds, gemmShapeSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
 import { cudnnSinkAttentionSeconds } from './attention.js';
 import type { Gpu } from '../../schema/system.js';
 
@@ -97,11 +97,9 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
       // reads 2 + mask 1 and writes 2, softmax reads 2 + its output 2 and writes 2, QKᵀ's gradient
       // reads 2 (21).
       const scores = ((microBatch * (model.heads / tp) * s * s) / cp) * scoresRatio;
-      // QKᵀ and AV are batched GEMMs per head (queries × head dim × keys): their efficiency is read
-      // at the batch of squares with that shape's intensity (system/compute.ts gemmShapeSeconds).
-      const queries = s / cp;
-      const keys = s * scoresRatio;
-      const bmm = gemmShapeSeconds(gpu, 'bf16', queries, model.qkHeadDim, keys, (2 * attnFlops) / (2 * queries * model.qkHeadDim * keys));
+      // The batched QKᵀ and AV GEMMs at their math time: their scores traffic, which bounds them
+      // from below on the memory side, is itemised beside them (not gemmShapeSeconds's roofline).
+      const bmm = gemmSeconds(gpu, 'bf16', 2 * attnFlops);
       return { fwd: bmm + memoryBoundSeconds(gpu, 13 * scores), bwd: 2 * bmm + memoryBoundSeconds(gpu, 21 * scores) };
     }
     // Flash-attention backward does 2.5× the forward FLOPs (it recomputes QKᵀ; Dao 2023 §3).
