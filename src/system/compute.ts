@@ -42,6 +42,25 @@ export function gemmSeconds(gpu: Gpu, precision: Precision, flops: number): numb
   return p === 'bf16' ? seconds : seconds * (1 + gpu.efficiency.fp8Overhead);
 }
 
+/**
+ * Seconds for `batch` GEMMs of an m×k by k×n product (2mnk FLOPs each), by the roofline of NVIDIA's
+ * "Matrix Multiplication Background" guide (ch. 2 "Math And Memory Bounds"): the longer of the
+ * math time (peak × the profile's size curve, keyed on the FLOPs as for a square GEMM) and the
+ * memory time, reading A and B at the GEMM's precision and writing C in 16 bits once each
+ * (mk + kn inputs, mn outputs) at the profile's HBM rate for memory-bound kernels. A GEMM whose
+ * arithmetic intensity, mnk / (mk + kn + mn) FLOPs per byte at 2-byte elements, is below the
+ * GPU's FLOPs-per-byte ratio is memory-limited (the guide's 8192×128×8192 example: 124.1 against
+ * V100's 138.9); a large square one (intensity s/3) is math-limited and gets the curve's value.
+ */
+export function gemmShapeSeconds(gpu: Gpu, precision: Precision, m: number, k: number, n: number, batch = 1): number {
+  if (m <= 0 || k <= 0 || n <= 0 || batch <= 0) return 0;
+  const p = gemmPrecision(gpu, precision);
+  const inputBytes = p === 'fp4' ? 0.5 : p === 'fp8' ? 1 : 2;
+  const math = gemmSeconds(gpu, precision, 2 * m * k * n * batch);
+  const memory = memoryBoundSeconds(gpu, batch * (inputBytes * (m * k + k * n) + 2 * m * n));
+  return Math.max(math, memory);
+}
+
 export type AttentionKernel = 'flash' | 'flash2' | 'flash1';
 /** FlashAttention-2 "yields around 2× speedup compared to FlashAttention" (Dao 2023, abstract). */
 const FA2_SPEEDUP_OVER_FA1 = 2;

@@ -8,7 +8,7 @@ import type { ParallelLayout } from '../../plan/layout.js';
 import { attentionWidths } from '../../model/resolved.js';
 import { attendedKeysPerQuery, attentionSpanTokens, type LayerKind } from '../../model/layers.js';
 import { sharedExpertsFfnTotal } from '../../model/params.js';
-import { gemmSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
+import { gemmSeconds, gemmShapeSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
 import { cudnnSinkAttentionSeconds } from './attention.js';
 import type { Gpu } from '../../schema/system.js';
 
@@ -66,7 +66,7 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
   // fp8/fp4 GEMMs first cast their bf16 input (read 2 B, write 1 B per element) and weight; the
   // casts are memory-bound kernels (Transformer Engine quantises activations per GEMM call).
   const castBytesPerElement = precision === 'bf16' ? 0 : 3;
-  const gemm = (m: number, k: number, n: number) => gemmSeconds(gpu, precision, 2 * m * k * n) + (castBytesPerElement ? memoryBoundSeconds(gpu, castBytesPerElement * (m * k + k * n)) : 0);
+  const gemm = (m: number, k: number, n: number) => gemmShapeSeconds(gpu, precision, m, k, n) + (castBytesPerElement ? memoryBoundSeconds(gpu, castBytesPerElement * (m * k + k * n)) : 0);
   // Forward GEMM time of the attention projections and a dense MLP for T tokens on one GPU.
   // MLA: the down-projections (to the query and key/value latents) run whole on every TP rank, the
   // up-projections split by heads; otherwise one fused QKV projection split by heads.
@@ -97,6 +97,8 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
       // reads 2 + mask 1 and writes 2, softmax reads 2 + its output 2 and writes 2, QKᵀ's gradient
       // reads 2 (21).
       const scores = ((microBatch * (model.heads / tp) * s * s) / cp) * scoresRatio;
+      // The batched QKᵀ and AV GEMMs at their math time: their scores traffic, which bounds them
+      // from below on the memory side, is itemised beside them (not gemmShapeSeconds's roofline).
       const bmm = gemmSeconds(gpu, 'bf16', 2 * attnFlops);
       return { fwd: bmm + memoryBoundSeconds(gpu, 13 * scores), bwd: 2 * bmm + memoryBoundSeconds(gpu, 21 * scores) };
     }
