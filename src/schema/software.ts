@@ -110,14 +110,15 @@ export function softwarePlanDefaults(sw: Software): Partial<Record<keyof Plan, u
 
 /**
  * fp8 recipes whose casts and GEMMs the step model costs (step/costs/compute.ts fp8CastTraffic):
- * per-tensor recipes everywhere, MXFP8 where its block scales are native to the tensor cores
- * (compute capability 10+, Blackwell). Rowwise and blockwise casts are costed, but their GEMM
- * kernels (CUTLASS rowwise-scaled on Hopper; software-scaled 1×128 blocks) run at the per-tensor
- * GEMM efficiency, so they are still reported.
+ * the per-tensor recipes. The other recipes' casts are costed, but their GEMM kernels run at the
+ * per-tensor GEMM efficiency although they are slower: MXFP8 block-scaled GEMMs on Blackwell
+ * "perform less efficiently than full tensor-wise FP8" (Megatron-Bridge performance summary;
+ * docs/research/software-profiles.md §5: tensorwise 2-12 % faster end to end on dense Llama),
+ * CUTLASS rowwise-scaled kernels on Hopper, software-scaled 1×128 blocks (DeepSeek-V3 §3.3.2).
  */
 function fp8RecipeNotModelled(recipe: string, computeCapability: number | undefined): string | null {
   if (recipe === 'delayed' || recipe === 'tensorwise') return null;
-  if (recipe === 'mxfp8') return (computeCapability ?? 0) >= 10 ? null : 'fp8 recipe mxfp8 before Blackwell (costed as Blackwell-native MXFP8)';
+  if (recipe === 'mxfp8' && (computeCapability ?? 0) < 10) return 'fp8 recipe mxfp8 before Blackwell (costed as Blackwell MXFP8 at per-tensor GEMM efficiency)';
   return `fp8 recipe ${recipe} GEMM kernel (casts costed; the GEMM at per-tensor efficiency)`;
 }
 

@@ -44,13 +44,14 @@ describe('fp8CastTraffic', () => {
 describe('lowPrecisionCastSeconds', () => {
   const gpu = tiny().gpu;
   const m = 8192, k = 4096, n = 14336;
-  const plan = { precision: 'fp8' as const, fp8Recipe: 'tensorwise' as const, fp8Casts: 'transformer-engine' as const, fp8WeightCast: 'per-micro-batch' as const, numMicroBatches: 8 };
+  const plan = { precision: 'fp8' as const, fp8Recipe: 'tensorwise' as const, fp8Casts: 'transformer-engine' as const, fp8WeightCast: 'per-micro-batch' as const, fp8PrimaryWeights: false, numMicroBatches: 8 };
   it('a third of the linear\'s forward+backward bytes per GEMM call (TE current scaling, Hopper: 6 B per element of x, dy and w)', () => {
     const g = { ...gpu, computeCapability: 9.0 };
     expect(lowPrecisionCastSeconds(g, plan, m, k, n)).toBeCloseTo(memoryBoundSeconds(g, (6 * m * k + 6 * m * n + 6 * k * n) / 3), 12);
   });
-  it('a weight cast once per step is spread over the micro-batches', () => {
+  it('a weight cast once per step (TE weight cache, or fp8 primary weights) is spread over the micro-batches', () => {
     const g = { ...gpu, computeCapability: 9.0 };
+    expect(lowPrecisionCastSeconds(g, { ...plan, fp8PrimaryWeights: true }, m, k, n)).toBe(lowPrecisionCastSeconds(g, { ...plan, fp8WeightCast: 'per-step' }, m, k, n));
     expect(lowPrecisionCastSeconds(g, { ...plan, fp8WeightCast: 'per-step' }, m, k, n)).toBeCloseTo(memoryBoundSeconds(g, (6 * m * k + 6 * m * n + (6 / 8) * k * n) / 3), 12);
     expect(lowPrecisionCastSeconds(g, { ...plan, fp8WeightCast: 'per-step' }, m, k, n)).toBeLessThan(lowPrecisionCastSeconds(g, plan, m, k, n));
   });
@@ -69,9 +70,10 @@ describe('lowPrecisionCastSeconds', () => {
 describe('fp8 settings reported as not modelled', () => {
   const plan = { precision: 'fp8' as const, tp: 1, ep: 1, recompute: 'none' as const };
   const sw = (lowPrecision: Record<string, unknown>) => SoftwareSchema.parse({ name: 't', lowPrecision });
-  it('per-tensor recipes and Blackwell MXFP8 are costed; MXFP8 before Blackwell and rowwise/blockwise GEMM kernels are reported', () => {
+  it('per-tensor recipes are costed; the block-scaled and rowwise GEMM kernels, and MXFP8 before Blackwell, are reported', () => {
     expect(notModelled(sw({ fp8Recipe: 'tensorwise' }), plan, 9.0)).toEqual([]);
-    expect(notModelled(sw({ fp8Recipe: 'mxfp8' }), plan, 10.0)).toEqual([]);
+    expect(notModelled(sw({ fp8Recipe: 'delayed' }), plan, 10.0)).toEqual([]);
+    expect(notModelled(sw({ fp8Recipe: 'mxfp8' }), plan, 10.0)).toEqual(['fp8 recipe mxfp8 GEMM kernel (casts costed; the GEMM at per-tensor efficiency)']);
     expect(notModelled(sw({ fp8Recipe: 'mxfp8' }), plan, 9.0)[0]).toMatch(/mxfp8 before Blackwell/);
     expect(notModelled(sw({ fp8Recipe: 'rowwise' }), plan, 9.0)[0]).toMatch(/rowwise GEMM kernel/);
   });

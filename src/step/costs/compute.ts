@@ -265,15 +265,17 @@ export function fp8CastTraffic(plan: Pick<ResolvedPlan, 'fp8Recipe' | 'fp8Casts'
  * Memory-bound seconds of quantising the operands of one GEMM call of a linear: a third of the
  * linear's forward-plus-backward traffic (fp8CastTraffic), since the step model charges each
  * linear three equal GEMM calls (forward, data gradient, weight gradient). The weight's share is
- * spread over the step's micro-batches when it is cast once per step (plan.fp8WeightCast). A
+ * spread over the step's micro-batches when it is cast once per step (plan.fp8WeightCast, or fp8
+ * primary weights). A
  * bf16 weight-gradient GEMM (rowwise-gw-hp) adds a third of its difference to the fp8 GEMM.
  * fp4 keeps the earlier flat charge: read 2 + write 1 bytes per input and weight element per call.
  */
-export function lowPrecisionCastSeconds(gpu: Gpu, plan: Pick<ResolvedPlan, 'precision' | 'fp8Recipe' | 'fp8Casts' | 'fp8WeightCast' | 'numMicroBatches'>, m: number, k: number, n: number): number {
+export function lowPrecisionCastSeconds(gpu: Gpu, plan: Pick<ResolvedPlan, 'precision' | 'fp8Recipe' | 'fp8Casts' | 'fp8WeightCast' | 'fp8PrimaryWeights' | 'numMicroBatches'>, m: number, k: number, n: number): number {
   if (plan.precision === 'bf16') return 0;
   if (plan.precision === 'fp4') return memoryBoundSeconds(gpu, 3 * (m * k + k * n));
   const t = fp8CastTraffic(plan, gpu);
-  const weightShare = plan.fp8WeightCast === 'per-step' ? 1 / Math.max(1, plan.numMicroBatches) : 1;
+  // fp8 primary weights exist only in fp8: the optimizer quantises them once per step whatever the stack.
+  const weightShare = plan.fp8WeightCast === 'per-step' || plan.fp8PrimaryWeights ? 1 / Math.max(1, plan.numMicroBatches) : 1;
   const bytes = t.input * m * k + t.gradOutput * m * n + t.weight * weightShare * k * n;
   const wgrad = t.wgradBf16 ? gemmSeconds(gpu, 'bf16', 2 * m * k * n) - gemmSeconds(gpu, 'fp8', 2 * m * k * n) : 0;
   return memoryBoundSeconds(gpu, bytes / 3) + wgrad / 3;
