@@ -50,6 +50,23 @@ describe('not-modelled predictions draw from not-modelled residuals', () => {
     expect(residualQuantiles(table, { generation: 'hopper', software: 'mc', notModelled: false })).toEqual(q);
   });
 
+  it('not being modelled never narrows an interval: a not-modelled pool that scatters less than every case is widened to the general pool', () => {
+    // Not-modelled residuals narrow (eight sources: 0.00 .. 0.07), modelled ones wide (-0.2 .. 0.5).
+    const narrowNm = Array.from({ length: 8 }, (_, i) => res(`n${i}`, Number((0.01 * i).toFixed(2)), ['fp8 recipe bookkeeping']));
+    const wideM = Array.from({ length: 8 }, (_, i) => res(`m${i}`, Number((-0.2 + 0.1 * i).toFixed(1))));
+    const t: ResidualTable = { ...table, residuals: [...narrowNm, ...wideM] };
+    const nm = residualQuantiles(t, { generation: 'hopper', software: 'mc', notModelled: true })!;
+    const general = residualQuantiles(t, { generation: 'hopper', software: 'mc' })!;
+    // Not-modelled alone: q10 = 0 + 0.3 * 0.01 = 0.003, q90 = 0.06 + 0.7 * 0.01 = 0.067 (type 5, as above).
+    expect(nm.q10).toBeCloseTo(Math.min(0.003, general.q10), 12);
+    expect(nm.q90).toBeCloseTo(Math.max(0.067, general.q90), 12);
+    expect(nm.q10).toBe(general.q10);
+    expect(nm.q90).toBe(general.q90);
+    expect(nm.pool).toBe('not-modelled cases, hopper / mc, widened to hopper / mc');
+    expect(nm.n).toBe(16);
+    expect(nm.sources).toBe(16);
+  });
+
   it('the not-modelled pools step down generation and software like the others', () => {
     // No not-modelled residual on Blackwell: the third not-modelled level, every generation.
     const q = residualQuantiles(table, { generation: 'blackwell', software: 'mb', notModelled: true })!;
