@@ -1,8 +1,10 @@
 // `npm run build` after tsc: the CLI bundle (dist/clusterplan.cjs) and its entry
 // (dist/clusterplan.mjs), the compare screen's bundle (dist/ui.mjs), the unit and parse caches of
 // the bundled files, V8's code cache of the CLI bundle (one `evaluate` of the default scenario),
-// then the stamp bin/clusterplan compares with src/.
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// the start-up snapshot bin/clusterplan starts from (dist/clusterplan.blob), then the stamp
+// bin/clusterplan compares with src/.
+import { copyFileSync, existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as vmConstants } from 'node:vm';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,6 +12,8 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
+/** V8 flags the start-up snapshot is made and run under (its code cache is made under them too). */
+const SNAPSHOT_FLAGS = [];
 
 const banner = "import { createRequire as __clusterplanRequire } from 'node:module'; const require = __clusterplanRequire(import.meta.url);";
 // What both bundles share: everything in, for Node 20, warnings only.
@@ -44,15 +48,59 @@ copyFileSync(join(root, 'bin', 'bundle-entry.mjs'), join(dist, 'clusterplan.mjs'
 const { writeBuildCaches } = await import(pathToFileURL(join(dist, 'io', 'build-cache.js')).href);
 writeBuildCaches(root);
 const cache = join(dist, 'clusterplan.cjs.cache');
+const scenario = join(root, 'scenarios', 'llama3-405b.yaml');
+const quiet = { ...process.env, NODE_OPTIONS: '' };
 rmSync(cache, { force: true });
-const run = spawnSync(process.execPath, [join(dist, 'clusterplan.mjs'), 'evaluate', join(root, 'scenarios', 'llama3-405b.yaml')], {
+const run = spawnSync(process.execPath, [join(dist, 'clusterplan.mjs'), 'evaluate', scenario], {
   cwd: root,
-  env: { ...process.env, CLUSTERPLAN_CODE_CACHE: 'write', NODE_OPTIONS: '' },
-  stdio: ['ignore', 'ignore', 'inherit'],
+  env: { ...quiet, CLUSTERPLAN_CODE_CACHE: 'write' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+  maxBuffer: 1 << 26,
 });
 if (run.status !== 0) {
   // Only start-up time is lost: the bundle compiles from source without a cache.
   rmSync(cache, { force: true });
   process.stderr.write(`warning: the code cache run of evaluate exited ${run.status}; dist/clusterplan.cjs runs without a code cache\n`);
 }
+buildSnapshot(run.status === 0 ? run.stdout : null);
 writeFileSync(join(dist, '.build-stamp'), '');
+
+/**
+ * The start-up snapshot (bin/snapshot-entry.cjs): the bundle loaded and every command's modules
+ * initialised, which bin/clusterplan starts node from. dist/snapshot.txt says what it was made
+ * with: the node binary, the package root it loaded the bundle from and the V8 flags it must run
+ * under (node refuses a snapshot made by another binary or under other V8 flags, exiting 14, so
+ * the launcher checks all three before using it). It is kept only when an `evaluate` started
+ * from it prints exactly what the bundle printed; otherwise the launcher runs the bundle.
+ */
+function buildSnapshot(expected) {
+  const blob = join(dist, 'clusterplan.blob');
+  const info = join(dist, 'snapshot.txt');
+  rmSync(blob, { force: true });
+  rmSync(info, { force: true });
+  const skip = (why) => process.stderr.write(`warning: no start-up snapshot (${why}); bin/clusterplan runs the bundle\n`);
+  // The compare screen's import() from the snapshot needs Node's default loader for vm scripts (Node 20.12+).
+  if (!vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER) return skip(`node ${process.version} has no vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER`);
+  if (expected === null || !existsSync(cache)) return skip('no code cache');
+  const tmp = `${blob}.tmp`;
+  const made = spawnSync(process.execPath, [...SNAPSHOT_FLAGS, '--snapshot-blob', tmp, '--build-snapshot', join(root, 'bin', 'snapshot-entry.cjs')], {
+    cwd: root,
+    env: { ...quiet, CLUSTERPLAN_SNAPSHOT_CODE_CACHE: cache },
+    encoding: 'utf8',
+  });
+  // Node warns that node:module and node:worker_threads are "not yet fully verified" in a
+  // snapshot: the check below runs the snapshot for real instead; other messages are shown.
+  const messages = (made.stderr ?? '').split('\n\n').filter((m) => m.trim() && !/not yet fully verified|--trace-warnings/.test(m));
+  if (made.status !== 0 || !existsSync(tmp)) {
+    rmSync(tmp, { force: true });
+    return skip(`the snapshot build exited ${made.status}: ${messages.join(' ').slice(0, 400)}`);
+  }
+  if (messages.length > 0) process.stderr.write(messages.join('\n') + '\n');
+  const check = spawnSync(process.execPath, [...SNAPSHOT_FLAGS, '--snapshot-blob', tmp, 'evaluate', scenario], { cwd: root, env: quiet, maxBuffer: 1 << 26 });
+  if (check.status !== 0 || !Buffer.from(check.stdout).equals(Buffer.from(expected))) {
+    rmSync(tmp, { force: true });
+    return skip(`evaluate from the snapshot exited ${check.status}${check.status === 0 ? ' with other output than the bundle' : ''}`);
+  }
+  renameSync(tmp, blob);
+  writeFileSync(info, `${process.execPath}\n${realpathSync(root)}\n${SNAPSHOT_FLAGS.join(' ')}\n`);
+}
