@@ -12,8 +12,6 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-/** V8 flags the start-up snapshot is made and run under (its code cache is made under them too). */
-const SNAPSHOT_FLAGS = [];
 
 const banner = "import { createRequire as __clusterplanRequire } from 'node:module'; const require = __clusterplanRequire(import.meta.url);";
 // What both bundles share: everything in, for Node 20, warnings only.
@@ -68,9 +66,9 @@ writeFileSync(join(dist, '.build-stamp'), '');
 /**
  * The start-up snapshot (bin/snapshot-entry.cjs): the bundle loaded and every command's modules
  * initialised, which bin/clusterplan starts node from. dist/snapshot.txt says what it was made
- * with: the node binary, the package root it loaded the bundle from and the V8 flags it must run
- * under (node refuses a snapshot made by another binary or under other V8 flags, exiting 14, so
- * the launcher checks all three before using it). It is kept only when an `evaluate` started
+ * with: the node binary and the package root it loaded the bundle from (node refuses a snapshot
+ * made by another binary or run under other V8 flags, exiting 14, so
+ * the launcher checks them before using it). It is kept only when an `evaluate` started
  * from it prints exactly what the bundle printed; otherwise the launcher runs the bundle.
  */
 function buildSnapshot(expected) {
@@ -83,7 +81,7 @@ function buildSnapshot(expected) {
   if (!vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER) return skip(`node ${process.version} has no vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER`);
   if (expected === null || !existsSync(cache)) return skip('no code cache');
   const tmp = `${blob}.tmp`;
-  const made = spawnSync(process.execPath, [...SNAPSHOT_FLAGS, '--snapshot-blob', tmp, '--build-snapshot', join(root, 'bin', 'snapshot-entry.cjs')], {
+  const made = spawnSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', join(root, 'bin', 'snapshot-entry.cjs')], {
     cwd: root,
     env: { ...quiet, CLUSTERPLAN_SNAPSHOT_CODE_CACHE: cache },
     encoding: 'utf8',
@@ -96,11 +94,11 @@ function buildSnapshot(expected) {
     return skip(`the snapshot build exited ${made.status}: ${messages.join(' ').slice(0, 400)}`);
   }
   if (messages.length > 0) process.stderr.write(messages.join('\n') + '\n');
-  const check = spawnSync(process.execPath, [...SNAPSHOT_FLAGS, '--snapshot-blob', tmp, 'evaluate', scenario], { cwd: root, env: quiet, maxBuffer: 1 << 26 });
+  const check = spawnSync(process.execPath, ['--snapshot-blob', tmp, 'evaluate', scenario], { cwd: root, env: quiet, maxBuffer: 1 << 26 });
   if (check.status !== 0 || !Buffer.from(check.stdout).equals(Buffer.from(expected))) {
     rmSync(tmp, { force: true });
     return skip(`evaluate from the snapshot exited ${check.status}${check.status === 0 ? ' with other output than the bundle' : ''}`);
   }
   renameSync(tmp, blob);
-  writeFileSync(info, `${process.execPath}\n${realpathSync(root)}\n${SNAPSHOT_FLAGS.join(' ')}\n`);
+  writeFileSync(info, `${process.execPath}\n${realpathSync(root)}\n`);
 }
