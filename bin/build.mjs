@@ -66,8 +66,9 @@ writeFileSync(join(dist, '.build-stamp'), '');
 /**
  * The start-up snapshot (bin/snapshot-entry.cjs): the bundle loaded and every command's modules
  * initialised, which bin/clusterplan starts node from. dist/snapshot.txt says what it was made
- * with: the node binary and the package root it loaded the bundle from (node refuses a snapshot
- * made by another binary or run under other V8 flags, exiting 14, so
+ * with: the node binary, the package root it loaded the bundle from and the processor (node
+ * refuses a snapshot made by another binary, on a processor with other features or run under
+ * other V8 flags, exiting 14, so
  * the launcher checks them before using it). It is kept only when an `evaluate` started
  * from it prints exactly what the bundle printed; otherwise the launcher runs the bundle.
  */
@@ -100,5 +101,25 @@ function buildSnapshot(expected) {
     return skip(`evaluate from the snapshot exited ${check.status}${check.status === 0 ? ' with other output than the bundle' : ''}`);
   }
   renameSync(tmp, blob);
-  writeFileSync(info, `${process.execPath}\n${realpathSync(root)}\n`);
+  writeFileSync(info, `${process.execPath}\n${realpathSync(root)}\n${cpuFingerprint()}\n`);
+}
+
+/**
+ * The processor as bin/clusterplan reads it (V8's snapshot check includes the CPU features it
+ * detected): the identity and flag lines of the first processor in /proc/cpuinfo, each after a
+ * "|"; empty where there is no /proc/cpuinfo.
+ */
+function cpuFingerprint() {
+  let text;
+  try {
+    text = readFileSync('/proc/cpuinfo', 'latin1');
+  } catch {
+    return '';
+  }
+  let out = '';
+  for (const line of text.split('\n')) {
+    if (line === '') break;
+    if (/^(vendor_id|cpu family|model|flags|Features|CPU)/.test(line)) out += `|${line}`;
+  }
+  return out;
 }

@@ -16,6 +16,8 @@ const repo = resolve(__dirname, '../..');
 let scratch: string;
 let root: string;
 let tinyBlob: string;
+/** This processor as the build wrote it (the third line of the real dist/snapshot.txt). */
+const cpu = () => readFileSync(join(repo, 'dist', 'snapshot.txt'), 'utf8').split('\n')[2];
 
 /** The scratch package's files with their times: bundle, then stamp, then snapshot, each later. */
 function layout(options: { info?: string | null; blob?: boolean; srcTime?: number } = {}): void {
@@ -30,7 +32,7 @@ function layout(options: { info?: string | null; blob?: boolean; srcTime?: numbe
   writeFileSync(join(root, 'src', 'cli', 'main.ts'), "console.log('source ' + process.argv.slice(2).join(' '));\n");
   writeFileSync(join(root, 'dist', '.build-stamp'), '');
   if (options.blob !== false) copyFileSync(tinyBlob, join(root, 'dist', 'clusterplan.blob'));
-  const info = options.info === undefined ? `${process.execPath}\n${realpathSync(root)}\n` : options.info;
+  const info = options.info === undefined ? `${process.execPath}\n${realpathSync(root)}\n${cpu()}\n` : options.info;
   if (info !== null) writeFileSync(join(root, 'dist', 'snapshot.txt'), info);
   const t0 = Date.now() / 1000;
   const at = (file: string, t: number) => existsSync(join(root, file)) && utimesSync(join(root, file), t, t);
@@ -85,10 +87,12 @@ describe('bin/clusterplan launcher', () => {
     expect(launch()).toBe('bundle evaluate --json');
   });
 
-  it('runs the bundle when the snapshot was made by another node or for another package root', () => {
-    layout({ info: `/nonexistent/bin/node\n${realpathSync(join(scratch, 'pkg'))}\n` });
+  it('runs the bundle when the snapshot was made by another node, for another package root or on another processor', () => {
+    layout({ info: `/nonexistent/bin/node\n${realpathSync(root)}\n${cpu()}\n` });
     expect(launch()).toBe('bundle evaluate --json');
-    layout({ info: `${process.execPath}\n/somewhere/else\n` });
+    layout({ info: `${process.execPath}\n/somewhere/else\n${cpu()}\n` });
+    expect(launch()).toBe('bundle evaluate --json');
+    layout({ info: `${process.execPath}\n${realpathSync(root)}\n|flags\t\t: fpu\n` });
     expect(launch()).toBe('bundle evaluate --json');
   });
 
@@ -105,6 +109,7 @@ describe('bin/clusterplan launcher', () => {
   it('the build made a snapshot of this package for this node, and the CLI started from it takes options before the command', () => {
     const info = readFileSync(join(repo, 'dist', 'snapshot.txt'), 'utf8').split('\n');
     expect(info.slice(0, 2)).toEqual([process.execPath, realpathSync(repo)]);
+    if (existsSync('/proc/cpuinfo')) expect(info[2]).toMatch(/^\|.*\|flags/);
     // Options before the command must reach the CLI, not node (the launcher ends node's options with --).
     const r = spawnSync(join(repo, 'bin', 'clusterplan'), ['--help'], { cwd: repo, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
     expect(r.status, r.stderr).toBe(0);
