@@ -105,7 +105,7 @@ function phasesOf(file: string): Map<string, number> {
 export function benchStartupPhases(runs = 9): StartupRow[] {
   const blob = join(root, 'dist', 'clusterplan.blob');
   if (!existsSync(blob)) throw new Error('dist/clusterplan.blob is missing: run npm run build');
-  const env = { ...process.env, NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
   delete env.NODE_EXTRA_CA_CERTS; // as bin/clusterplan does
   const all = new Map<string, number[]>();
   for (let i = 0; i < runs; i++) {
