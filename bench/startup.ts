@@ -105,12 +105,14 @@ function phasesOf(file: string): Map<string, number> {
 export function benchStartupPhases(runs = 9): StartupRow[] {
   const blob = join(root, 'dist', 'clusterplan.blob');
   if (!existsSync(blob)) throw new Error('dist/clusterplan.blob is missing: run npm run build');
+  // The V8 flags the snapshot was made under (bin/build.mjs): node refuses it under any others.
+  const flags = readFileSync(join(root, 'dist', 'snapshot.txt'), 'utf8').split('\n')[3].split(' ').filter(Boolean);
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
   delete env.NODE_EXTRA_CA_CERTS; // as bin/clusterplan does
   const all = new Map<string, number[]>();
   for (let i = 0; i < runs; i++) {
     const dir = mkdtempSync(join(tmpdir(), 'clusterplan-prof-'));
-    const total = wall(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir, '--snapshot-blob', blob, '--', 'evaluate', scenario], env);
+    const total = wall(process.execPath, [...flags, '--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir, '--snapshot-blob', blob, '--', 'evaluate', scenario], env);
     const ms = phasesOf(join(dir, readdirSync(dir)[0]));
     rmSync(dir, { recursive: true, force: true });
     const profiled = [...ms.values()].reduce((a, b) => a + b, 0);
