@@ -1,10 +1,11 @@
 // The entry of the CLI's V8 start-up snapshot, run by `npm run build` (bin/build.mjs) as
 //   node <flags> --snapshot-blob dist/clusterplan.blob --build-snapshot bin/snapshot-entry.cjs
 // It loads the CLI bundle (dist/clusterplan.cjs, with V8's code cache so its functions carry
-// bytecode into the snapshot) and initialises every command's modules (zod schemas, yargs, the
-// unit and parse caches); the snapshot then holds that heap, and bin/clusterplan starts node
-// from it instead of loading the bundle (see the launcher for when it does). Nothing here runs
-// at a user's start-up but the function given to setDeserializeMainFunction.
+// bytecode into the snapshot) and prepares it (src/cli/main.ts prepareSnapshot: every command's
+// modules initialised, each file kind's zod schema run once); the snapshot then holds that heap,
+// and bin/clusterplan starts node from it instead of loading the bundle (see the launcher for
+// when it does). Nothing here runs at a user's start-up but the function given to
+// setDeserializeMainFunction.
 'use strict';
 const { readFileSync, existsSync } = require('node:fs');
 const { Script } = require('node:vm');
@@ -48,7 +49,7 @@ const bundleRequire = (id) => (lazy.has(id) ? new Proxy({}, { get: (_, key) => r
 script.runInThisContext().call(cli.exports, cli.exports, bundleRequire, cli, bundle, dist);
 Intl.Segmenter = RealSegmenter;
 delete globalThis[building];
-const loaded = cli.exports.loadAllCommands();
+const loaded = cli.exports.prepareSnapshot();
 
 // Node 20 leaves console.Console undefined in a process started from a user snapshot (the
 // compare screen's Ink makes a Console); the constructor itself survives, so it is put back.

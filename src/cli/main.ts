@@ -135,6 +135,24 @@ export async function loadAllCommands(): Promise<void> {
   await Promise.all(Object.values(commandLoaders).map((load) => load()));
 }
 
+/**
+ * What the start-up snapshot holds (bin/snapshot-entry.cjs): every command's modules, and each
+ * file kind's schema run once. On a schema's first parse zod walks all of it to learn whether it
+ * can recurse (5-10 ms for the scenario's) and keeps the answer with the schema, so the snapshot
+ * starts with the answers. The runs parse an empty mapping: nothing is read, nothing else is kept.
+ */
+export async function prepareSnapshot(): Promise<void> {
+  await loadAllCommands();
+  const [{ ScenarioSchema }, { GpuSchema, NodeSchema, FabricSchema }, { ModelSchema }, { FailureProfileSchema }, { SoftwareSchema }] = await Promise.all([
+    import('../schema/scenario.js'),
+    import('../schema/system.js'),
+    import('../schema/model.js'),
+    import('../schema/failures.js'),
+    import('../schema/software.js'),
+  ]);
+  for (const schema of [ScenarioSchema, GpuSchema, NodeSchema, FabricSchema, ModelSchema, FailureProfileSchema, SoftwareSchema]) schema.safeParse({});
+}
+
 /** The program itself over process.argv: the error handlers of a command-line process, then the parse. */
 export async function main(): Promise<void> {
   // `clusterplan ... | head` closes stdout early: that is the reader's choice, not an error.
