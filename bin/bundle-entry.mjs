@@ -5,7 +5,8 @@
 // compiled again (about 60 ms of a cold `evaluate`). The cache is used only when it is newer than
 // the bundle, and V8 itself refuses one made by another Node version or with other V8 flags, in
 // which case the bundle is compiled from its source as usual. With CLUSTERPLAN_CODE_CACHE=write in
-// the environment (the build sets it) the cache is written when the process exits.
+// the environment (the build sets it) the cache is written when the process exits (to
+// CLUSTERPLAN_CODE_CACHE_FILE when that is set too).
 import { readFileSync, writeFileSync, existsSync, statSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAscii } from 'node:buffer';
@@ -15,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const bundle = join(dir, 'clusterplan.cjs');
-const cacheFile = `${bundle}.cache`;
 const write = process.env.CLUSTERPLAN_CODE_CACHE === 'write';
+// The build also makes a cache under the start-up snapshot's V8 flags, written elsewhere (bin/build.mjs).
+const cacheFile = (write && process.env.CLUSTERPLAN_CODE_CACHE_FILE) || `${bundle}.cache`;
 const fresh = !write && existsSync(cacheFile) && statSync(cacheFile).mtimeMs >= statSync(bundle).mtimeMs;
 // CommonJS's own wrapper, on the bundle's first line so line numbers in stacks stay right.
 // The build leaves the bundle pure ASCII: read as latin1 it needs no UTF-8 decoding (20-30 ms).

@@ -130,8 +130,31 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-// The program itself, unless a test imports this module to call run() (test/cli/in-process.ts).
-if (!(globalThis as Record<symbol, unknown>)[Symbol.for('clusterplan.inProcess')]) {
+/** Loads every command's module (a start-up snapshot holds them all initialised: bin/snapshot-entry.cjs). */
+export async function loadAllCommands(): Promise<void> {
+  await Promise.all(Object.values(commandLoaders).map((load) => load()));
+}
+
+/**
+ * What the start-up snapshot holds (bin/snapshot-entry.cjs): every command's modules, and each
+ * file kind's schema run once. On a schema's first parse zod walks all of it to learn whether it
+ * can recurse (5-10 ms for the scenario's) and keeps the answer with the schema, so the snapshot
+ * starts with the answers. The runs parse an empty mapping: nothing is read, nothing else is kept.
+ */
+export async function prepareSnapshot(): Promise<void> {
+  await loadAllCommands();
+  const [{ ScenarioSchema }, { GpuSchema, NodeSchema, FabricSchema }, { ModelSchema }, { FailureProfileSchema }, { SoftwareSchema }] = await Promise.all([
+    import('../schema/scenario.js'),
+    import('../schema/system.js'),
+    import('../schema/model.js'),
+    import('../schema/failures.js'),
+    import('../schema/software.js'),
+  ]);
+  for (const schema of [ScenarioSchema, GpuSchema, NodeSchema, FabricSchema, ModelSchema, FailureProfileSchema, SoftwareSchema]) schema.safeParse({});
+}
+
+/** The program itself over process.argv: the error handlers of a command-line process, then the parse. */
+export async function main(): Promise<void> {
   // `clusterplan ... | head` closes stdout early: that is the reader's choice, not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
@@ -146,13 +169,16 @@ if (!(globalThis as Record<symbol, unknown>)[Symbol.for('clusterplan.inProcess')
     reportBug(e);
     process.exit(process.exitCode);
   });
-  // No top-level await: the bundle is CommonJS (dist/clusterplan.cjs, for V8's code cache).
-  void (async () => {
-    try {
-      await (await program(hideBin(process.argv))).parseAsync();
-    } catch (e) {
-      if (e instanceof UsageExit) process.exitCode = EXIT_USER_ERROR;
-      else reportBug(e);
-    }
-  })();
+  try {
+    await (await program(hideBin(process.argv))).parseAsync();
+  } catch (e) {
+    if (e instanceof UsageExit) process.exitCode = EXIT_USER_ERROR;
+    else reportBug(e);
+  }
 }
+
+// The program itself, unless a test imports this module to call run() (test/cli/in-process.ts)
+// or the start-up snapshot's build loads it to call main() later (bin/snapshot-entry.cjs).
+// No top-level await: the bundle is CommonJS (dist/clusterplan.cjs, for V8's code cache).
+const flags = globalThis as Record<symbol, unknown>;
+if (!flags[Symbol.for('clusterplan.inProcess')] && !flags[Symbol.for('clusterplan.snapshot')]) void main();

@@ -164,10 +164,13 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
       if (!zero3 && hasReduce(s)) for (const pos of lastGrad.values()) splitAt[pos] = 1;
     }
     const list: number[] = [];
-    // Sends wait for the end of the block their pass belongs to (a pass alone is its own block).
-    let pendingSends: { k: number; c: number; i: number; ph: number; to: number }[] = [];
+    // Sends wait for the end of the block their pass belongs to (a pass alone is its own block):
+    // pending ones as (kind, chunk, micro-batch, phase, to) five numbers at a time. Plain loops and
+    // no objects per op: this runs once per pass in a cold process (the CLI's one evaluation).
+    const pendingSends: number[] = [];
     let startOfBlock = -1;
-    order.forEach((op, pos) => {
+    for (let pos = 0; pos < order.length; pos++) {
+      const op = order[pos];
       const c = op.chunk;
       const i = op.microBatch;
       const ph = op.phase === 'F' ? 0 : op.phase === 'B' ? 1 : 2;
@@ -175,10 +178,16 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
       const segs = segments[s][c][ph];
       const opensBlock = op.block === undefined || order[pos - 1]?.block !== op.block;
       const closesBlock = op.block === undefined || order[pos + 1]?.block !== op.block;
+      // Split: one piece per segment; else one piece for the whole pass.
+      const split = splitAt[pos] === 1 && segs.length > 1;
+      const pieces = split ? segs.length : 1;
       let first = -1;
       let last = -1;
-      const piece = (seg: number, nseg: number, d: number) => {
-        const id = newOp(k, s, c, i, ph, seg, nseg, d, -1);
+      for (let j = 0; j < pieces; j++) {
+        let d = 0;
+        if (split) d = segs[j].total;
+        else for (const g of segs) d += g.total;
+        const id = newOp(k, s, c, i, ph, split ? j : 0, split ? 1 : segs.length, d, -1);
         if (last >= 0) dep(last, id);
         else first = id;
         if (first === id && opensBlock) startOfBlock = id;
@@ -188,30 +197,30 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
         blockFirst[id] = startOfBlock;
         gatherFor[id] = -1;
         reduceAfter[id] = -1;
-        return id;
-      };
-      if (splitAt[pos] && segs.length > 1) {
-        segs.forEach((g, j) => piece(j, 1, g.total));
-      } else {
-        let d = 0;
-        for (const g of segs) d += g.total;
-        piece(0, segs.length, d);
       }
       firstOf[key(s, c, i) * 3 + ph] = first;
       lastOf[key(s, c, i) * 3 + ph] = last;
-      const next = route.next(s, c);
-      const prev = route.prev(s, c);
-      if (k === K_F && next) pendingSends.push({ k: K_SEND_F, c, i, ph, to: next.s });
-      else if (k === K_B && prev) pendingSends.push({ k: K_SEND_B, c, i, ph, to: prev.s });
-      if (!closesBlock) return;
-      for (const p of pendingSends) {
-        const sid = newOp(p.k, s, p.c, p.i, p.ph, 0, 0, sendSeconds(s, p.to), sendLink(s, p.to));
-        (p.k === K_SEND_F ? sendF : sendB)[key(s, p.c, p.i)] = sid;
+      if (k === K_F) {
+        const next = route.next(s, c);
+        if (next) pendingSends.push(K_SEND_F, c, i, ph, next.s);
+      } else if (k === K_B) {
+        const prev = route.prev(s, c);
+        if (prev) pendingSends.push(K_SEND_B, c, i, ph, prev.s);
+      }
+      if (!closesBlock) continue;
+      for (let q = 0; q < pendingSends.length; q += 5) {
+        const pk = pendingSends[q];
+        const pc = pendingSends[q + 1];
+        const pi = pendingSends[q + 2];
+        const pph = pendingSends[q + 3];
+        const to = pendingSends[q + 4];
+        const sid = newOp(pk, s, pc, pi, pph, 0, 0, sendSeconds(s, to), sendLink(s, to));
+        (pk === K_SEND_F ? sendF : sendB)[key(s, pc, pi)] = sid;
         sendAfter[last].push(sid);
         dep(last, sid);
       }
-      pendingSends = [];
-    });
+      pendingSends.length = 0;
+    }
     computeOps.push(list);
   }
   // Cross-rank data dependencies: activations forward, gradients backward, through the sends.
