@@ -85,10 +85,18 @@ export interface Fit {
   results: CaseResult[];
 }
 
-/** Robust mean |throughput error|: each case's error capped at `cap`. */
+/**
+ * Robust mean |throughput error|: each case's error capped at `cap`, plus a tie-breaker of
+ * TIE_BREAK times the mean |log(predicted / measured)| without a cap. The cap keeps a few far-off
+ * cases from pulling a fit; but where every case is beyond it (a search starting far from the
+ * optimum, e.g. an unfitted curve whose fitted size shift is ~100x) the capped loss is flat and the
+ * coordinate search cannot move. The tie-breaker gives it a direction there and is too small to
+ * move an optimum the capped term decides.
+ */
+export const TIE_BREAK = 1e-3;
 export function robustLoss(results: readonly CaseResult[], cap: number): number {
   const errs = results.map((r) => r.errors.throughputRel).filter((x): x is number => x !== null);
-  return errs.reduce((a, e) => a + Math.min(cap, Math.abs(e)), 0) / Math.max(1, errs.length);
+  return errs.reduce((a, e) => a + Math.min(cap, Math.abs(e)) + TIE_BREAK * Math.abs(Math.log1p(e)), 0) / Math.max(1, errs.length);
 }
 
 /**
