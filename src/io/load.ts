@@ -112,7 +112,7 @@ export function parseScenarioWithSoftware(raw: unknown, file: string, sources?: 
   // A programme: every stage resolved as the scenario it inherits and overrides (src/plan/programme.ts).
   if (s.stages && stages) stages.push(...resolveProgramme(inputs, file));
   const src = swSources[0];
-  const software: SoftwareInEffect = { name: sw.name, path: src?.path ?? 'inline', origin: src?.origin ?? 'inline', values: sw, notModelled: [...notModelled(sw, s.plan), ...attentionNotModelled(scenario.model, scenario.gpu)] };
+  const software: SoftwareInEffect = { name: sw.name, path: src?.path ?? 'inline', origin: src?.origin ?? 'inline', values: sw, notModelled: [...notModelled(sw, s.plan, scenario.gpu.computeCapability), ...attentionNotModelled(scenario.model, scenario.gpu)] };
   return { scenario, software };
 }
 

@@ -154,9 +154,13 @@ export function lowPrecisionWeightBytes(plan: Pick<ResolvedPlan, 'precision'> & 
   if (plan.precision !== 'fp8') return 0;
   if (plan.fp8Recipe === 'mxfp8') return 2 * (1 + 1 / 32);
   const perTensor = plan.fp8Recipe === undefined || plan.fp8Recipe === 'delayed' || plan.fp8Recipe === 'tensorwise';
+  return perTensor && fp8NonTnGemm(gpu) ? 1 : 2;
+}
+
+/** TE's is_non_tn_fp8_gemm_supported(): fp8 GEMMs take every layout on compute capability 10.x-11.x and 13+ (Blackwell). */
+export function fp8NonTnGemm(gpu?: Pick<Gpu, 'computeCapability'>): boolean {
   const cc = gpu?.computeCapability ?? 0;
-  const nonTn = (cc >= 10 && cc < 12) || cc >= 13;
-  return perTensor && nonTn ? 1 : 2;
+  return (cc >= 10 && cc < 12) || cc >= 13;
 }
 
 /**

@@ -205,6 +205,8 @@ export function resolvePlan(plan: Plan, model: ResolvedModel, gpus: number): { p
     offloadLayers: plan.offloadLayers,
     fp8PrimaryWeights: plan.fp8PrimaryWeights,
     fp8Recipe: plan.fp8Recipe,
+    fp8Casts: plan.fp8Casts,
+    fp8WeightCast: plan.fp8WeightCast,
     expandableSegments: plan.expandableSegments,
     optimizerMoments: plan.optimizerMoments,
     fp8ActivationCache: plan.fp8ActivationCache,

@@ -4,6 +4,8 @@ import { posInt, nonNegInt, count, quantity } from './common.js';
 
 /** fp8 scaling recipes (software profiles' lowPrecision.fp8Recipe; plan.fp8Recipe). */
 export const FP8_RECIPES = ['delayed', 'tensorwise', 'rowwise', 'rowwise-gw-hp', 'blockwise', 'mxfp8'] as const;
+/** Who quantises fp8 GEMM operands (software profiles' lowPrecision.castKernels; plan.fp8Casts). */
+export const FP8_CAST_KERNELS = ['transformer-engine', 'torchao'] as const;
 
 export const ScheduleSchema = z.enum(['gpipe', '1f1b', 'interleaved-1f1b', 'zero-bubble', 'dualpipe']);
 /**
@@ -98,6 +100,8 @@ export const PlanSchema = z
     offloadLayers: nonNegInt(1 << 14).default(0).describe('layers per model chunk whose activations wait in host memory between forward and backward (Megatron cpu_offloading_num_layers)'),
     fp8PrimaryWeights: z.boolean().default(false).describe('fp8/fp4 runs keep the weights only in fp8 (Transformer Engine fp8_model_init, Megatron --fp8-param-gather; Megatron-Bridge fp8 recipes set it): no 16-bit copy beside the fp8 data and its transpose'),
     fp8Recipe: z.enum(FP8_RECIPES).default('tensorwise').describe('fp8 scaling recipe (from the software profile; tensorwise by default, as the generic profile): mxfp8 keeps rowwise and columnwise weight copies on every GPU, per-tensor recipes keep a transposed copy only where fp8 GEMMs take the TN layout alone (memory.ts lowPrecisionWeightBytes)'),
+    fp8Casts: z.enum(FP8_CAST_KERNELS).default('transformer-engine').describe('who quantises the fp8 GEMM operands (from the software profile): transformer-engine (fused cast-transpose kernels) or torchao (Float8Linear under torch.compile); sets the bytes per element of the casts (step/costs/compute.ts fp8CastTraffic)'),
+    fp8WeightCast: z.enum(['per-micro-batch', 'per-step']).default('per-micro-batch').describe('how often the weights are cast to fp8: every micro-batch (FSDP re-gathers 16-bit weights), or once per step (Transformer Engine caches the fp8 weight after is_first_microbatch; fp8 primary weights are quantised by the optimizer)'),
     optimizerMoments: z.enum(['fp32', 'bf16']).default('fp32').describe('precision of Adam\'s two moments (DeepSeek-V3 §3.3.3 tracks them in BF16; master weights stay fp32)'),
     fp8ActivationCache: z.boolean().default(false).describe('DeepSeek-V3 §3.3.3 FP8 activation caching (fp8 runs): the MoE SwiGLU input cached in FP8 with its output recomputed, the attention output cached once in E5M6 for the output projection and attention backward'),
     expandableSegments: z.boolean().default(false).describe('PyTorch caching allocator with PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True: no allocator fragmentation is charged (memory.ts allocatorSlackFraction)'),

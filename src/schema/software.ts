@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { posInt, nonNegInt, fraction, count } from './common.js';
-import { FP8_RECIPES, type Plan } from './plan.js';
+import { FP8_RECIPES, FP8_CAST_KERNELS, type Plan } from './plan.js';
 
 export const Fp8RecipeSchema = z.enum(FP8_RECIPES);
 export const Fp4RecipeSchema = z.enum(['nvfp4', 'mxfp4']);
@@ -53,7 +53,10 @@ export const SoftwareSchema = z
       .strictObject({
         fp8Recipe: Fp8RecipeSchema.optional().describe('scaling recipe when plan.precision = fp8'),
         fp4Recipe: Fp4RecipeSchema.optional().describe('scaling recipe when plan.precision = fp4'),
-        castBytesPerElement: z.number().min(0).max(64).optional().describe('HBM bytes per GEMM-operand element for scaling and casting (documentation; the step model uses 3)'),
+        castBytesPerElement: z.number().min(0).max(64).optional().describe('HBM bytes per GEMM-operand element for scaling and casting (documentation; the step model derives them from the recipe and castKernels, step/costs/compute.ts fp8CastTraffic)'),
+        castKernels: z.enum(FP8_CAST_KERNELS).default('transformer-engine').describe('who quantises the fp8 GEMM operands: transformer-engine (fused cast-transpose) or torchao (Float8Linear, torch.compile-generated casts) (plan.fp8Casts)'),
+        weightCast: z.enum(['per-micro-batch', 'per-step']).default('per-micro-batch').describe('fp8 weight casts every micro-batch, or once per step (TE weight cache after is_first_microbatch, fp8 primary weights) (plan.fp8WeightCast)'),
+        fp8NotModelled: z.array(z.string().min(1).max(300)).max(20).default([]).describe('what this stack does in fp8 runs that the step model does not cost, each "<what> (costed as <what is>)", with its evidence in the profile; reported as not modelled for the fp8 runs on it only'),
         fp8WeightCopies: z.boolean().default(false).describe('fp8 copies of the weights kept between forward and backward'),
         fp8ActivationCache: z.boolean().default(false).describe('DeepSeek-V3 §3.3.3 activation caching (plan.fp8ActivationCache)'),
         optimizerMoments: z.enum(['fp32', 'bf16']).default('fp32').describe('precision of Adam\'s moments (plan.optimizerMoments)'),
@@ -97,14 +100,27 @@ export function softwarePlanDefaults(sw: Software): Partial<Record<keyof Plan, u
     ...(sw.paramGatherPrecision === 'fp8' ? { fp8PrimaryWeights: true } : {}),
     ...(sw.activationOffloadLayers > 0 ? { offloadLayers: sw.activationOffloadLayers } : {}),
     ...(sw.lowPrecision.fp8Recipe ? { fp8Recipe: sw.lowPrecision.fp8Recipe } : {}),
+    fp8Casts: sw.lowPrecision.castKernels,
+    fp8WeightCast: sw.lowPrecision.weightCast,
     ...(sw.allocator.expandableSegments ? { expandableSegments: true } : {}),
     ...(sw.lowPrecision.fp8ActivationCache ? { fp8ActivationCache: true } : {}),
     ...(sw.lowPrecision.optimizerMoments === 'bf16' ? { optimizerMoments: 'bf16' } : {}),
   };
 }
 
-/** fp8 recipes the step model costs: per-tensor scales, one cast of 3 B per element (src/step/costs.ts). */
-const COSTED_FP8: ReadonlySet<string> = new Set(['delayed', 'tensorwise']);
+/**
+ * fp8 recipes whose casts and GEMMs the step model costs (step/costs/compute.ts fp8CastTraffic):
+ * the per-tensor recipes. The other recipes' casts are costed, but their GEMM kernels run at the
+ * per-tensor GEMM efficiency although they are slower: MXFP8 block-scaled GEMMs on Blackwell
+ * "perform less efficiently than full tensor-wise FP8" (Megatron-Bridge performance summary;
+ * docs/research/software-profiles.md §5: tensorwise 2-12 % faster end to end on dense Llama),
+ * CUTLASS rowwise-scaled kernels on Hopper, software-scaled 1×128 blocks (DeepSeek-V3 §3.3.2).
+ */
+function fp8RecipeNotModelled(recipe: string, computeCapability: number | undefined): string | null {
+  if (recipe === 'delayed' || recipe === 'tensorwise') return null;
+  if (recipe === 'mxfp8' && (computeCapability ?? 0) < 10) return 'fp8 recipe mxfp8 before Blackwell (costed as Blackwell MXFP8 at per-tensor GEMM efficiency)';
+  return `fp8 recipe ${recipe} GEMM kernel (casts costed; the GEMM at per-tensor efficiency)`;
+}
 
 /**
  * The profile's settings that the step model does not represent for this plan, each as
@@ -112,10 +128,12 @@ const COSTED_FP8: ReadonlySet<string> = new Set(['delayed', 'tensorwise']);
  * the report says so. Only settings that act on this plan are listed (an fp8 recipe only in an
  * fp8 run, a dispatcher only with EP, a TP overlap kind only with TP).
  */
-export function notModelled(sw: Software, plan: Pick<Plan, 'precision' | 'tp' | 'ep' | 'recompute'>): string[] {
+export function notModelled(sw: Software, plan: Pick<Plan, 'precision' | 'tp' | 'ep' | 'recompute'>, computeCapability?: number): string[] {
   const out: string[] = [];
   const r8 = sw.lowPrecision.fp8Recipe;
-  if (plan.precision === 'fp8' && r8 && !COSTED_FP8.has(r8)) out.push(`fp8 recipe ${r8} (costed as per-tensor scaling)`);
+  const r8Note = plan.precision === 'fp8' && r8 ? fp8RecipeNotModelled(r8, computeCapability) : null;
+  if (r8Note) out.push(r8Note);
+  if (plan.precision === 'fp8') out.push(...sw.lowPrecision.fp8NotModelled);
   const r4 = sw.lowPrecision.fp4Recipe;
   if (plan.precision === 'fp4' && r4 && r4 !== 'nvfp4') out.push(`fp4 recipe ${r4} (costed as nvfp4)`);
   if (plan.tp > 1 && (sw.overlap.tp === 'async-tp' || sw.overlap.tp === 'bulk')) out.push(`TP overlap ${sw.overlap.tp} (costed as userbuffers)`);

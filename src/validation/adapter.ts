@@ -162,7 +162,7 @@ export function caseToScenario(c: ValidationCase, profiles: ProfileLookup): { sc
   const software: CaseSoftware = {
     name: ref.name,
     fallback: ref.fallback,
-    notModelled: [...notModelled(sw, planParsed.data), ...attentionNotModelled(model, gpu), ...caseNotModelled(c)],
+    notModelled: [...notModelled(sw, planParsed.data, gpu.computeCapability), ...attentionNotModelled(model, gpu), ...caseNotModelled(c)],
     assumed: assumedLayout(pick, pp, c.flags.includes('recompute-torchtitan-op-sac'), interleave),
   };
   return {

@@ -52,7 +52,9 @@ describe('software profiles', () => {
     const mb = mergeSoftware(loadProfile('software', 'megatron-bridge-2026') as unknown as Record<string, unknown>, { 'lowPrecision.fp8Recipe': 'mxfp8', overlap: { tp: 'async-tp' } });
     const sw = SoftwareSchema.parse(mb);
     expect(sw.overlap.dpGradReduce).toBe(true); // nested merge keeps the siblings
-    expect(notModelled(sw, { precision: 'fp8', tp: 2, ep: 1, recompute: 'none' })).toEqual(['fp8 recipe mxfp8 (costed as per-tensor scaling)', 'TP overlap async-tp (costed as userbuffers)']);
+    // MXFP8's block-scaled casts are costed, its slower block-scaled GEMM is not (and before Blackwell it does not exist).
+    expect(notModelled(sw, { precision: 'fp8', tp: 2, ep: 1, recompute: 'none' }, 10.0)).toEqual(['fp8 recipe mxfp8 GEMM kernel (casts costed; the GEMM at per-tensor efficiency)', 'TP overlap async-tp (costed as userbuffers)']);
+    expect(notModelled(sw, { precision: 'fp8', tp: 2, ep: 1, recompute: 'none' }, 9.0)[0]).toMatch(/^fp8 recipe mxfp8 before Blackwell/);
     expect(notModelled(sw, { precision: 'bf16', tp: 1, ep: 1, recompute: 'none' })).toEqual([]);
   });
 
@@ -121,11 +123,15 @@ describe('software profiles', () => {
     expect(r.software?.notModelled).toEqual([expect.stringMatching(/^attention sinks on cuDNN fused attention/)]);
   });
 
-  it('a Megatron-Bridge MXFP8 case is counted as not modelled', () => {
+  it('a Megatron-Bridge MXFP8 or blockwise case is counted as not modelled (its block-scaled GEMM kernel)', () => {
     const profiles = packageProfiles();
     const mx = read('cases-dev.json').filter((x) => (x.flags as string[]).includes('fp8-mxfp8-block-scaling'));
     const results = validateCases(mx.slice(0, 3), 'test.json', profiles, 'analytic').filter((r) => !r.skipped);
     expect(results.length).toBeGreaterThan(0);
-    for (const r of results) expect(r.software?.notModelled).toContain('fp8 recipe mxfp8 (costed as per-tensor scaling)');
+    for (const r of results) expect(r.software?.notModelled).toContain('fp8 recipe mxfp8 GEMM kernel (casts costed; the GEMM at per-tensor efficiency)');
+    const bw = [...read('cases-dev.json'), ...read('cases-dev-scale.json')].filter((x) => (x.flags as string[]).includes('fp8-blockwise-subchannel-scaling'));
+    const blockwise = validateCases(bw.slice(0, 1), 'test.json', profiles, 'analytic').filter((r) => !r.skipped);
+    expect(blockwise.length).toBe(1);
+    expect(blockwise[0].software?.notModelled).toContain('fp8 recipe blockwise GEMM kernel (casts costed; the GEMM at per-tensor efficiency)');
   });
 });

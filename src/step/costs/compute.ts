@@ -11,6 +11,8 @@ import { sharedExpertsFfnTotal } from '../../model/params.js';
 import { gemmSeconds, gemmShapeSeconds, attentionSeconds, memoryBoundSeconds } from '../../system/compute.js';
 import { cudnnSinkAttentionSeconds } from './attention.js';
 import type { Gpu } from '../../schema/system.js';
+import type { ResolvedPlan } from '../../plan/resolve.js';
+import { fp8NonTnGemm } from '../../plan/memory.js';
 
 /** The routed and shared experts and the router of one MoE layer, forward. */
 export interface MoeCompute {
@@ -63,10 +65,9 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
   const w = attentionWidths(model);
   const T = layout.tokensPerMicroBatch;
   const cp = layout.cp;
-  // fp8/fp4 GEMMs first cast their bf16 input (read 2 B, write 1 B per element) and weight; the
-  // casts are memory-bound kernels (Transformer Engine quantises activations per GEMM call).
-  const castBytesPerElement = precision === 'bf16' ? 0 : 3;
-  const gemm = (m: number, k: number, n: number) => gemmShapeSeconds(gpu, precision, m, k, n) + (castBytesPerElement ? memoryBoundSeconds(gpu, castBytesPerElement * (m * k + k * n)) : 0);
+  // fp8/fp4 GEMMs first quantise their 16-bit operands: memory-bound kernels whose traffic
+  // depends on the recipe and the stack (lowPrecisionCastSeconds).
+  const gemm = (m: number, k: number, n: number) => gemmShapeSeconds(gpu, precision, m, k, n) + lowPrecisionCastSeconds(gpu, plan, m, k, n);
   // Forward GEMM time of the attention projections and a dense MLP for T tokens on one GPU.
   // MLA: the down-projections (to the query and key/value latents) run whole on every TP rank, the
   // up-projections split by heads; otherwise one fused QKV projection split by heads.
@@ -163,7 +164,9 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
     // size (tokens routed to one expert), not the size of the whole group.
     const experts = expertsLocal * mlpGemm(tokensPerExpert, moe.expertFfnHidden, etp);
     const shared = moe.sharedExperts > 0 ? moe.sharedExperts * mlpGemm(T, moe.sharedExpertFfnHidden ?? moe.expertFfnHidden, tp) : 0;
-    const router = gemm(T, h, moe.experts);
+    // The router stays in 16-bit (Megatron-Core TopKRouter is a plain torch linear outside
+    // Transformer Engine's fp8 modules; DeepSeek-V3 §3.3.1 keeps the gating module in BF16/FP32).
+    const router = gemmShapeSeconds(gpu, 'bf16', T, h, moe.experts);
     // Activation and permute/unpermute traffic of the routed tokens (read + write, forward).
     const elem = memoryBoundSeconds(gpu, tokensIn * moe.topK * load * (3 * 2 * moe.expertFfnHidden / etp + 2 * 2 * 2 * h));
     moeCompute = { fwd: experts + shared + router, elem, shared, tokensIn };
@@ -185,6 +188,12 @@ export function computeKernels(sc: Scenario, layout: ParallelLayout): ComputeKer
     sharedFfnTotal,
     moe: moeCompute,
     // LM head GEMM and fp32 cross-entropy (read/write logits) on the last stage; embedding gather on the first.
+    // Costed at the run's precision, although every stack keeps the LM head in 16-bit
+    // (Megatron-Core's output_layer is a tensor_parallel.ColumnParallelLinear, not a Transformer
+    // Engine module; torchtitan converts every nn.Linear but fqn "output"; DeepSeek-V3 §3.3.1):
+    // costing it in bf16 moved CV p90 from 18.2 % to 19.6 %, because the H100 fp8 Megatron-Bridge
+    // rows are predicted too slow with the fp8 curve already at its MAMF ceiling (something else
+    // over-costs them; left for the GEMM-curve work).
     lmHeadFwd: gemm(T, h, model.vocab / tp) + memoryBoundSeconds(gpu, (T * model.vocab * 4 * 3) / tp),
     embedFwd: memoryBoundSeconds(gpu, T * h * 2 * 2),
     mtpProj: gemm(T, 2 * h, h / tp),
@@ -206,4 +215,70 @@ export function moeHostSeconds(sc: Scenario, ep: number): number {
 /** Adam on the local shard of `localParams`: read/write fp32 master, m and v, read the fp32 grad, write bf16 weights. */
 export function optimizerStepSeconds(gpu: Gpu, localParams: number): number {
   return memoryBoundSeconds(gpu, localParams * (3 * 4 * 2 + 4 + 2));
+}
+
+/**
+ * HBM bytes of the fp8 quantisation of one linear's three GEMM operands over its forward and
+ * backward (the forward GEMM is input[m×k] · weight[k×n]; the backward quantises grad_output[m×n]
+ * and needs the transposes of all three for the data- and weight-gradient GEMMs), per element of
+ * each operand, and whether the weight-gradient GEMM runs in bf16.
+ *
+ * torchao (Float8Linear under torch.compile): the per-kernel traffic of torchao's own roofline
+ * model, torchao/testing/float8/roofline_utils.py get_tensor_memory_traffic_ovhd_s (no fusion
+ * with the previous op): tensorwise (dynamic): input and grad_output: amax read 2 + one cast
+ * read 2, write fp8 twice (row- and column-major) = 6; weight: amax 2 + a forward and a backward
+ * cast of 3 = 8. rowwise: input and grad_output: cast + bf16 transpose (2 + 1 + 2) + cast of
+ * the transpose (2 + 1) = 8; weight 3 + transpose 4 + 3 = 10. rowwise_with_gw_hp: input and
+ * grad_output cast once (3), weight 3 + 3 = 6, the weight gradient in bf16. mxfp8: 2 + 2·1 = 4,
+ * weight 3 + 3 = 6 (the 1/32 E8M0 scales are left out, as there).
+ *
+ * Transformer Engine: one fused cast-transpose kernel per operand that writes both fp8 layouts
+ * (nvte_cast_transpose: read 2, write 1 + 1 = 4). Delayed scaling takes the scale from the amax
+ * history and records the amax inside that kernel (TE DelayedScaling docs), so 4 per operand.
+ * Current (tensorwise) scaling must know the amax before it casts: one more read of the 16-bit
+ * tensor (nvte_compute_amax, then the cast; TE Float8CurrentScaling) = 6. MXFP8 and 1×128
+ * blockwise scales are local to a block, computed in the cast kernel: 2 + 1 + 1 + 2/32 ≈ 4.06.
+ * On GPUs whose fp8 GEMMs take every layout (Blackwell; memory.ts fp8NonTnGemm) per-tensor
+ * recipes write one fp8 copy, not two: 1 byte less per operand.
+ */
+export interface Fp8CastTraffic {
+  input: number;
+  gradOutput: number;
+  weight: number;
+  wgradBf16: boolean;
+}
+
+export function fp8CastTraffic(plan: Pick<ResolvedPlan, 'fp8Recipe' | 'fp8Casts'>, gpu: Pick<Gpu, 'computeCapability'>): Fp8CastTraffic {
+  const recipe = plan.fp8Recipe;
+  const same = (b: number, wgradBf16 = false): Fp8CastTraffic => ({ input: b, gradOutput: b, weight: b, wgradBf16 });
+  if (plan.fp8Casts === 'torchao') {
+    if (recipe === 'rowwise') return { input: 8, gradOutput: 8, weight: 10, wgradBf16: false };
+    if (recipe === 'rowwise-gw-hp') return { input: 3, gradOutput: 3, weight: 6, wgradBf16: true };
+    if (recipe === 'mxfp8') return { input: 4, gradOutput: 4, weight: 6, wgradBf16: false };
+    return { input: 6, gradOutput: 6, weight: 8, wgradBf16: false };
+  }
+  if (recipe === 'mxfp8' || recipe === 'blockwise') return same(2 + 1 + 1 + 2 / 32);
+  const oneLayout = fp8NonTnGemm(gpu) ? 1 : 0;
+  // rowwise in TE terms (per-row scales, no delayed history) costs as current scaling.
+  return same((recipe === 'delayed' ? 4 : 6) - oneLayout);
+}
+
+/**
+ * Memory-bound seconds of quantising the operands of one GEMM call of a linear: a third of the
+ * linear's forward-plus-backward traffic (fp8CastTraffic), since the step model charges each
+ * linear three equal GEMM calls (forward, data gradient, weight gradient). The weight's share is
+ * spread over the step's micro-batches when it is cast once per step (plan.fp8WeightCast, or fp8
+ * primary weights). A
+ * bf16 weight-gradient GEMM (rowwise-gw-hp) adds a third of its difference to the fp8 GEMM.
+ * fp4 keeps the earlier flat charge: read 2 + write 1 bytes per input and weight element per call.
+ */
+export function lowPrecisionCastSeconds(gpu: Gpu, plan: Pick<ResolvedPlan, 'precision' | 'fp8Recipe' | 'fp8Casts' | 'fp8WeightCast' | 'fp8PrimaryWeights' | 'numMicroBatches'>, m: number, k: number, n: number): number {
+  if (plan.precision === 'bf16') return 0;
+  if (plan.precision === 'fp4') return memoryBoundSeconds(gpu, 3 * (m * k + k * n));
+  const t = fp8CastTraffic(plan, gpu);
+  // fp8 primary weights exist only in fp8: the optimizer quantises them once per step whatever the stack.
+  const weightShare = plan.fp8WeightCast === 'per-step' || plan.fp8PrimaryWeights ? 1 / Math.max(1, plan.numMicroBatches) : 1;
+  const bytes = t.input * m * k + t.gradOutput * m * n + t.weight * weightShare * k * n;
+  const wgrad = t.wgradBf16 ? gemmSeconds(gpu, 'bf16', 2 * m * k * n) - gemmSeconds(gpu, 'fp8', 2 * m * k * n) : 0;
+  return memoryBoundSeconds(gpu, bytes / 3) + wgrad / 3;
 }
