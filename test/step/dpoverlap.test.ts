@@ -7,7 +7,8 @@
  * each chunk's first forward.
  */
 import { describe, it, expect } from 'vitest';
-import { analyticStep, chunkClocks, chunkClocksOf, dpOverlapTail, passesOfSegments } from '../../src/step/analytic.js';
+import { analyticStep } from '../../src/step/analytic.js';
+import { chunkClocks, chunkClocksOf, dpOverlapTail, passesOfSegments } from '../../src/step/dp-overlap.js';
 import { stageSchedule } from '../../src/step/schedules.js';
 import { desStep } from '../../src/step/des.js';
 import type { Segment } from '../../src/step/des/segments.js';
