@@ -2,7 +2,7 @@
  * Issue 14's target "Monte Carlo mean within 2 % of the closed form wherever the closed form's
  * assumptions hold", over a range of runs rather than one: random failure rates, detection and
  * restart times, intervals, pauses, run lengths and recovery strategies. Wherever
- * closedFormCaveats (run/summary.ts) finds none, the trials' mean goodput must be within 2 % of
+ * closedFormCaveats (run/closed-form-check.ts) finds none, the trials' mean goodput must be within 2 % of
  * Kokolis et al.'s ETTR; where it names a caveat (a run shorter than a few interruptions, or than
  * a few checkpoint intervals), the two may differ by more, and the check says why instead of
  * calling it a disagreement.
@@ -17,7 +17,7 @@ import { FailureProfileSchema } from '../../src/schema/failures.js';
 import { RECOVERY_STRATEGIES, type RecoveryStrategy, type RunInputs } from '../../src/run/inputs.js';
 import type { CheckpointCosts, RestartCosts } from '../../src/run/checkpoint.js';
 import { closedFormInputs, kokolisEttr } from '../../src/run/closed-form.js';
-import { closedFormCaveats } from '../../src/run/summary.js';
+import { closedFormCaveats } from '../../src/run/closed-form-check.js';
 import { mean } from '../../src/run/stats.js';
 
 interface Case {
