@@ -24,7 +24,7 @@ import { buildProcesses, type Processes } from './arrivals.js';
 import { RepairPool } from './repair-pool.js';
 import { Outage } from './outage.js';
 
-type RunEvent =
+export type RunEvent =
   | { kind: 'arrival'; process: number }
   | { kind: 'fault'; component: number }
   | { kind: 'stopped'; epoch: number }
@@ -66,10 +66,14 @@ export function shareModel(model: RunModel): Shared {
   };
 }
 
-/** One trial's state: built fresh for every trial, so nothing can leak from one to the next. */
+/**
+ * One trial's state: built fresh for every trial, so nothing can leak from one to the next. The
+ * event queue it runs on is the runner's, emptied (reset) for each trial: its typed arrays,
+ * grown to a trial's size once, and its handler are made once per runner (a cold `evaluate`
+ * runs its 50 trials before V8 has optimised this code, so what a trial allocates counts).
+ */
 export class Trial {
   private readonly model: RunModel;
-  private readonly sim: Simulation<RunEvent>;
   private readonly repairs: RepairPool;
   /** Time of each process's next arrival (index 0: the merged exponential one, then the Weibulls). */
   private readonly nextArrival: Float64Array;
@@ -95,6 +99,7 @@ export class Trial {
   private persistent = 0;
 
   constructor(
+    private readonly sim: Simulation<RunEvent>,
     private readonly shared: Shared,
     private readonly rng: Rng,
     private readonly row: Float64Array,
@@ -103,7 +108,7 @@ export class Trial {
     private readonly start?: StageStart,
   ) {
     this.model = shared.model;
-    this.sim = new Simulation<RunEvent>((_, e) => this.handle(e));
+    sim.reset();
     this.repairs = new RepairPool(shared.model.spareNodes);
     this.nextArrival = new Float64Array(shared.arrivalEvents.length).fill(Infinity);
   }
@@ -160,7 +165,8 @@ export class Trial {
     this.sim.schedule(delay, this.shared.arrivalEvents[slot]);
   }
 
-  private handle(e: RunEvent): void {
+  /** The queue's handler calls this for every event of the trial (TrialRunner routes it). */
+  handle(e: RunEvent): void {
     switch (e.kind) {
       case 'arrival':
         return this.onArrival(e.process);
