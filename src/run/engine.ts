@@ -51,6 +51,9 @@ export interface Shared {
   arrivalEvents: RunEvent[];
   /** Work interval plus the checkpoint pause. */
   cycleSeconds: number;
+  /** Mean of the merged exponential process (1 / its rate), and each Weibull's 1 / shape: drawn inline per arrival, as Rng.exponential and Rng.weibull compute them. */
+  expMean: number;
+  invShape: Float64Array;
 }
 
 /** The shared part of `model`'s trials. */
@@ -63,6 +66,8 @@ export function shareModel(model: RunModel): Shared {
     processes,
     arrivalEvents: [{ kind: 'arrival', process: -1 }, ...processes.weibull.map((_, i): RunEvent => ({ kind: 'arrival', process: i }))],
     cycleSeconds: model.intervalSeconds + model.pauseSeconds,
+    expMean: 1 / processes.expRate,
+    invShape: Float64Array.from(processes.weibull, (w) => 1 / w.shape),
   };
 }
 
@@ -186,14 +191,17 @@ export class Trial {
     let component: number;
     if (process < 0) {
       // Superposed exponential components: next arrival of the sum, then pick one by its rate.
-      const x = this.rng.uniform() * p.aliasProb.length;
+      const rng = this.rng;
+      const x = rng.uniform() * p.aliasProb.length;
       const i = Math.floor(x);
       component = p.aliasComponent[x - i < p.aliasProb[i] ? i : p.aliasOf[i]];
-      this.scheduleArrival(0, this.rng.exponential(1 / p.expRate));
+      // Rng.exponential(1 / expRate), inline (the hot path of a cold process).
+      this.scheduleArrival(0, -this.shared.expMean * Math.log1p(-rng.uniform()));
     } else {
       const w = p.weibull[process];
       component = w.component;
-      this.scheduleArrival(process + 1, this.rng.weibull(w.scale, w.shape));
+      // Rng.weibull(scale, shape), inline.
+      this.scheduleArrival(process + 1, w.scale * Math.pow(-Math.log1p(-this.rng.uniform()), this.shared.invShape[process]));
     }
     this.onFault(component);
   }
