@@ -28,7 +28,7 @@ export type RunEvent =
   | { kind: 'arrival'; process: number }
   | { kind: 'fault'; component: number }
   | { kind: 'stopped'; epoch: number }
-  | { kind: 'restarted'; at: number }
+  | { kind: 'restarted' }
   | { kind: 'finish'; epoch: number };
 
 // Job phases. RECOVER is the outage: detection (or maintenance) until readyTime, waiting for
@@ -37,6 +37,13 @@ const RUNNING = 0;
 const STOPPING = 1; // planned stop: writing a blocking checkpoint
 const RECOVER = 2;
 const DONE = 3;
+
+/**
+ * The restart wake-up, one object for every trial: a wake-up pops at exactly the time it was
+ * scheduled for, so the clock tells a live one (at restartWakeAt) from a stale one, and a cold
+ * evaluate's ~30,000 wake-ups allocate nothing.
+ */
+const RESTARTED: RunEvent = { kind: 'restarted' };
 
 // Tie-break at equal times: the run finishing comes before a new fault.
 const PRIO_FINISH = -1;
@@ -178,7 +185,7 @@ export class Trial {
       case 'fault':
         return this.onFault(e.component);
       case 'restarted':
-        return this.onRestartWake(e.at);
+        return this.onRestartWake();
       default:
         if (e.epoch !== this.epoch) return; // stale: superseded by a later fault or stop
         if (e.kind === 'stopped') this.onStopped();
@@ -270,12 +277,12 @@ export class Trial {
 
   private wakeForRestartAt(time: number): void {
     this.restartWakeAt = time;
-    this.sim.scheduleAt(time, { kind: 'restarted', at: time });
+    this.sim.scheduleAt(time, RESTARTED);
   }
 
   /** The restart wake-up: restarts when the outage is over, re-arms when a later fault pushed it out. */
-  private onRestartWake(at: number): void {
-    if (at !== this.restartWakeAt) return; // stale: an earlier wake-up replaced it
+  private onRestartWake(): void {
+    if (this.sim.now !== this.restartWakeAt) return; // stale: an earlier wake-up replaced it
     this.restartWakeAt = Infinity;
     if (this.sim.now < this.outage.restartEnd) this.wakeForRestartAt(this.outage.restartEnd);
     else this.onRestarted();
