@@ -7,7 +7,7 @@ import type { DesStepResult } from '../step/des/types.js';
 import { renderPipelineTimeline } from './timeline.js';
 import { histogramLines } from './failures.js';
 import { bar } from './text.js';
-import { formatGiB, formatSeconds, formatPercent } from '../units/format.js';
+import { formatGiB, formatSeconds, formatPercent, formatInt } from '../units/format.js';
 import { COLUMNS, planIntervals, overlapping, columnValue, cellText, type ComparePlan, type NumericKey } from './compare.js';
 
 const fixed1 = (x: number) => x.toFixed(1);
@@ -31,7 +31,7 @@ export function planDetails(plan: ComparePlan, width: number): Line[] {
     return out;
   }
   const L = ev.layout;
-  out.push([seg(`${L.gpus.toLocaleString('en-US')} GPUs · TP${L.tp} CP${L.cp} PP${L.pp}${L.vpp > 1 ? ` (vpp ${L.vpp}, ${L.schedule})` : ''} DP${L.dp} EP${L.ep}`)]);
+  out.push([seg(`${formatInt(L.gpus)} GPUs · TP${L.tp} CP${L.cp} PP${L.pp}${L.vpp > 1 ? ` (vpp ${L.vpp}, ${L.schedule})` : ''} DP${L.dp} EP${L.ep}`)]);
   out.push([seg(`ZeRO-${L.zeroStage} · ${L.numMicroBatches} micro-batches of ${L.microBatch} · recompute ${L.recompute} · ${L.precision}`)]);
   out.push([]);
   // Label (29) + bar + marker must fit the terminal.

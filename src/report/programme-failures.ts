@@ -1,6 +1,6 @@
 /** Text rendering of a programme's failure Monte Carlo (`failures` on a scenario with stages). */
 import type { ProgrammeFailureSummary } from '../run/programme-summary.js';
-import { formatSi, formatPercent as pct } from '../units/format.js';
+import { formatSi, formatPercent as pct, formatInt } from '../units/format.js';
 import { table, BADPUT_LABELS } from './failures.js';
 
 const f2 = (x: number) => x.toFixed(2);
@@ -9,14 +9,14 @@ const usd = (x: number) => `$${formatSi(x, 2)}`;
 /** The per-stage table, the programme's days, goodput, GPU-hours and cost, badput by cause, and the notes. */
 export function renderProgrammeFailures(s: ProgrammeFailureSummary, scenario: string): string {
   const out: string[] = [];
-  out.push(`clusterplan failures · ${scenario} · programme of ${s.stages.length} stages · ${s.trials.toLocaleString('en-US')} trials, seed ${s.seed}`);
+  out.push(`clusterplan failures · ${scenario} · programme of ${s.stages.length} stages · ${formatInt(s.trials)} trials, seed ${s.seed}`);
   out.push('');
   const rows = s.stages.map((st) => {
     const f = st.failures;
     return [
       st.name,
       st.kind,
-      st.gpus.toLocaleString('en-US'),
+      formatInt(st.gpus),
       st.index === 0 ? '' : st.relaunch ? 'relaunch' : st.carriedArrivals ? 'continue' : 'continue*',
       f2(st.days.ideal),
       f2(st.days.mean),

@@ -24,11 +24,11 @@ import { buildProcesses, type Processes } from './arrivals.js';
 import { RepairPool } from './repair-pool.js';
 import { Outage } from './outage.js';
 
-type RunEvent =
+export type RunEvent =
   | { kind: 'arrival'; process: number }
   | { kind: 'fault'; component: number }
   | { kind: 'stopped'; epoch: number }
-  | { kind: 'restarted'; at: number }
+  | { kind: 'restarted' }
   | { kind: 'finish'; epoch: number };
 
 // Job phases. RECOVER is the outage: detection (or maintenance) until readyTime, waiting for
@@ -37,6 +37,13 @@ const RUNNING = 0;
 const STOPPING = 1; // planned stop: writing a blocking checkpoint
 const RECOVER = 2;
 const DONE = 3;
+
+/**
+ * The restart wake-up, one object for every trial: a wake-up pops at exactly the time it was
+ * scheduled for, so the clock tells a live one (at restartWakeAt) from a stale one, and a cold
+ * evaluate's ~30,000 wake-ups allocate nothing.
+ */
+const RESTARTED: RunEvent = { kind: 'restarted' };
 
 // Tie-break at equal times: the run finishing comes before a new fault.
 const PRIO_FINISH = -1;
@@ -51,6 +58,9 @@ export interface Shared {
   arrivalEvents: RunEvent[];
   /** Work interval plus the checkpoint pause. */
   cycleSeconds: number;
+  /** Mean of the merged exponential process (1 / its rate), and each Weibull's 1 / shape: drawn inline per arrival, as Rng.exponential and Rng.weibull compute them. */
+  expMean: number;
+  invShape: Float64Array;
 }
 
 /** The shared part of `model`'s trials. */
@@ -63,13 +73,19 @@ export function shareModel(model: RunModel): Shared {
     processes,
     arrivalEvents: [{ kind: 'arrival', process: -1 }, ...processes.weibull.map((_, i): RunEvent => ({ kind: 'arrival', process: i }))],
     cycleSeconds: model.intervalSeconds + model.pauseSeconds,
+    expMean: 1 / processes.expRate,
+    invShape: Float64Array.from(processes.weibull, (w) => 1 / w.shape),
   };
 }
 
-/** One trial's state: built fresh for every trial, so nothing can leak from one to the next. */
+/**
+ * One trial's state: built fresh for every trial, so nothing can leak from one to the next. The
+ * event queue it runs on is the runner's, emptied (reset) for each trial: its typed arrays,
+ * grown to a trial's size once, and its handler are made once per runner (a cold `evaluate`
+ * runs its 50 trials before V8 has optimised this code, so what a trial allocates counts).
+ */
 export class Trial {
   private readonly model: RunModel;
-  private readonly sim: Simulation<RunEvent>;
   private readonly repairs: RepairPool;
   /** Time of each process's next arrival (index 0: the merged exponential one, then the Weibulls). */
   private readonly nextArrival: Float64Array;
@@ -95,6 +111,7 @@ export class Trial {
   private persistent = 0;
 
   constructor(
+    private readonly sim: Simulation<RunEvent>,
     private readonly shared: Shared,
     private readonly rng: Rng,
     private readonly row: Float64Array,
@@ -103,7 +120,7 @@ export class Trial {
     private readonly start?: StageStart,
   ) {
     this.model = shared.model;
-    this.sim = new Simulation<RunEvent>((_, e) => this.handle(e));
+    sim.reset();
     this.repairs = new RepairPool(shared.model.spareNodes);
     this.nextArrival = new Float64Array(shared.arrivalEvents.length).fill(Infinity);
   }
@@ -160,14 +177,15 @@ export class Trial {
     this.sim.schedule(delay, this.shared.arrivalEvents[slot]);
   }
 
-  private handle(e: RunEvent): void {
+  /** The queue's handler calls this for every event of the trial (TrialRunner routes it). */
+  handle(e: RunEvent): void {
     switch (e.kind) {
       case 'arrival':
         return this.onArrival(e.process);
       case 'fault':
         return this.onFault(e.component);
       case 'restarted':
-        return this.onRestartWake(e.at);
+        return this.onRestartWake();
       default:
         if (e.epoch !== this.epoch) return; // stale: superseded by a later fault or stop
         if (e.kind === 'stopped') this.onStopped();
@@ -180,14 +198,17 @@ export class Trial {
     let component: number;
     if (process < 0) {
       // Superposed exponential components: next arrival of the sum, then pick one by its rate.
-      const x = this.rng.uniform() * p.aliasProb.length;
+      const rng = this.rng;
+      const x = rng.uniform() * p.aliasProb.length;
       const i = Math.floor(x);
       component = p.aliasComponent[x - i < p.aliasProb[i] ? i : p.aliasOf[i]];
-      this.scheduleArrival(0, this.rng.exponential(1 / p.expRate));
+      // Rng.exponential(1 / expRate), inline (the hot path of a cold process).
+      this.scheduleArrival(0, -this.shared.expMean * Math.log1p(-rng.uniform()));
     } else {
       const w = p.weibull[process];
       component = w.component;
-      this.scheduleArrival(process + 1, this.rng.weibull(w.scale, w.shape));
+      // Rng.weibull(scale, shape), inline.
+      this.scheduleArrival(process + 1, w.scale * Math.pow(-Math.log1p(-this.rng.uniform()), this.shared.invShape[process]));
     }
     this.onFault(component);
   }
@@ -256,12 +277,12 @@ export class Trial {
 
   private wakeForRestartAt(time: number): void {
     this.restartWakeAt = time;
-    this.sim.scheduleAt(time, { kind: 'restarted', at: time });
+    this.sim.scheduleAt(time, RESTARTED);
   }
 
   /** The restart wake-up: restarts when the outage is over, re-arms when a later fault pushed it out. */
-  private onRestartWake(at: number): void {
-    if (at !== this.restartWakeAt) return; // stale: an earlier wake-up replaced it
+  private onRestartWake(): void {
+    if (this.sim.now !== this.restartWakeAt) return; // stale: an earlier wake-up replaced it
     this.restartWakeAt = Infinity;
     if (this.sim.now < this.outage.restartEnd) this.wakeForRestartAt(this.outage.restartEnd);
     else this.onRestarted();

@@ -13,7 +13,7 @@ import type { DesStepResult } from '../step/des/types.js';
 import { UserError } from '../errors.js';
 import { runTotals, type RunTotals } from './totals.js';
 import type { FailureSummary } from './failures.js';
-import { formatGiB } from '../units/format.js';
+import { formatGiB, formatInt } from '../units/format.js';
 
 export type EngineName = 'des' | 'analytic';
 
@@ -64,7 +64,7 @@ export function desStepSize(sc: Scenario): { ops: number; fits: boolean } {
 export function tracedStep(sc: Scenario): DesStepResult {
   const { ops, fits } = desStepSize(sc);
   if (!fits) {
-    throw new UserError(`a trace of ${ops.toLocaleString('en-US')} ops (m = ${sc.plan.numMicroBatches} micro-batches) is too large to simulate and view`, sc.file, 'plan.globalBatch', `at most ${MAX_DES_OPS.toLocaleString('en-US')} ops; trace a smaller global batch`);
+    throw new UserError(`a trace of ${formatInt(ops)} ops (m = ${sc.plan.numMicroBatches} micro-batches) is too large to simulate and view`, sc.file, 'plan.globalBatch', `at most ${formatInt(MAX_DES_OPS)} ops; trace a smaller global batch`);
   }
   if (!desRunsSchedule(sc.plan.schedule, sc.plan.pp, sc.plan.numMicroBatches)) {
     throw new UserError(`DualPipe needs at least 2·pp = ${2 * sc.plan.pp} micro-batches per pipeline to trace, got ${sc.plan.numMicroBatches}`, sc.file, 'plan.globalBatch', 'raise the global batch (or lower dp or the micro-batch size); evaluate answers this plan in closed form');
@@ -114,7 +114,7 @@ export function evaluateDetailed(sc: Scenario, options: { engine?: EngineName } 
   const notes: string[] = [...(sc.notes ?? [])];
   if (engineName === 'des' && !desSchedule) notes.push(`DualPipe's schedule needs at least 2·pp = ${2 * sc.plan.pp} micro-batches per pipeline (got ${sc.plan.numMicroBatches}); the closed form (DeepSeek-V3 Table 2 bubble) answered`);
   else if (engineName === 'des' && !useDes) {
-    notes.push(`the discrete-event step was skipped: ${desOps.toLocaleString('en-US')} ops exceed ${MAX_DES_OPS.toLocaleString('en-US')} (m = ${costs.numMicroBatches} micro-batches); the closed form answered`);
+    notes.push(`the discrete-event step was skipped: ${formatInt(desOps)} ops exceed ${formatInt(MAX_DES_OPS)} (m = ${costs.numMicroBatches} micro-batches); the closed form answered`);
   }
   const pl = sc.plan;
   if (pl.schedule === 'interleaved-1f1b' && pl.vpp > 1 && pl.pp > 1 && pl.numMicroBatches < pl.pp) {

@@ -12,6 +12,7 @@ import { checkpointCosts, restartCosts, youngDaly, type CheckpointCosts, type Re
 import { closedFormInputs, kokolisEttr } from './closed-form.js';
 import { applyRecovery } from './recovery.js';
 import type { RecoveryStrategy } from './inputs.js';
+import { formatInt } from '../units/format.js';
 
 /** Progress of a simulation: trials done out of a total, per phase. */
 export interface Progress {
@@ -175,7 +176,7 @@ function checkEventBudget(plan: RunPlan, simulatedTrials: number, optimize: bool
   const largest = MAX_EXPECTED_EVENTS / (perSecond * trials);
   const days = (s: number) => (s / 86400 >= 10 ? String(Math.floor(s / 86400)) : (Math.floor((s / 86400) * 100) / 100).toString());
   throw new RunTooLarge(
-    `would simulate about ${plan.expectedEvents.toExponential(1)} events (${trials.toLocaleString('en-US')} trials × ${days(wall)} days${plan.horizon ? '' : wall === b.maxWallSeconds ? ' to the wall cap, failures outpacing progress,' : ' expected'} × ${(perSecond * 86400).toPrecision(3)} a day: interruptions, restarts and node repairs); the limit is ${MAX_EXPECTED_EVENTS.toExponential(0)}, so at most ${days(largest)} days per trial would be simulated at ${trials.toLocaleString('en-US')} trials`,
+    `would simulate about ${plan.expectedEvents.toExponential(1)} events (${formatInt(trials)} trials × ${days(wall)} days${plan.horizon ? '' : wall === b.maxWallSeconds ? ' to the wall cap, failures outpacing progress,' : ' expected'} × ${(perSecond * 86400).toPrecision(3)} a day: interruptions, restarts and node repairs); the limit is ${MAX_EXPECTED_EVENTS.toExponential(0)}, so at most ${days(largest)} days per trial would be simulated at ${formatInt(trials)} trials`,
     plan.horizon ? 'horizonSeconds' : 'training.totalTokens',
     largest,
   );

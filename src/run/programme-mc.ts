@@ -14,6 +14,7 @@ import { summaryContext, type SummaryContext } from './summary.js';
 import type { ModelComponent } from './run-model.js';
 import { runProgrammeRange, type ProgrammeModel, type ProgrammeStageModel } from './programme-engine.js';
 import { TrialPool } from './parallel.js';
+import { formatInt } from '../units/format.js';
 
 /** One stage as the programme's Monte Carlo needs it. */
 export interface ProgrammeStageRun {
@@ -90,7 +91,7 @@ export function planProgramme(stages: ProgrammeStageRun[], options: ProgrammeOpt
   if (expectedEvents > MAX_EXPECTED_EVENTS) {
     const largest = (MAX_EXPECTED_EVENTS / expectedEvents) * trials;
     throw new RunTooLarge(
-      `the programme's Monte Carlo would simulate about ${expectedEvents.toExponential(1)} events over its ${stages.length} stages (${trials.toLocaleString('en-US')} trials of about ${Math.round(perTrialDays)} days of work each); the limit is ${MAX_EXPECTED_EVENTS.toExponential(0)}: at most ${Math.max(1, Math.floor(largest)).toLocaleString('en-US')} trials would fit`,
+      `the programme's Monte Carlo would simulate about ${expectedEvents.toExponential(1)} events over its ${stages.length} stages (${formatInt(trials)} trials of about ${Math.round(perTrialDays)} days of work each); the limit is ${MAX_EXPECTED_EVENTS.toExponential(0)}: at most ${formatInt(Math.max(1, Math.floor(largest)))} trials would fit`,
       'stages',
       (MAX_EXPECTED_EVENTS / expectedEvents) * perTrialDays * 86400,
     );

@@ -12,7 +12,7 @@ import { runTotals, pricePerGpuHour } from './totals.js';
 import type { ProgrammeFailureSummary } from './programme-summary.js';
 import type { ProgrammeStageRun } from './programme-mc.js';
 import { runInputsFromScenario } from './inputs.js';
-import { formatGiB } from '../units/format.js';
+import { formatGiB, formatInt } from '../units/format.js';
 
 /**
  * Reference-model forward of DPO in units of the policy's training step: forward FLOPs are 2 of
@@ -64,7 +64,7 @@ export function generateSeconds(st: ResolvedStage): { seconds: number; assumptio
   return {
     seconds: prefillSeconds + decodeSeconds,
     assumptions: [
-      `generate at a roofline (a lower bound): ${replicas.toLocaleString('en-US')} replicas of TP${sc.plan.tp}·PP${sc.plan.pp}, bf16 weights and KV cache, peak FLOP/s and peak HBM bandwidth`,
+      `generate at a roofline (a lower bound): ${formatInt(replicas)} replicas of TP${sc.plan.tp}·PP${sc.plan.pp}, bf16 weights and KV cache, peak FLOP/s and peak HBM bandwidth`,
       `prefill once per prompt (its KV pages shared by the ${g.samplesPerPrompt} samples, Llama 3 §4.2.2), decode ${g.decodeBatch} sequences together at a mean context of ${Math.round(context)} tokens`,
     ],
   };
@@ -153,7 +153,7 @@ export function programmeTotal(stages: { ev: StageEvaluation }[], mc?: Programme
     p90CostUsd: e?.costUsd ? e.costUsd.p90 : null,
     energyMWh,
     note: mc
-      ? `expected: the programme's failure Monte Carlo end to end (${mc.trials.toLocaleString('en-US')} trials, one failure timeline across the stages, relaunch at a change of layout or GPU count), spare nodes included`
+      ? `expected: the programme's failure Monte Carlo end to end (${formatInt(mc.trials)} trials, one failure timeline across the stages, relaunch at a change of layout or GPU count), spare nodes included`
       : 'expected: not available (the failure Monte Carlo did not run)',
   };
 }
@@ -194,6 +194,6 @@ export { pricePerGpuHour };
  */
 export function programmeResizeNote(sc: Scenario, stages: ResolvedStage[]): string {
   const own = stages.filter((st) => st.scenario.cluster.gpus !== sc.cluster.gpus);
-  const kept = own.length === 0 ? 'every stage runs at it' : `${own.map((st) => `${st.name} (${st.scenario.cluster.gpus.toLocaleString('en-US')})`).join(', ')} keep${own.length === 1 ? 's' : ''} the GPU count ${own.length === 1 ? 'it sets' : 'they set'}`;
+  const kept = own.length === 0 ? 'every stage runs at it' : `${own.map((st) => `${st.name} (${formatInt(st.scenario.cluster.gpus)})`).join(', ')} keep${own.length === 1 ? 's' : ''} the GPU count ${own.length === 1 ? 'it sets' : 'they set'}`;
   return `--gpus on a programme: stages inherit the scenario's new GPU count, global batch and spare nodes unless they set their own, which are kept as written: ${kept}`;
 }

@@ -5,14 +5,17 @@
  * threads. A programme's trial (programme-engine.ts) runs its stages one after another on one
  * generator, each stage starting where the one before left the faults and the repair queue.
  */
-import { createRng, deriveSeed, type Rng, type Seed } from '../sim/index.js';
+import { Simulation, createRng, deriveSeed, type Rng, type Seed } from '../sim/index.js';
 import type { RunModel, ScriptedFault, StageStart } from './run-model.js';
 import { rowWidth } from './trial-row.js';
-import { Trial, shareModel, type Shared } from './engine.js';
+import { Trial, shareModel, type RunEvent, type Shared } from './engine.js';
 
 /** Runs trials of one model, each from a fresh Trial. */
 export class TrialRunner {
   private readonly shared: Shared;
+  /** The trial running now: the one event queue, reset for each trial, hands it every event. */
+  private trial: Trial | undefined;
+  private readonly sim = new Simulation<RunEvent>((_, e) => this.trial!.handle(e));
 
   constructor(model: RunModel) {
     this.shared = shareModel(model);
@@ -20,7 +23,7 @@ export class TrialRunner {
 
   /** Simulates trial `trial` of `seed` into `row` at `offset` (rowWidth(model) numbers); `script` replaces the random faults. */
   run(seed: Seed, trial: number, row: Float64Array, offset: number, script?: ScriptedFault[]): void {
-    this.runStage(createRng(deriveSeed(seed, trial)), row, offset, undefined, script);
+    this.start(createRng(deriveSeed(seed, trial)), row, offset, undefined, script).run();
   }
 
   /**
@@ -28,10 +31,15 @@ export class TrialRunner {
    * that stage left the faults and the repair queue. Returns where this one leaves them.
    */
   runStage(rng: Rng, row: Float64Array, offset: number, start?: StageStart, script?: ScriptedFault[]): StageStart {
-    row.fill(0, offset, offset + rowWidth(this.shared.model));
-    const trial = new Trial(this.shared, rng, row, offset, script, start);
+    const trial = this.start(rng, row, offset, start, script);
     trial.run();
     return trial.carry();
+  }
+
+  /** A fresh trial on the runner's emptied queue, its row zeroed. */
+  private start(rng: Rng, row: Float64Array, offset: number, start?: StageStart, script?: ScriptedFault[]): Trial {
+    row.fill(0, offset, offset + rowWidth(this.shared.model));
+    return (this.trial = new Trial(this.sim, this.shared, rng, row, offset, script, start));
   }
 }
 

@@ -46,3 +46,27 @@ export function formatCount(value: number, digits = 1): string {
 export function formatFlop(flop: number, digits = 2): string {
   return formatSi(flop, digits).replace(/([kMGTP])$/, ' $1') + 'FLOP';
 }
+
+/**
+ * A whole number with en-US thousands separators ("1,234,567"), byte-identical to
+ * `n.toLocaleString('en-US')` for every integer (negative zero, non-finite values and numbers
+ * past 1e21 included: digits as JavaScript's shortest decimal gives them, zero-padded), without
+ * ICU: the first `toLocaleString` in a process sets up ICU's number formatting (about 7 ms of a
+ * cold `evaluate`), which a start-up snapshot cannot hold. A non-integer is passed to
+ * `toLocaleString` (its rounding to 3 decimals is ICU's; no report prints one).
+ */
+export function formatInt(n: number): string {
+  if (!Number.isInteger(n)) return Number.isNaN(n) ? 'NaN' : n === Infinity ? '∞' : n === -Infinity ? '-∞' : n.toLocaleString('en-US');
+  const negative = n < 0 || Object.is(n, -0);
+  let digits = String(negative ? -n : n);
+  const e = digits.indexOf('e+');
+  if (e >= 0) {
+    // 1.2345e+21 → 1234500000000000000000
+    const mantissa = digits.slice(0, e).replace('.', '');
+    digits = mantissa + '0'.repeat(Number(digits.slice(e + 2)) + 1 - mantissa.length);
+  }
+  let i = digits.length % 3 || 3;
+  let out = digits.slice(0, i);
+  for (; i < digits.length; i += 3) out += ',' + digits.slice(i, i + 3);
+  return negative ? '-' + out : out;
+}

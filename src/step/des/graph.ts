@@ -15,52 +15,94 @@ import type { Segment } from './segments.js';
 import type { StageFactors } from './segments.js';
 import { K_F, K_B, K_W, K_SEND_F, K_SEND_B, K_GATHER, K_REDUCE, K_OPT } from './types.js';
 
-/** Ops as parallel arrays (struct of arrays): what each op is, how long it takes and where it runs. */
+/**
+ * Ops as parallel arrays (struct of arrays): what each op is, how long it takes and where it runs.
+ * Typed arrays with room to grow, trimmed to the op count by `done()`: adding an op is a handful
+ * of stores (no array push, whose inlined fast and growth paths made V8's optimising compile of
+ * the graph builder long enough to hold up its compiles of the run engine in a cold `evaluate`).
+ */
 export class OpTable {
-  readonly kind: number[] = [];
-  readonly stage: number[] = [];
-  readonly chunk: number[] = [];
-  readonly microBatch: number[] = [];
+  kind: Int32Array;
+  stage: Int32Array;
+  chunk: Int32Array;
+  microBatch: Int32Array;
   /** 0 F, 1 B, 2 W: of the op, or of the compute op a send or DP op serves. */
-  readonly phase: number[] = [];
+  phase: Int32Array;
   /** First segment the op covers, and how many. */
-  readonly segment: number[] = [];
-  readonly segmentCount: number[] = [];
+  segment: Int32Array;
+  segmentCount: Int32Array;
   /** Seconds (timer) or flow size (link op; links have bandwidth 1, so also seconds alone). */
-  readonly duration: number[] = [];
+  duration: Float64Array;
   /** -1: timer on the compute stream; else index into links. */
-  readonly link: number[] = [];
+  link: Int32Array;
   /** Program (serial stream) the op belongs to, or -1 (free). */
-  readonly program: number[] = [];
+  program: Int32Array;
+  dependencies: Int32Array;
   readonly successors: number[][] = [];
-  readonly dependencies: number[] = [];
   readonly programs: number[][];
+  private n = 0;
 
-  constructor(programCount: number) {
+  constructor(programCount: number, capacity = 1024) {
     this.programs = [];
     for (let p = 0; p < programCount; p++) this.programs.push([]);
+    this.kind = new Int32Array(capacity);
+    this.stage = new Int32Array(capacity);
+    this.chunk = new Int32Array(capacity);
+    this.microBatch = new Int32Array(capacity);
+    this.phase = new Int32Array(capacity);
+    this.segment = new Int32Array(capacity);
+    this.segmentCount = new Int32Array(capacity);
+    this.duration = new Float64Array(capacity);
+    this.link = new Int32Array(capacity);
+    this.program = new Int32Array(capacity);
+    this.dependencies = new Int32Array(capacity);
   }
 
   get size(): number {
-    return this.kind.length;
+    return this.n;
   }
 
   add(k: number, s: number, c: number, i: number, ph: number, seg: number, nseg: number, d: number, l: number): number {
-    invariant(d >= 0 && d < Infinity, `desStep: op duration must be finite >= 0, got ${d}`);
-    const id = this.kind.length;
-    this.kind.push(k);
-    this.stage.push(s);
-    this.chunk.push(c);
-    this.microBatch.push(i);
-    this.phase.push(ph);
-    this.segment.push(seg);
-    this.segmentCount.push(nseg);
-    this.duration.push(d);
-    this.link.push(l);
-    this.program.push(-1);
+    if (!(d >= 0 && d < Infinity)) invariant(false, `desStep: op duration must be finite >= 0, got ${d}`);
+    const id = this.n++;
+    if (id === this.kind.length) this.resize(2 * id);
+    this.kind[id] = k;
+    this.stage[id] = s;
+    this.chunk[id] = c;
+    this.microBatch[id] = i;
+    this.phase[id] = ph;
+    this.segment[id] = seg;
+    this.segmentCount[id] = nseg;
+    this.duration[id] = d;
+    this.link[id] = l;
+    this.program[id] = -1;
     this.successors.push([]);
-    this.dependencies.push(0);
     return id;
+  }
+
+  /** Trims the arrays to the ops added (readers take their lengths as the op count). */
+  done(): this {
+    this.resize(this.n);
+    return this;
+  }
+
+  private resize(capacity: number): void {
+    const grow = <A extends Int32Array | Float64Array>(a: A): A => {
+      const b = new (a.constructor as new (n: number) => A)(capacity);
+      b.set(a.subarray(0, Math.min(a.length, capacity)));
+      return b;
+    };
+    this.kind = grow(this.kind);
+    this.stage = grow(this.stage);
+    this.chunk = grow(this.chunk);
+    this.microBatch = grow(this.microBatch);
+    this.phase = grow(this.phase);
+    this.segment = grow(this.segment);
+    this.segmentCount = grow(this.segmentCount);
+    this.duration = grow(this.duration);
+    this.link = grow(this.link);
+    this.program = grow(this.program);
+    this.dependencies = grow(this.dependencies);
   }
 
   dep(before: number, after: number): void {
@@ -99,13 +141,6 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
   const overlapPp = plan.overlap.pp;
   const overlapDp = plan.overlap.dp;
   const t = new OpTable(2 * pp);
-  const kind = t.kind;
-  const opChunk = t.chunk;
-  const opMb = t.microBatch;
-  const opPhase = t.phase;
-  const opSeg = t.segment;
-  const opSegs = t.segmentCount;
-  const prog = t.program;
   const newOp = (k: number, s: number, c: number, i: number, ph: number, seg: number, nseg: number, d: number, l: number) => t.add(k, s, c, i, ph, seg, nseg, d, l);
   const dep = (before: number, after: number) => t.dep(before, after);
   const toProgram = (p: number, id: number) => t.toProgram(p, id);
@@ -251,13 +286,13 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
     const head: number[] = []; // blocking collectives before the pipeline (ZeRO 0-2, not overlapped)
     const tail: number[] = []; // ... after it
     const reduces: number[] = [];
-    const segOf = (id: number) => segments[s][opChunk[id]][opPhase[id]];
+    const segOf = (id: number) => segments[s][t.chunk[id]][t.phase[id]];
     // Collective of compute op `id`'s parameters (or gradients): its segments' share of the rank's.
     const dpOp = (k: number, id: number, seconds: number) => {
       const segs = segOf(id);
       let share = 0;
-      for (let j = opSeg[id]; j < opSeg[id] + opSegs[id]; j++) share += segs[j].paramShare;
-      return newOp(k, s, opChunk[id], zero3 ? opMb[id] : -1, opPhase[id], opSeg[id], opSegs[id], seconds * share * slow, dpLink);
+      for (let j = t.segment[id]; j < t.segment[id] + t.segmentCount[id]; j++) share += segs[j].paramShare;
+      return newOp(k, s, t.chunk[id], zero3 ? t.microBatch[id] : -1, t.phase[id], t.segment[id], t.segmentCount[id], seconds * share * slow, dpLink);
     };
     if (d && !zero3 && !overlapDp) {
       // Not overlapped: gather everything before the first op, reduce after the last.
@@ -268,14 +303,14 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
       const firstFwdMb = new Map<number, number>(); // chunk -> micro-batch of its first forward here
       const lastGradMb = new Map<number, number>(); // chunk -> micro-batch of its last gradient pass
       for (const id of ops) {
-        if (kind[id] === K_F && !firstFwdMb.has(opChunk[id])) firstFwdMb.set(opChunk[id], opMb[id]);
-        if (kind[id] === gradKind) lastGradMb.set(opChunk[id], opMb[id]);
+        if (t.kind[id] === K_F && !firstFwdMb.has(t.chunk[id])) firstFwdMb.set(t.chunk[id], t.microBatch[id]);
+        if (t.kind[id] === gradKind) lastGradMb.set(t.chunk[id], t.microBatch[id]);
       }
       for (const id of ops) {
-        const k = kind[id];
-        const c = opChunk[id];
-        if (hasGather(s) && (zero3 ? k !== K_W : k === K_F && firstFwdMb.get(c) === opMb[id])) gatherFor[id] = dpOp(K_GATHER, id, d.paramGatherSeconds);
-        if (hasReduce(s) && k === gradKind && (zero3 || lastGradMb.get(c) === opMb[id])) reduceAfter[id] = dpOp(K_REDUCE, id, d.gradientSeconds);
+        const k = t.kind[id];
+        const c = t.chunk[id];
+        if (hasGather(s) && (zero3 ? k !== K_W : k === K_F && firstFwdMb.get(c) === t.microBatch[id])) gatherFor[id] = dpOp(K_GATHER, id, d.paramGatherSeconds);
+        if (hasReduce(s) && k === gradKind && (zero3 || lastGradMb.get(c) === t.microBatch[id])) reduceAfter[id] = dpOp(K_REDUCE, id, d.gradientSeconds);
       }
     }
     // Programs. Overlapped DP ops go on the DP stream in the order the compute program needs
@@ -311,8 +346,8 @@ export function buildStepGraph(sc: Scenario, costs: StepCosts, shape: { schedule
       toProgram(s, id);
     }
     const opt = newOp(K_OPT, s, -1, -1, 0, 0, 0, (costs.optimizerSeconds[s] ?? 0) * factors.computeFactor * slow, -1);
-    for (const r of reduces) if (prog[r] !== s) dep(r, opt);
+    for (const r of reduces) if (t.program[r] !== s) dep(r, opt);
     toProgram(s, opt);
   }
-  return { ops: t, links };
+  return { ops: t.done(), links };
 }
