@@ -45,6 +45,8 @@ export function planDetails(plan: ComparePlan, width: number): Line[] {
     ['logits', b.logitsBytes], ['working buffers', b.transientBytes], ['framework/NCCL', b.frameworkBytes], ['fragmentation', b.fragmentationBytes],
   ];
   for (const [name, bytes] of mem) if (bytes > 0) out.push([seg(`  ${name.padEnd(17)}${formatGiB(bytes).padStart(10)}  `), seg(bar(bytes / m.capacityBytes, barWidth), 'key')]);
+  // Why it does not fit, and what would (evaluate's Problem lines: e.g. the micro-batch group N).
+  for (const reason of ev.reasons) out.push([seg('  problem  ', 'bad'), seg(reason)]);
   out.push([]);
   const st = ev.step;
   const d = st.breakdown;

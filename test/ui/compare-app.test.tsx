@@ -101,6 +101,17 @@ describe('compare screen', () => {
     unmount();
   });
 
+  it("the details of a plan that does not fit say why, as evaluate's Problem lines do", async () => {
+    const { press, frame, unmount } = app({ rows: 40 });
+    await press(KEY.down, KEY.down);
+    await until(frame, /^›\s+tiny small-hbm/m);
+    await press(KEY.enter);
+    const d = await until(frame, 'details of tiny small-hbm');
+    expect(d).toContain('DOES NOT FIT');
+    expect(d).toMatch(/problem {2}memory: .* per GPU \(stage \d+\) exceeds 2\.0 GiB of HBM/);
+    unmount();
+  });
+
   it('Space marks two plans and d shows their diff with the differences', async () => {
     const { press, frame, unmount } = app();
     await press('d');
