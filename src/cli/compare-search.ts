@@ -13,6 +13,7 @@ import { candidatePlan } from '../search/bounds.js';
 import type { ClusterSize } from '../search/space.js';
 import { parseGpus } from './search.js';
 import { readPlanData, type SearchExpectation, type SearchPlan } from './compare-eval.js';
+import { formatInt } from '../units/format.js';
 
 /** Searching one scenario (a file with overrides) for its best `top` plans. */
 export interface SearchRequest {
@@ -58,7 +59,7 @@ export function searchRowName(prefix: string | undefined, p: Pick<SearchPlan, 'r
 
 /** One line of search progress, e.g. "candidates 4,096/16,872 · 12 evaluated". */
 export function searchProgressText(p: SearchProgress): string {
-  const int = (x: number) => x.toLocaleString('en-US');
+  const int = (x: number) => formatInt(x);
   if (p.phase === 'bound') return `bounding ${int(p.done)}/${int(p.total)} candidates`;
   if (p.phase === 'evaluate') return `candidates ${int(p.done)}/${int(p.total)} · ${int(p.evaluated)} evaluated`;
   return `re-ranking ${p.done + 1}/${p.total} with the step engine`;

@@ -19,6 +19,7 @@ import { parseQuantity } from '../units/quantity.js';
 import { UserError } from '../errors.js';
 import { printJson, reportError } from './common.js';
 import { scenarioOptions, setsOption, gpusOption, seedOption } from './options.js';
+import { formatInt } from '../units/format.js';
 
 interface Args {
   scenario: string;
@@ -45,7 +46,7 @@ function duration(value: string, flag: string): number {
 
 /** A whole number from `min` to `max`, or a user error naming the flag. */
 function wholeNumber(value: number, min: number, max: number, flag: string, what: string): number {
-  if (!(Number.isInteger(value) && value >= min && value <= max)) throw new UserError(`${what} must be a whole number from ${min} to ${max.toLocaleString('en-US')}, got ${value}`, undefined, flag);
+  if (!(Number.isInteger(value) && value >= min && value <= max)) throw new UserError(`${what} must be a whole number from ${min} to ${formatInt(max)}, got ${value}`, undefined, flag);
   return value;
 }
 

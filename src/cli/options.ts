@@ -6,6 +6,7 @@
 import type { Argv } from 'yargs';
 import { UserError } from '../errors.js';
 import { batchGrid } from '../search/space.js';
+import { formatInt } from '../units/format.js';
 
 /** The largest cluster `--gpus` (and `--max-gpus`) accepts (the schema's own bound on `cluster.gpus`). */
 export const MAX_GPUS = 10_000_000;
@@ -35,7 +36,7 @@ export function studyOptions<T>(y: Argv<T>, scenarioDescribe: string, trials: { 
 
 /** A study's `--trials` (yargs reads it as a number): a whole number from 1 to 100,000. */
 export function studyTrials(trials: number): number {
-  if (!Number.isInteger(trials) || trials < 1 || trials > MAX_STUDY_TRIALS) throw new UserError(`must be a whole number from 1 to ${MAX_STUDY_TRIALS.toLocaleString('en-US')}, got ${trials}`, undefined, '--trials');
+  if (!Number.isInteger(trials) || trials < 1 || trials > MAX_STUDY_TRIALS) throw new UserError(`must be a whole number from 1 to ${formatInt(MAX_STUDY_TRIALS)}, got ${trials}`, undefined, '--trials');
   return trials;
 }
 
@@ -61,7 +62,7 @@ export function wholeNumber(v: unknown, flag: string, min: number, max: number):
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-    throw new UserError(`must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got "${shown}"`, undefined, flag);
+    throw new UserError(`must be a whole number from ${formatInt(min)} to ${formatInt(max)}, got "${shown}"`, undefined, flag);
   }
   return n;
 }
@@ -96,7 +97,7 @@ export function parseGlobalBatches(value: string): number[] {
   const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   if (!range && !list) throw new UserError(`expects a global batch in sequences: N, a list like 1024,2048 or a range like 1024..4096, got "${shown}"`, undefined, '--global-batch');
   const values = range ? [Number(range[1]), Number(range[2])] : list!;
-  if (values.some((b) => !(b >= 1 && b <= MAX_GLOBAL_BATCH))) throw new UserError(`each batch must be from 1 to ${MAX_GLOBAL_BATCH.toLocaleString('en-US')} sequences, got "${shown}"`, undefined, '--global-batch');
+  if (values.some((b) => !(b >= 1 && b <= MAX_GLOBAL_BATCH))) throw new UserError(`each batch must be from 1 to ${formatInt(MAX_GLOBAL_BATCH)} sequences, got "${shown}"`, undefined, '--global-batch');
   if (range && values[0] > values[1]) throw new UserError(`expects A..B with A ≤ B, got "${shown}"`, undefined, '--global-batch');
   return range ? batchGrid(values[0], values[1]) : [...new Set(values)].sort((a, b) => a - b);
 }

@@ -8,7 +8,7 @@ import { mergeSearch, type SearchResult, type SearchShardDoc } from '../search/m
 import { clusterSize, gpuGrid, withGlobalBatches, FIX_KEYS, type ClusterSize, type Fixes, type PlanChoice } from '../search/space.js';
 import { RecomputeSchema, ScheduleSchema, PrecisionSchema } from '../schema/plan.js';
 import { UserError } from '../errors.js';
-import { formatCount, formatGiB, formatSeconds, formatPercent as pct } from '../units/format.js';
+import { formatCount, formatGiB, formatSeconds, formatPercent as pct, formatInt } from '../units/format.js';
 import { textTable } from '../report/table.js';
 import { printJson, reportError, setsOption } from './common.js';
 import { MAX_GPUS, studyOptions, studyTrials, parseGlobalBatches, GLOBAL_BATCH_DESCRIBE } from './options.js';
@@ -35,7 +35,7 @@ export function parseGpus(sc: Scenario, value: string | undefined, scaleBatch: b
   if (!m) throw new UserError(`expects a GPU count or a range like 4096..16384, got "${value}"`, undefined, '--gpus');
   const lo = Number(m[1]);
   const hi = m[2] === undefined ? lo : Number(m[2]);
-  if (!(lo >= 1 && hi >= lo && hi <= MAX_GPUS)) throw new UserError(`expects 1 ≤ A ≤ B ≤ ${MAX_GPUS.toLocaleString('en-US')}, got "${value}"`, undefined, '--gpus');
+  if (!(lo >= 1 && hi >= lo && hi <= MAX_GPUS)) throw new UserError(`expects 1 ≤ A ≤ B ≤ ${formatInt(MAX_GPUS)}, got "${value}"`, undefined, '--gpus');
   const grid = m[2] === undefined ? [lo] : gpuGrid(lo, hi, sc.node.gpusPerNode);
   if (grid.length === 0) throw new UserError(`no whole number of ${sc.node.gpusPerNode}-GPU nodes lies in ${value}`, undefined, '--gpus');
   return grid.map((g) => clusterSize(sc, g, scaleBatch));
@@ -83,7 +83,7 @@ export function inputsHash(sc: Scenario, options: unknown): string {
 export function searchProgress(): { update: (p: SearchProgress) => void; clear: () => void } | undefined {
   if (!process.stderr.isTTY) return undefined;
   let last = 0;
-  const int = (x: number) => x.toLocaleString('en-US');
+  const int = (x: number) => formatInt(x);
   return {
     update: (p) => {
       const now = performance.now();
@@ -145,7 +145,7 @@ export const searchCommand: CommandModule<object, Args> = {
   },
 };
 
-const int = (x: number) => Math.round(x).toLocaleString('en-US');
+const int = (x: number) => formatInt(Math.round(x));
 const f1 = (x: number | null) => (x === null ? '–' : x.toFixed(1));
 
 

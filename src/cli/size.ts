@@ -5,7 +5,7 @@ import type { Scenario } from '../plan/resolve.js';
 import { sizeCluster, type Confidence, type SizeResult } from '../search/size.js';
 import { parseQuantity } from '../units/quantity.js';
 import { UserError } from '../errors.js';
-import { formatCount } from '../units/format.js';
+import { formatCount, formatInt } from '../units/format.js';
 import { printJson, reportError, setsOption } from './common.js';
 import { MAX_GPUS, studyOptions, studyTrials, parseGlobalBatches, GLOBAL_BATCH_DESCRIBE } from './options.js';
 
@@ -55,7 +55,7 @@ export interface SizeGoal {
 export function sizeGoal(sc: Scenario, args: SizeGoalArgs): SizeGoal {
   if ((args.deadline === undefined) === (args.budget === undefined)) throw new UserError('give exactly one of --deadline (e.g. 60d) or --budget (e.g. 50M$)', undefined, '--deadline');
   const maxGpus = args['max-gpus'] ?? 4 * sc.cluster.gpus;
-  if (!Number.isInteger(maxGpus) || maxGpus < sc.node.gpusPerNode || maxGpus > MAX_GPUS) throw new UserError(`must be a whole number from one node (${sc.node.gpusPerNode}) to ${MAX_GPUS.toLocaleString('en-US')}, got ${maxGpus}`, undefined, '--max-gpus');
+  if (!Number.isInteger(maxGpus) || maxGpus < sc.node.gpusPerNode || maxGpus > MAX_GPUS) throw new UserError(`must be a whole number from one node (${sc.node.gpusPerNode}) to ${formatInt(MAX_GPUS)}, got ${maxGpus}`, undefined, '--max-gpus');
   const minGpus = args['min-gpus'];
   if (minGpus !== undefined && (!Number.isInteger(minGpus) || minGpus < 1 || minGpus > maxGpus)) throw new UserError(`must be a whole number from 1 to --max-gpus, got ${minGpus}`, undefined, '--min-gpus');
   const trials = studyTrials(args.trials);
@@ -99,13 +99,13 @@ export function sizeWithProgress(sc: Scenario, goal: SizeGoal): SizeResult {
   const tty = process.stderr.isTTY;
   const r = sizeCluster(sc, {
     ...goal,
-    onProgress: tty ? (p) => { if (!p.search) process.stderr.write(`\r\x1b[2Ksizing: ${p.gpus.toLocaleString('en-US')} GPUs (${p.size + 1}/${p.sizes})`); } : undefined,
+    onProgress: tty ? (p) => { if (!p.search) process.stderr.write(`\r\x1b[2Ksizing: ${formatInt(p.gpus)} GPUs (${p.size + 1}/${p.sizes})`); } : undefined,
   });
   if (tty) process.stderr.write('\r\x1b[2K');
   return r;
 }
 
-const int = (x: number) => Math.round(x).toLocaleString('en-US');
+const int = (x: number) => formatInt(Math.round(x));
 
 /** The size report: the answer, then the curve as a terminal plot (days on a log scale) with cost. */
 export function renderSize(r: SizeResult): string {

@@ -8,7 +8,7 @@ import { tracedStep } from '../run/evaluate.js';
 import { buildChromeTrace, chromeTraceJson } from '../report/chrome-trace.js';
 import { renderPipelineTimeline } from '../report/timeline.js';
 import { UserError } from '../errors.js';
-import { formatSeconds, formatPercent } from '../units/format.js';
+import { formatSeconds, formatPercent, formatInt } from '../units/format.js';
 import { reportError } from './common.js';
 import { scenarioOptions, setsOption, gpusOption } from './options.js';
 
@@ -50,7 +50,7 @@ export const traceCommand: CommandModule<object, Args> = {
       if (!args.quiet) {
         // With the trace on stdout the summary goes to stderr, so the JSON stays clean.
         const say = (s: string) => (output === '-' ? process.stderr : process.stdout).write(s);
-        say(`${output === '-' ? 'trace' : `wrote ${output}`}: ${trace.traceEvents.length.toLocaleString('en-US')} events · step ${formatSeconds(result.stepSeconds)} · bubble ${formatPercent(result.bubbleFraction)} · open in https://ui.perfetto.dev or chrome://tracing\n`);
+        say(`${output === '-' ? 'trace' : `wrote ${output}`}: ${formatInt(trace.traceEvents.length)} events · step ${formatSeconds(result.stepSeconds)} · bubble ${formatPercent(result.bubbleFraction)} · open in https://ui.perfetto.dev or chrome://tracing\n`);
         say(renderPipelineTimeline(result, 100));
       }
     } catch (e) {

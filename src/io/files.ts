@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument, isMap, isSeq, isScalar, isAlias, type Node as YamlNode, type Document } from 'yaml';
 import { UserError } from '../errors.js';
 import { cachedParse } from './parse-cache.js';
+import { formatInt } from '../units/format.js';
 
 /** Limits on parsed input; each is named in the error that reports it. */
 export const LIMITS = {
@@ -220,7 +221,7 @@ function yamlValue(root: unknown, text: string, file: string): unknown {
     if (depth > LIMITS.depth) throw depthError(file);
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
-      if (++aliases > LIMITS.aliases) throw new UserError(`more than ${LIMITS.aliases.toLocaleString('en-US')} aliases (the limit on *name uses per file)`, file);
+      if (++aliases > LIMITS.aliases) throw new UserError(`more than ${formatInt(LIMITS.aliases)} aliases (the limit on *name uses per file)`, file);
       if (building.has(node.source)) throw new UserError(`malformed YAML at ${at(node)}: alias *${node.source} refers to a value that contains it`, file);
       if (!anchors.has(node.source)) throw new UserError(`malformed YAML at ${at(node)}: alias *${node.source} has no anchor &${node.source} before it`, file);
       return anchors.get(node.source);
@@ -278,7 +279,7 @@ function checkShape(root: unknown, file: string): void {
     const keys = isList ? undefined : Object.keys(v);
     const count = isList ? v.length : keys!.length;
     if (count > LIMITS.entries) {
-      throw new UserError(`${isList ? 'list' : 'mapping'} of ${count.toLocaleString('en-US')} entries, over the limit of ${LIMITS.entries.toLocaleString('en-US')}`, file, at());
+      throw new UserError(`${isList ? 'list' : 'mapping'} of ${formatInt(count)} entries, over the limit of ${formatInt(LIMITS.entries)}`, file, at());
     }
     let nodes = 1;
     let height = 0;
@@ -289,7 +290,7 @@ function checkShape(root: unknown, file: string): void {
       path.pop();
       nodes += m.nodes;
       if (m.height + 1 > height) height = m.height + 1;
-      if (nodes > LIMITS.nodes) throw new UserError(`more than ${LIMITS.nodes.toLocaleString('en-US')} values with aliases expanded (the limit on document size)`, file);
+      if (nodes > LIMITS.nodes) throw new UserError(`more than ${formatInt(LIMITS.nodes)} values with aliases expanded (the limit on document size)`, file);
     }
     const r = { nodes, height };
     size.set(v, r);

@@ -15,6 +15,7 @@ import { loadProfile, type ProfileSource } from './profiles.js';
 import { applyOverrides } from './overrides.js';
 import { attentionNotModelled } from '../model/layers.js';
 import { DEFAULT_SOFTWARE, softwarePlanDefaults, notModelled, type Software } from '../schema/software.js';
+import { formatInt } from '../units/format.js';
 
 export { packageRoot, readDataFile, parseDataText, LIMITS } from './files.js';
 export { zodError } from './zod-error.js';
@@ -137,9 +138,9 @@ function resized(s: ScenarioInput, r: Resize, file: string, notes: string[]): Sc
   const scale = (n: number) => Math.max(1, Math.round(n * f));
   const globalBatch = r.keepBatch ? gb : typeof gb === 'number' ? scale(gb) : 'sequences' in gb ? { sequences: scale(gb.sequences) } : { tokens: Math.max(1, Math.round(gb.tokens * f)) };
   const spareNodes = r.keepSpares ? s.cluster.spareNodes : Math.ceil(s.cluster.spareNodes * f);
-  const what = (g: typeof gb) => (typeof g === 'number' ? `${g.toLocaleString('en-US')} sequences` : 'sequences' in g ? `${g.sequences.toLocaleString('en-US')} sequences` : `${g.tokens.toLocaleString('en-US')} tokens`);
+  const what = (g: typeof gb) => (typeof g === 'number' ? `${formatInt(g)} sequences` : 'sequences' in g ? `${formatInt(g.sequences)} sequences` : `${formatInt(g.tokens)} tokens`);
   notes.push(
-    `--gpus ${r.gpus.toLocaleString('en-US')} (the file has ${old.toLocaleString('en-US')}): dp re-derived; global batch ${r.keepBatch ? `kept at ${what(gb)} (given by --set)` : `scaled ×${+f.toFixed(4)} to ${what(globalBatch)} (batch per DP replica kept)`}; spare nodes ${r.keepSpares ? `kept at ${spareNodes} (given by --set)` : `${s.cluster.spareNodes} → ${spareNodes} (scaled, rounded up)`}`,
+    `--gpus ${formatInt(r.gpus)} (the file has ${formatInt(old)}): dp re-derived; global batch ${r.keepBatch ? `kept at ${what(gb)} (given by --set)` : `scaled ×${+f.toFixed(4)} to ${what(globalBatch)} (batch per DP replica kept)`}; spare nodes ${r.keepSpares ? `kept at ${spareNodes} (given by --set)` : `${s.cluster.spareNodes} → ${spareNodes} (scaled, rounded up)`}`,
   );
   return { ...s, cluster: { ...s.cluster, gpus: r.gpus, spareNodes }, plan: { ...s.plan, dp: undefined, globalBatch } };
 }

@@ -9,6 +9,7 @@ import { UserError, escapeControl } from '../errors.js';
 import { parseDataText } from './files.js';
 import { readProfile, type ProfileKind } from './profiles.js';
 import { DEFAULT_SOFTWARE } from '../schema/software.js';
+import { formatInt } from '../units/format.js';
 
 /** Scenario fields that may name a profile instead of giving it inline. */
 export const profileRefFields: Record<string, ProfileKind> = { model: 'model', 'cluster.gpu': 'gpu', 'cluster.node': 'node', 'cluster.fabric': 'fabric', 'cluster.failures': 'failures', software: 'software' };
@@ -45,7 +46,7 @@ const shown = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
 /** Splits `path=value` and checks the path: dotted keys, none empty, none reaching a prototype. */
 export function parseSet(s: string): { path: string[]; valueText: string } {
   const bad = (reason: string) => new UserError(`${reason}, got "${shown(s)}"`, undefined, '--set');
-  if (s.length > MAX_SET_CHARS) throw new UserError(`is ${s.length.toLocaleString('en-US')} characters long, over the limit of ${MAX_SET_CHARS.toLocaleString('en-US')}`, undefined, '--set');
+  if (s.length > MAX_SET_CHARS) throw new UserError(`is ${formatInt(s.length)} characters long, over the limit of ${formatInt(MAX_SET_CHARS)}`, undefined, '--set');
   const eq = s.indexOf('=');
   if (eq <= 0) throw bad('expects path=value');
   const path = s.slice(0, eq).trim().split('.');

@@ -1,6 +1,7 @@
 /** Turning zod's issues into one UserError line: the dotted field path and a plain reason. */
 import type { z } from 'zod';
 import { UserError, UserErrors } from '../errors.js';
+import { formatInt } from '../units/format.js';
 
 /** Most problems listed from one file; the rest are counted on the last line. */
 export const MAX_LISTED_PROBLEMS = 20;
@@ -104,7 +105,7 @@ export function describeValue(v: unknown): string {
 }
 
 export function formatNumber(v: number): string {
-  if (Number.isInteger(v) && Math.abs(v) < 1e16) return v.toLocaleString('en-US');
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return formatInt(v);
   return Math.abs(v) >= 1e16 || (v !== 0 && Math.abs(v) < 1e-6) ? v.toExponential() : String(v);
 }
 

@@ -13,6 +13,7 @@ import type { Gpu, Node, Fabric } from '../schema/system.js';
 import type { FailureProfile } from '../schema/failures.js';
 import type { ScenarioInput } from '../schema/scenario.js';
 import type { Plan, Training } from '../schema/plan.js';
+import { formatInt } from '../units/format.js';
 
 
 /**
@@ -232,7 +233,7 @@ export function layoutError(problems: LayoutProblem[], file: string): UserError 
 export function stageSeqLen(plan: Pick<Plan, 'seqLen'>, model: Model, file: string, notes: string[]): number {
   if (plan.seqLen !== undefined) return plan.seqLen;
   if (model.seqLen !== undefined) {
-    notes.push(`model.seqLen (${model.seqLen.toLocaleString('en-US')}) is deprecated and was used as plan.seqLen: the sequence length belongs to the plan, so one model file serves every context length; move it there`);
+    notes.push(`model.seqLen (${formatInt(model.seqLen)}) is deprecated and was used as plan.seqLen: the sequence length belongs to the plan, so one model file serves every context length; move it there`);
     return model.seqLen;
   }
   throw new UserError('is required: the training sequence length in tokens (it moved from the model file to the plan)', file, 'plan.seqLen');

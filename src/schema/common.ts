@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 import { parseQuantity, type Dimension } from '../units/quantity.js';
+import { formatInt } from '../units/format.js';
 
 /**
  * Process-wide zod setting for the CLI, called once at start-up (not an import side effect):
@@ -95,7 +96,7 @@ const unitLabel: Record<Dimension, string> = {
 
 /** A bound in the dimension's base unit for messages: "1,000,000 B/s", "1e+18", "0.0001". */
 function formatBound(v: number, dim: Dimension): string {
-  const n = Number.isInteger(v) && Math.abs(v) < 1e16 ? v.toLocaleString('en-US') : Math.abs(v) >= 1e16 ? v.toExponential() : String(v);
+  const n = Number.isInteger(v) && Math.abs(v) < 1e16 ? formatInt(v) : Math.abs(v) >= 1e16 ? v.toExponential() : String(v);
   return n + unitLabel[dim];
 }
 

@@ -21,6 +21,7 @@ import { runInputsFromScenario } from '../run/inputs.js';
 import { simulateRun } from '../run/monte-carlo.js';
 import { enumerateAll, type Candidate, type ClusterSize, type Fixes, type PlanChoice } from './space.js';
 import { Bounds, candidateScenario } from './bounds.js';
+import { formatInt } from '../units/format.js';
 
 export type Objective = 'time' | 'cost' | 'p90-days';
 
@@ -279,7 +280,7 @@ export function searchShard(sc: Scenario, options: SearchOptions): SearchShardBo
   misses.sort((a, b) => a.excessLb - b.excessLb || a.index - b.index);
   const closest = misses.slice(0, MISSES).map((m) => describeMiss(sc, cands[m.index], sizeOf(cands[m.index]), m.index, m.excessLb, reportBatch));
   const batches = [...new Set(options.sizes.map((s) => s.globalBatchSequences))].sort((a, b) => a - b);
-  if (reportBatch && batches.length > 1) notes.push(`global batch ${batches.map((b) => b.toLocaleString('en-US')).join(', ')} sequences: days count the scenario's token budget at each batch; the search does not model a batch's effect on convergence (a larger batch may need more tokens)`);
+  if (reportBatch && batches.length > 1) notes.push(`global batch ${batches.map((b) => formatInt(b)).join(', ')} sequences: days count the scenario's token budget at each batch; the search does not model a batch's effect on convergence (a larger batch may need more tokens)`);
   return {
     scenario: sc.name,
     objective,

@@ -14,6 +14,7 @@ import { searchShard, type SearchProgress, type SearchResults } from './search.j
 import { clusterSize, gpuGrid, withGlobalBatches } from './space.js';
 import type { SearchPlanChoice } from './search.js';
 import { pricePerGpuHour } from '../run/totals.js';
+import { formatInt } from '../units/format.js';
 
 export type Confidence = 'mean' | 'p50' | 'p90' | 'p99';
 
@@ -127,7 +128,7 @@ export function sizeCluster(sc: Scenario, options: SizeOptions): SizeResult {
   const k = deadlineDays !== null ? pickForDeadline(points, deadlineDays) : pickForBudget(points, options.budgetUsd ?? Infinity);
   const notes: string[] = [];
   if (!sc.failures) notes.push('no failure profile: days are failure-free (ideal)');
-  if (k < 0) notes.push(deadlineDays !== null ? `no size up to ${options.maxGpus.toLocaleString('en-US')} GPUs finishes within ${deadlineDays.toFixed(1)} days at ${confidence}; raise --max-gpus` : `no size up to ${options.maxGpus.toLocaleString('en-US')} GPUs fits the budget at ${confidence}`);
+  if (k < 0) notes.push(deadlineDays !== null ? `no size up to ${formatInt(options.maxGpus)} GPUs finishes within ${deadlineDays.toFixed(1)} days at ${confidence}; raise --max-gpus` : `no size up to ${formatInt(options.maxGpus)} GPUs fits the budget at ${confidence}`);
   const e = k >= 0 ? best[k] : null;
   const results = e && k >= 0 ? { ...e.results, costUsd: points[k].costUsd } : null;
   return {
@@ -138,10 +139,10 @@ export function sizeCluster(sc: Scenario, options: SizeOptions): SizeResult {
     results,
     curve: points,
     scaling: {
-      spareNodes: `in proportion to the job: the scenario's ${sc.cluster.spareNodes} spare nodes per ${sc.cluster.nodes.toLocaleString('en-US')} job nodes, rounded up`,
+      spareNodes: `in proportion to the job: the scenario's ${sc.cluster.spareNodes} spare nodes per ${formatInt(sc.cluster.nodes)} job nodes, rounded up`,
       globalBatch: options.globalBatches
-        ? `chosen at each size from ${options.globalBatches.map((b) => b.toLocaleString('en-US')).join(', ')} sequences (--global-batch)`
-        : `in proportion to the GPUs: the scenario's ${sc.plan.globalBatchSequences.toLocaleString('en-US')} sequences on ${sc.cluster.gpus.toLocaleString('en-US')} GPUs (${(sc.plan.globalBatchSequences / sc.cluster.gpus).toPrecision(3)} per GPU), rounded to whole sequences`,
+        ? `chosen at each size from ${options.globalBatches.map((b) => formatInt(b)).join(', ')} sequences (--global-batch)`
+        : `in proportion to the GPUs: the scenario's ${formatInt(sc.plan.globalBatchSequences)} sequences on ${formatInt(sc.cluster.gpus)} GPUs (${(sc.plan.globalBatchSequences / sc.cluster.gpus).toPrecision(3)} per GPU), rounded to whole sequences`,
     },
     notes,
   };

@@ -1,6 +1,6 @@
 /** One line on why a plan wins or loses against the best of a search: bubble, exposed traffic, recompute, memory. */
 import type { PoolEntry, Objective } from './search.js';
-import { formatGiB, formatSeconds, BYTES_PER_GIB, formatPercent as pct } from '../units/format.js';
+import { formatGiB, formatSeconds, BYTES_PER_GIB, formatPercent as pct, formatInt } from '../units/format.js';
 
 const sec = (x: number) => `${x >= 0 ? '+' : '−'}${formatSeconds(Math.abs(x))}`;
 
@@ -32,9 +32,9 @@ export function explain(entry: PoolEntry, best: PoolEntry, objective: Objective)
   const label = objective === 'time' ? 'slower' : objective === 'cost' ? 'dearer' : 'later at p90';
   const head = `${pct(rel)} ${label}`;
   const out: string[] = [];
-  if (entry.gpus !== best.gpus) out.push(`${entry.gpus.toLocaleString('en-US')} GPUs vs ${best.gpus.toLocaleString('en-US')}`);
+  if (entry.gpus !== best.gpus) out.push(`${formatInt(entry.gpus)} GPUs vs ${formatInt(best.gpus)}`);
   const batch = entry.detail.globalBatchSequences;
-  if (batch !== best.detail.globalBatchSequences) out.push(`global batch ${batch.toLocaleString('en-US')} vs ${best.detail.globalBatchSequences.toLocaleString('en-US')} sequences (${batch > best.detail.globalBatchSequences ? 'fewer' : 'more'} steps; parts below per ${best.detail.globalBatchSequences.toLocaleString('en-US')} sequences)`);
+  if (batch !== best.detail.globalBatchSequences) out.push(`global batch ${formatInt(batch)} vs ${formatInt(best.detail.globalBatchSequences)} sequences (${batch > best.detail.globalBatchSequences ? 'fewer' : 'more'} steps; parts below per ${formatInt(best.detail.globalBatchSequences)} sequences)`);
   const a = new Map(parts(best));
   // Across global batches, the parts of as many steps as carry the best's batch (the run's time per sequence decides).
   const scale = best.detail.globalBatchSequences / batch;
