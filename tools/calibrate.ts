@@ -6,7 +6,8 @@
  * source), and prints the fitted multipliers. The profile YAML is then edited by hand with the
  * result and a comment; nothing here writes files.
  *   npx tsx tools/calibrate.ts h100-sxm-80gb [case files...]   (ENGINE=analytic: the closed form, ~5x faster, for exploring;
- *   FIX=bf16,attn,... holds multipliers; CAP=0.5 is the per-case cap on |error| in the robust loss; SHIFT, SHIFT8 start the size shifts)
+ *   FIX=bf16,attn,... holds multipliers; CAP=0.5 is the per-case cap on |error| in the robust loss; SHIFT, SHIFT8 start the size shifts;
+ *   with FROM=base, SHIFT overrides the recorded bf16 shift as the start, e.g. SHIFT=40 FIX=shift,... holds it there)
  *   FROM=base: refit from the UNFITTED curve (the bundled one with validation/calibration.json's
  *   multipliers taken out, as `validate --cv` does), starting at the recorded multipliers and
  *   following the record's bf16FollowsFp8: the printed multipliers are then the absolute ones to
@@ -32,7 +33,7 @@ const fit = fitGpu(cases, gpuName, profiles, {
   cap: Number(process.env.CAP ?? 0.5),
   fixed: (process.env.FIX ?? '').split(',').filter(Boolean) as FitParam[],
   ...(record
-    ? { base: unapplyFit(profiles.gpu(gpuName)!, recorded), start: recorded, bf16FollowsFp8: record.bf16FollowsFp8 }
+    ? { base: unapplyFit(profiles.gpu(gpuName)!, recorded), start: { ...recorded, ...(process.env.SHIFT ? { shift: Number(process.env.SHIFT) } : {}) }, bf16FollowsFp8: record.bf16FollowsFp8 }
     : { start: { shift: Number(process.env.SHIFT ?? 1), shift8: Number(process.env.SHIFT8 ?? 1) } }),
 });
 const results = fit.results;
