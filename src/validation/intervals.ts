@@ -29,17 +29,17 @@
  * pool name says so). When both qualify, the interval spans both pools' quantiles: not being
  * modelled never makes a prediction MORE certain (measured: with a fp8 recipe flag on
  * llm-foundry's rows the not-modelled pool scattered less than every case did, 12 % wide against
- * 23 %, and covered 26 % of the not-modelled cases). The model's error on such a run includes the effect of what it ignores,
- * which the modelled cases' residuals say nothing about. A modelled prediction pools over EVERY
+ * 23 %, and covered 26 % of the not-modelled cases). The model's error on such a run includes
+ * the effect of what it ignores, which the modelled cases' residuals say nothing about. A modelled prediction pools over EVERY
  * residual, not the modelled ones only: measured under `validate --cv source` (issue 16, 457
  * cases), modelled-only pools covered 65.9 % of the modelled cases with a median interval width
  * of 16.3 % against 80.5 % and 23.9 % with every residual. The other sources' modelled residuals
  * understate how far a new source's runs fall (a source's own scatter is part of what it brings,
  * and a modelled case may still use a setting nobody flagged), so dropping residuals for being
- * not modelled would be a choice the data reject. Under `--cv source` on the dev files the
- * not-modelled pools do not qualify yet: only three sources have not-modelled cases, so with the
- * case's own source left out two remain (< MIN_SOURCES); `evaluate` (no source left out) uses
- * them.
+ * not modelled would be a choice the data reject. On the dev files five sources have
+ * not-modelled cases (Megatron-Bridge, llm-foundry and FP8-LM's TE 1.x fp8 rows, MT-NLG,
+ * GLM-130B), so under `--cv source` a not-modelled case's pool keeps at least MIN_SOURCES of the
+ * other four at the all-generations level.
  * The table is data (validation/residuals.json, written by tools/residuals.ts from `validate --cv
  * source`); io/ loads it and passes it in, this module never reads files.
  */
