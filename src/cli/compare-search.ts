@@ -59,9 +59,8 @@ export function searchRowName(prefix: string | undefined, p: Pick<SearchPlan, 'r
 
 /** One line of search progress, e.g. "candidates 4,096/16,872 · 12 evaluated". */
 export function searchProgressText(p: SearchProgress): string {
-  const int = (x: number) => formatInt(x);
-  if (p.phase === 'bound') return `bounding ${int(p.done)}/${int(p.total)} candidates`;
-  if (p.phase === 'evaluate') return `candidates ${int(p.done)}/${int(p.total)} · ${int(p.evaluated)} evaluated`;
+  if (p.phase === 'bound') return `bounding ${formatInt(p.done)}/${formatInt(p.total)} candidates`;
+  if (p.phase === 'evaluate') return `candidates ${formatInt(p.done)}/${formatInt(p.total)} · ${formatInt(p.evaluated)} evaluated`;
   return `re-ranking ${p.done + 1}/${p.total} with the step engine`;
 }
 

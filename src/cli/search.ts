@@ -8,7 +8,7 @@ import { mergeSearch, type SearchResult, type SearchShardDoc } from '../search/m
 import { clusterSize, gpuGrid, withGlobalBatches, FIX_KEYS, type ClusterSize, type Fixes, type PlanChoice } from '../search/space.js';
 import { RecomputeSchema, ScheduleSchema, PrecisionSchema } from '../schema/plan.js';
 import { UserError } from '../errors.js';
-import { formatCount, formatGiB, formatSeconds, formatPercent as pct, formatInt } from '../units/format.js';
+import { formatCount, formatGiB, formatSeconds, formatPercent as pct, formatInt, formatWhole } from '../units/format.js';
 import { textTable } from '../report/table.js';
 import { printJson, reportError, setsOption } from './common.js';
 import { MAX_GPUS, studyOptions, studyTrials, parseGlobalBatches, GLOBAL_BATCH_DESCRIBE } from './options.js';
@@ -83,7 +83,6 @@ export function inputsHash(sc: Scenario, options: unknown): string {
 export function searchProgress(): { update: (p: SearchProgress) => void; clear: () => void } | undefined {
   if (!process.stderr.isTTY) return undefined;
   let last = 0;
-  const int = (x: number) => formatInt(x);
   return {
     update: (p) => {
       const now = performance.now();
@@ -145,7 +144,7 @@ export const searchCommand: CommandModule<object, Args> = {
   },
 };
 
-const int = (x: number) => formatInt(Math.round(x));
+const int = formatWhole;
 const f1 = (x: number | null) => (x === null ? '–' : x.toFixed(1));
 
 

@@ -5,7 +5,7 @@ import type { Scenario } from '../plan/resolve.js';
 import { sizeCluster, type Confidence, type SizeResult } from '../search/size.js';
 import { parseQuantity } from '../units/quantity.js';
 import { UserError } from '../errors.js';
-import { formatCount, formatInt } from '../units/format.js';
+import { formatCount, formatInt, formatWhole } from '../units/format.js';
 import { printJson, reportError, setsOption } from './common.js';
 import { MAX_GPUS, studyOptions, studyTrials, parseGlobalBatches, GLOBAL_BATCH_DESCRIBE } from './options.js';
 
@@ -105,7 +105,7 @@ export function sizeWithProgress(sc: Scenario, goal: SizeGoal): SizeResult {
   return r;
 }
 
-const int = (x: number) => formatInt(Math.round(x));
+const int = formatWhole;
 
 /** The size report: the answer, then the curve as a terminal plot (days on a log scale) with cost. */
 export function renderSize(r: SizeResult): string {

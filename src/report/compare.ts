@@ -10,7 +10,7 @@ import type { Evaluation } from '../run/evaluate.js';
 import type { StepResult } from '../step/result.js';
 import type { DesStepResult } from '../step/des/types.js';
 import { bar } from './text.js';
-import { formatSeconds, formatPercent, formatSi, formatCount, BYTES_PER_GIB, formatInt } from '../units/format.js';
+import { formatSeconds, formatPercent, formatSi, formatCount, BYTES_PER_GIB, formatWhole } from '../units/format.js';
 
 /** A range a value lies in (e.g. from cross-validated residuals), in the value's own unit. */
 export interface Interval {
@@ -85,7 +85,7 @@ const fixed1 = (x: number) => x.toFixed(1);
 /** One decimal from 1 up, two significant digits below (a toy run's 0.00057 days stays visible). */
 const small = (x: number) => (x === 0 || Math.abs(x) >= 1 ? x.toFixed(1) : x.toPrecision(2));
 /** Thousands separators from 1,000 up, else as `small`. */
-const count = (x: number) => (Math.abs(x) >= 1000 ? formatInt(Math.round(x)) : small(x));
+const count = (x: number) => (Math.abs(x) >= 1000 ? formatWhole(x) : small(x));
 /** K/M/B suffixes from 1,000 up, else as `small`. */
 const scaled = (x: number) => (Math.abs(x) >= 1000 ? formatCount(x, x >= 1e6 ? 2 : 1) : small(x));
 const text = (x: number) => String(x);

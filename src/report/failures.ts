@@ -2,11 +2,11 @@
 import type { FailureSummary } from '../run/summary.js';
 import type { RecoveryComparison } from '../run/monte-carlo.js';
 import type { Progress } from '../run/plan-run.js';
-import { formatSeconds, formatSi, formatPercent as pct, formatInt } from '../units/format.js';
+import { formatSeconds, formatSi, formatPercent as pct, formatWhole } from '../units/format.js';
 import { textTable } from './table.js';
 
 const f1 = (x: number) => x.toFixed(1);
-const int = (x: number) => formatInt(Math.round(x));
+const int = formatWhole;
 
 /** The failure tables; the padded-table layout itself is report/table.ts's (main's report/programme-failures.ts imports this name). */
 export const table = textTable;

@@ -1,7 +1,7 @@
 /** Plain-text rendering of an evaluation: memory bar, step breakdown, throughput, run totals. */
 import type { Evaluation } from '../run/evaluate.js';
 import type { StageEvaluation, ProgrammeTotal } from '../run/programme.js';
-import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount, formatFlop, formatInt } from '../units/format.js';
+import { formatGiB, formatSeconds, formatPercent, formatSi, formatCount, formatFlop, formatWhole } from '../units/format.js';
 
 /** A horizontal bar of `width` cells filled to `fraction` (over 1 is marked with '!'). */
 export function bar(fraction: number, width = 40): string {
@@ -10,7 +10,7 @@ export function bar(fraction: number, width = 40): string {
   return '[' + '█'.repeat(filled) + '░'.repeat(width - filled) + ']' + (f > 1 ? '!' : ' ');
 }
 
-const int = (n: number) => formatInt(Math.round(n));
+const int = formatWhole;
 
 /** Facility power: MW from 1 MW up, else kW (a small cluster is never "0.0 MW"). */
 export function formatPower(megawatts: number): string {

@@ -70,3 +70,8 @@ export function formatInt(n: number): string {
   for (; i < digits.length; i += 3) out += ',' + digits.slice(i, i + 3);
   return negative ? '-' + out : out;
 }
+
+/** A quantity rounded to the nearest whole number, with thousands separators (formatInt). */
+export function formatWhole(x: number): string {
+  return formatInt(Math.round(x));
+}
